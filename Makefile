@@ -1,0 +1,57 @@
+# ttrelay — every target installs what it needs from the pinned locks (uv.lock, requirements/sam.lock).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PORT ?= 3000
+
+# Python 3.13 (the Lambda runtime): a working python3.13 on PATH, else pyenv's newest 3.13.
+PYTHON313 ?= $(shell for p in "$$(command -v python3.13)" $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V -r); do \
+	[ -n "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
+UV_VERSION := 0.13.9
+UV := .tools/uv/bin/uv
+VENV := .venv
+SAM_VENV := .tools/sam
+# sam build resolves the python3.13 runtime from PATH.
+SAM_PATH := $(dir $(PYTHON313)):$(PATH)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help setup dev test lint typecheck unit sam-check bench invoke clean
+help:
+	@echo "make dev    run the local stack (http://127.0.0.1:$(PORT))"
+	@echo "make test   lint, type-check, SAM validation and every test"
+	@echo "make bench  print the benchmark figures (bench/results.json)"
+
+$(UV):
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (install it, e.g. 'pyenv install 3.13')" >&2; exit 1; }
+	$(PYTHON313) -m venv .tools/uv
+	.tools/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON313)
+	@touch $@
+
+$(SAM_VENV)/.synced: $(UV) requirements/sam.lock
+	$(UV) venv --quiet --allow-existing --python $(PYTHON313) $(SAM_VENV)
+	VIRTUAL_ENV=$(SAM_VENV) $(UV) pip install --quiet --require-hashes -r requirements/sam.lock
+	@touch $@
+
+setup: $(VENV)/.synced $(SAM_VENV)/.synced
+
+dev: $(VENV)/.synced
+	$(VENV)/bin/ttrelay dev --port $(PORT)
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(VENV)/bin/mypy
+
+test: setup lint typecheck
+	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 TTRELAY_SAM_BIN=$(SAM_VENV)/bin/sam TTRELAY_CFN_LINT_BIN=$(SAM_VENV)/bin/cfn-lint \
+		$(VENV)/bin/pytest
+
+bench: $(VENV)/.synced
+	$(VENV)/bin/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache
