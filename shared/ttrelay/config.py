@@ -36,6 +36,15 @@ class CollectSettings(CommonSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_events_per_request: int = Field(default=50, ge=1, le=1000)
     default_phone_region: str = ""
+    origin_verify_secret_arn: str = ""
+    origin_verify_header_name: str = "x-origin-verify"
+    tiktok_vendor_id: int | None = None
+    policy_file: str = ""
+
+    @field_validator("tiktok_vendor_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     _csv_origins = field_validator("allowed_origins", mode="before")(_split_csv)
 
@@ -48,7 +57,8 @@ class ForwardSettings(CommonSettings):
     events_api_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     max_events_per_request: int = Field(default=1000, ge=1, le=1000)
     claim_lease_seconds: int = Field(default=120, ge=5)
-    dedup_ttl_hours: int = Field(default=72, ge=48)
+    dedup_ttl_hours: int = Field(default=72, ge=48)  # TikTok dedups for 48 h; we keep keys longer
+    events_dlq_url: str = ""
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,44 @@
+"""ForwardFunction: SQS batch → dedup claim → Events API → partial batch response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ttrelay.forward import ForwardReport, InboundMessage
+from ttrelay.observability import MetricUnit, logger, metrics
+from ttrelay.runtime import forwarder
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+class NotDelivered(Exception):
+    """This message keeps events that must be retried (SQS redelivers it; the DLQ catches the rest)."""
+
+
+def _record_outcome(report: ForwardReport) -> Any:
+    def record_handler(record: SQSRecord) -> None:
+        if record.message_id in report.failed_message_ids:
+            raise NotDelivered(record.message_id)
+
+    return record_handler
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    messages = [InboundMessage(record["messageId"], record["body"]) for record in event["Records"]]
+    report = forwarder().forward(messages)
+    for outcome in report.outcomes:
+        log = logger.warning if outcome.verdict != "success" else logger.debug
+        log("events_api_response", extra={"verdict": outcome.verdict, "reason": outcome.reason,
+                                           "request_id": outcome.request_id, "tiktok_message": outcome.message})
+        if outcome.alert:
+            metrics.add_metric("EventsApiConfigurationError", MetricUnit.Count, 1)
+    metrics.add_metric("EventsDelivered", MetricUnit.Count, report.delivered)
+    metrics.add_metric("EventsDeduplicated", MetricUnit.Count, report.duplicates)
+    metrics.add_metric("EventsParked", MetricUnit.Count, report.parked)
+    return process_partial_response(event, _record_outcome(report), processor, context)

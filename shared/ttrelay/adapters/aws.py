@@ -1,0 +1,29 @@
+"""One boto3 client per service per process, created on first use (boto3 is heavy at import)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+
+@cache
+def _client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # Standard retry mode: throttling and 5xx from AWS are retried with backoff by botocore itself.
+    return boto3.session.Session().client(service, config=Config(retries={"mode": "standard", "max_attempts": 5}))
+
+
+def sqs() -> SQSClient:
+    client: SQSClient = _client("sqs")
+    return client
+
+
+def dynamodb() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb")
+    return client

@@ -1,0 +1,62 @@
+"""`ttrelay` command line: dev (local stack), invoke (a handler with a sample event), consent, dlq.
+
+Subcommands import their modules lazily so `ttrelay consent ...` stays fast (no boto3, no moto).
+"""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """usage: ttrelay COMMAND ...
+
+  dev                        run the local stack (see `ttrelay dev --help`)
+  invoke FUNCTION --event F  invoke a function of template.yaml with a sample event
+  consent decode-tcf S       decode a TCF v2 TC string (JSON; exit 2 if invalid)
+  consent decode-gpp S       decode a GPP string (JSON; exit 2 if invalid)
+  consent decide [...]       apply the consent policy (see `ttrelay consent decide --help`)
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command == "consent":
+        return _consent(rest)
+    if command == "dev":
+        from ttrelay.cli.dev import dev_command
+
+        return dev_command(rest)
+    if command == "invoke":
+        from ttrelay.cli.invoke import invoke_command
+
+        return invoke_command(rest)
+    print(f"ttrelay: unknown command {command!r}\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+def _consent(args: list[str]) -> int:
+    if not args:
+        print(USAGE, file=sys.stderr)
+        return 2
+    sub, rest = args[0], args[1:]
+    if sub in ("decode-tcf", "decode-gpp"):
+        if len(rest) != 1:
+            print(f"usage: ttrelay consent {sub} STRING", file=sys.stderr)
+            return 2
+        from ttrelay.cli import consent_decode
+
+        command = consent_decode.decode_tcf_command if sub == "decode-tcf" else consent_decode.decode_gpp_command
+        return command(rest[0])
+    if sub == "decide":
+        from ttrelay.cli.consent_decide import decide_command
+
+        return decide_command(rest)
+    print(f"ttrelay consent: unknown subcommand {sub!r}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""`ttrelay dev`: run the local stack until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from pathlib import Path
+
+from ttrelay.local.stack import LOCAL_PIXEL, STATE_FILE, LocalStack, StackOptions, print_banner
+
+
+def dev_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ttrelay dev", description="Run ttrelay's local stack.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root holding template.yaml")
+    parser.add_argument("--pixel", action="append", help=f"pixel code to accept (default {LOCAL_PIXEL})")
+    parser.add_argument("--visibility-timeout", type=int, default=None,
+                        help="override the queue's VisibilityTimeout (s) to see retries sooner")
+    parser.add_argument("--test-event-code", default=os.environ.get("TTRELAY_TEST_EVENT_CODE", ""))
+    args = parser.parse_args(argv)
+    options = StackOptions(
+        root=args.root.resolve(),
+        port=args.port,
+        pixel_codes=tuple(args.pixel or os.environ.get("TTRELAY_PIXEL_CODES", LOCAL_PIXEL).split(",")),
+        visibility_timeout=args.visibility_timeout,
+        # A real token (never committed: from the environment) sends to TikTok unless a base URL is set.
+        access_token=os.environ.get("TTRELAY_TIKTOK_ACCESS_TOKEN") or None,
+        events_api_base_url=os.environ.get("TTRELAY_EVENTS_API_BASE_URL") or None,
+        test_event_code=args.test_event_code,
+    )
+    stack = LocalStack(options).start()
+    stack.write_state(options.root / STATE_FILE)
+    print_banner(stack)
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    stack.stop()
+    (options.root / STATE_FILE).unlink(missing_ok=True)
+    return 0

@@ -1,0 +1,105 @@
+"""The signed first-party click-id cookie (`ClickIdCookie`): HMAC-SHA256 under a key id so keys rotate.
+
+Token: ``v1.<kid>.<base64url(json)>.<base64url(hmac)>``. A tampered, expired or unknown-kid token is
+ignored, never trusted (DESIGN.md "Signed first-party cookie").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+COOKIE_NAME = "ttrelay"
+_VERSION = "v1"
+_MIN_KEY_LENGTH = 32
+
+
+class SigningKeysError(ValueError):
+    """The signing-key secret is unusable (a deployment error, never a visitor's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeys:
+    """Secret JSON: {"active_kid": "k2", "k1": "<old key>", "k2": "<new key>"}."""
+
+    active_kid: str
+    keys: Mapping[str, bytes]
+
+    @classmethod
+    def from_secret(cls, secret: Mapping[str, object]) -> SigningKeys:
+        active = secret.get("active_kid")
+        keys = {kid: value.encode() for kid, value in secret.items() if kid != "active_kid" and isinstance(value, str)}
+        if not isinstance(active, str) or active not in keys:
+            raise SigningKeysError("active_kid must name a key present in the secret")
+        if any(len(key) < _MIN_KEY_LENGTH for key in keys.values()):
+            raise SigningKeysError(f"every signing key needs at least {_MIN_KEY_LENGTH} characters")
+        if any("." in kid or not kid for kid in keys):
+            raise SigningKeysError("key ids must be non-empty and contain no '.'")
+        return cls(active_kid=active, keys=keys)
+
+
+@dataclass(frozen=True, slots=True)
+class ClickIdCookie:
+    ttclid: str | None
+    ttp: str | None
+    first_seen: int
+    exp: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, signed_part: str) -> bytes:
+    return hmac.new(key, signed_part.encode(), hashlib.sha256).digest()
+
+
+def sign(cookie: ClickIdCookie, keys: SigningKeys) -> str:
+    payload = {"c": cookie.ttclid, "p": cookie.ttp, "f": cookie.first_seen, "e": cookie.exp}
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    signed_part = f"{_VERSION}.{keys.active_kid}.{body}"
+    return f"{signed_part}.{_b64(_mac(keys.keys[keys.active_kid], signed_part))}"
+
+
+def verify(token: str | None, keys: SigningKeys, now: int) -> ClickIdCookie | None:
+    """The cookie if the token is genuine and unexpired; None otherwise (never raises on visitor input)."""
+    if not token or len(token) > 2048:
+        return None
+    parts = token.split(".")
+    if len(parts) != 4 or parts[0] != _VERSION:
+        return None
+    _, kid, body, signature = parts
+    key = keys.keys.get(kid)
+    if key is None:
+        return None
+    try:
+        expected = _mac(key, f"{_VERSION}.{kid}.{body}")
+        if not hmac.compare_digest(expected, _unb64(signature)):
+            return None
+        payload = json.loads(_unb64(body))
+    except (binascii.Error, ValueError):
+        return None
+    cookie = _cookie_from_payload(payload)
+    if cookie is None or cookie.exp <= now:
+        return None
+    return cookie
+
+
+def _cookie_from_payload(payload: object) -> ClickIdCookie | None:
+    if not isinstance(payload, dict):
+        return None
+    ttclid, ttp, first_seen, exp = payload.get("c"), payload.get("p"), payload.get("f"), payload.get("e")
+    if not (isinstance(first_seen, int) and isinstance(exp, int)):
+        return None
+    if not (ttclid is None or isinstance(ttclid, str)) or not (ttp is None or isinstance(ttp, str)):
+        return None
+    return ClickIdCookie(ttclid=ttclid, ttp=ttp, first_seen=first_seen, exp=exp)

@@ -1,0 +1,92 @@
+"""Where the visitor is (reference/consent.md section 7).
+
+CloudFront's viewer headers are trusted only when the request proves it came through our distribution:
+anyone can send `CloudFront-Viewer-Country` to a function URL. Without that proof the source IP is looked
+up offline; without that, the location is unknown, which the policy treats as opt_in.
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from functools import cache
+
+from ttrelay.consent.model import Location
+
+IpCountryLookup = Callable[[str], str | None]
+
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+# CloudFront-Viewer-Country-Region is the ISO 3166-2 suffix, at most three characters (`CA`, `TX`, `QC`).
+_REGION = re.compile(r"^[A-Za-z0-9]{1,3}$")
+_UNKNOWN = Location(country=None, subdivision=None, source="none")
+
+
+def locate(
+    headers: Mapping[str, str],
+    source_ip: str | None,
+    origin_secret: str | None,
+    origin_secret_header: str = "x-origin-verify",  # noqa: S107 - a header name, not a secret
+    ip_lookup: IpCountryLookup | None = None,
+) -> Location:
+    """The visitor's location; `headers` has lower-case names. `ip_lookup` defaults to the offline table."""
+    if _came_through_cloudfront(headers, origin_secret, origin_secret_header):
+        country = headers.get("cloudfront-viewer-country", "").strip()
+        if not _COUNTRY.match(country):
+            # Behind CloudFront the source IP is an edge server's, not the visitor's: without the viewer
+            # header (an origin request policy that does not forward it) the location is unknown.
+            return _UNKNOWN
+        region = headers.get("cloudfront-viewer-country-region", "").strip()
+        # Region headers are missing for requests from inside AWS: the country alone still counts.
+        subdivision = region if _REGION.match(region) else None
+        return Location(country=country, subdivision=subdivision, source="cloudfront")
+    ip_country = _country_of_ip(source_ip, ip_lookup or offline_ip_country)
+    if ip_country is not None:
+        return Location(country=ip_country, subdivision=None, source="ip")
+    return _UNKNOWN
+
+
+def _came_through_cloudfront(headers: Mapping[str, str], secret: str | None, header_name: str) -> bool:
+    if not secret:
+        return False
+    presented = headers.get(header_name.lower())
+    if presented is None:
+        return False
+    # Constant time, so the secret cannot be guessed byte by byte from response timings.
+    return hmac.compare_digest(presented.encode(), secret.encode())
+
+
+def _country_of_ip(source_ip: str | None, lookup: IpCountryLookup) -> str | None:
+    if not source_ip:
+        return None
+    try:
+        address = ipaddress.ip_address(source_ip.strip())
+    except ValueError:
+        return None
+    if not address.is_global:
+        return None  # private, loopback, link-local: no country to be had
+    country = lookup(str(address))
+    return country.upper() if country and _COUNTRY.match(country) else None
+
+
+def offline_ip_country(ip: str) -> str | None:
+    """Country of an IP from the registries' allocation data (package `iptocc`); None when not installed.
+
+    Allocation data says where a block is registered, not where it is used; good enough to pick a regime
+    when CloudFront is not in front, and the policy falls back to opt_in when this says nothing.
+    """
+    lookup = _iptocc_lookup()
+    return lookup(ip) if lookup is not None else None
+
+
+@cache
+def _iptocc_lookup() -> IpCountryLookup | None:
+    # Imported lazily: the table is only needed when CloudFront headers are absent.
+    try:
+        module = importlib.import_module("iptocc")
+    except ImportError:
+        return None
+    country_code: IpCountryLookup = module.country_code
+    return country_code

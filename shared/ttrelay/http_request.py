@@ -1,0 +1,37 @@
+"""Lambda HTTP events (function URL and HTTP API, payload 2.0) to the collector's `HttpRequest`."""
+
+from __future__ import annotations
+
+import base64
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING
+
+from ttrelay.collect import HttpRequest
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+
+def http_request_from(event: APIGatewayProxyEventV2) -> HttpRequest:
+    raw = event.body or ""
+    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    http = event.request_context.http
+    return HttpRequest(
+        body=body,
+        headers=headers,
+        cookies=_cookies(event.cookies or []),
+        source_ip=http.source_ip or None,
+        user_agent=http.user_agent or headers.get("user-agent"),
+    )
+
+
+def _cookies(pairs: list[str]) -> dict[str, str]:
+    jar: dict[str, str] = {}
+    for pair in pairs:
+        try:
+            parsed = SimpleCookie(pair)
+        except CookieError:
+            continue  # a malformed cookie from another script on the site must not break collection
+        jar.update({name: morsel.value for name, morsel in parsed.items()})
+    return jar

@@ -1,0 +1,115 @@
+"""The local stack's one HTTP port: the collector's function URL, the fake Events API, queue state, web/."""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ttrelay.local.fake_events_api import FakeEventsApi
+from ttrelay.local.function_url import HttpReply, error_reply, function_url_event, http_reply
+from ttrelay.local.invoker import FunctionRunner
+
+log = logging.getLogger("ttrelay.local")
+FAKE_PREFIX = "/_local/tiktok"
+COLLECT_PATHS = ("/events", "/_t/events")
+MAX_BODY = 6 * 1024 * 1024  # the function URL payload limit
+
+
+class LocalFront(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, collect: FunctionRunner, fake: FakeEventsApi,
+                 queue_state: Callable[[], dict[str, int]], web_root: Path) -> None:
+        super().__init__((host, port), _Handler)
+        self.collect = collect
+        self.fake = fake
+        self.queue_state = queue_state
+        self.web_root = web_root
+        self._thread = threading.Thread(target=self.serve_forever, name="local-front", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: LocalFront
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def _dispatch(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY:
+            self._reply(error_reply(413, "Request Too Long"))
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else b""
+        path = url.path
+        if path.startswith(FAKE_PREFIX):
+            response = self.server.fake.handle(self.command, path[len(FAKE_PREFIX):] or "/",
+                                               dict(self.headers.items()), body)
+            self._reply(HttpReply(response.status, list(response.headers.items()), response.body))
+        elif path == "/_local/queue" and self.command == "GET":
+            self._json(200, self.server.queue_state())
+        elif path in COLLECT_PATHS:
+            event = function_url_event(self.command, path, url.query, self.headers.items(), body,
+                                       self.client_address[0])
+            outcome = self.server.collect.invoke(event)
+            self._reply(http_reply(outcome.result) if outcome.ok else error_reply(502, "Internal Server Error"))
+        elif self.command == "GET":
+            self._static(path)
+        else:
+            self._json(404, {"error": "not_found"})
+
+    def _static(self, path: str) -> None:
+        """GET /sdk/<file> serves web/sdk/, GET /demo/ serves web/demo/ (index.html for a folder)."""
+        root = self.server.web_root.resolve()
+        relative = path.lstrip("/")
+        target = (root / relative).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not (path.startswith(("/sdk/", "/demo")) and target.is_relative_to(root) and target.is_file()):
+            self._json(404, {"error": "not_found"})
+            return
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        self._reply(HttpReply(200, [("content-type", content_type)], target.read_bytes()))
+
+    def _json(self, status: int, document: object) -> None:
+        self._reply(HttpReply(status, [("content-type", "application/json")], json.dumps(document).encode()))
+
+    def _reply(self, reply: HttpReply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("content-length", str(len(reply.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)

@@ -1,0 +1,61 @@
+"""Builds each function's dependencies once per execution environment (cold start), from settings."""
+
+from __future__ import annotations
+
+import uuid
+from functools import cache
+
+from ttrelay.collect import CollectDeps
+from ttrelay.config import collect_settings, forward_settings
+from ttrelay.forward import Forwarder
+
+
+@cache
+def collect_deps() -> CollectDeps:
+    from ttrelay.adapters.secrets import json_secret, text_secret
+    from ttrelay.adapters.sqs import SqsEventQueue
+    from ttrelay.consent.policy import load_policy
+    from ttrelay.cookie import SigningKeys
+
+    settings = collect_settings()
+    policy = load_policy(settings.policy_file or None)
+    if settings.tiktok_vendor_id is not None:
+        policy = policy.model_copy(update={"vendor_id": settings.tiktok_vendor_id})
+
+    def origin_secret() -> str | None:
+        return text_secret(settings.origin_verify_secret_arn) if settings.origin_verify_secret_arn else None
+
+    return CollectDeps(
+        settings=settings,
+        queue=SqsEventQueue(settings.events_queue_url),
+        policy=policy,
+        signing_keys=lambda: SigningKeys.from_secret(json_secret(settings.cookie_keys_secret_arn)),
+        origin_secret=origin_secret,
+    )
+
+
+@cache
+def forwarder() -> Forwarder:
+    from ttrelay.adapters.dynamodb_dedup import DynamoDedupStore
+    from ttrelay.adapters.events_api_client import HttpEventsApi
+    from ttrelay.adapters.secrets import json_secret
+    from ttrelay.adapters.sqs import SqsDeadLetters
+
+    settings = forward_settings()
+    return Forwarder(
+        dedup=DynamoDedupStore(
+            settings.dedup_table_name,
+            lease_seconds=settings.claim_lease_seconds,
+            ttl_seconds=settings.dedup_ttl_hours * 3600,
+        ),
+        events_api=HttpEventsApi(
+            settings.events_api_base_url,
+            access_tokens=lambda: json_secret(settings.access_token_secret_arn),
+            timeout_seconds=settings.events_api_timeout_seconds,
+        ),
+        dead_letters=SqsDeadLetters(settings.events_dlq_url),
+        # Lease owner: unique per execution environment, so a crashed worker's lease is never mistaken for ours.
+        owner=f"fwd-{uuid.uuid4()}",
+        test_event_code=settings.test_event_code,
+        max_events_per_request=settings.max_events_per_request,
+    )

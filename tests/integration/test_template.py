@@ -1,0 +1,389 @@
+"""template.yaml, samconfig.toml and the layer's requirements: what `sam deploy` will create.
+
+The structural tests read template.yaml directly; the `sam` ones run the pinned SAM CLI and cfn-lint from the
+tool venv (`make setup`), exactly as a user's `sam validate --lint` / `sam build` would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO_ROOT / "template.yaml"
+LAYER_REQUIREMENTS = REPO_ROOT / "shared" / "requirements.txt"
+
+# What the layer must carry, and what it must not: the runtime ships boto3; moto and pyyaml are local-only.
+LAYER_ROOTS = ("aws-lambda-powertools", "pydantic", "pydantic-settings", "httpx", "phonenumbers")
+NOT_IN_LAYER = ("boto3", "botocore", "s3transfer", "moto", "pyyaml")
+# The Lambda python3.13 arm64 environment, for evaluating dependency markers in uv.lock.
+LAMBDA_MARKER_ENV = {
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "aarch64",
+    "os_name": "posix",
+    "python_version": "3.13",
+    "python_full_version": "3.13.0",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "extra": "",
+}
+
+
+# --- reading the template ---------------------------------------------------------------------------
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader that reads CloudFormation short tags (!Ref, !GetAtt, !Sub, ...) as their JSON form."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    with TEMPLATE.open(encoding="utf-8") as fh:
+        loaded: dict[str, Any] = yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return loaded
+
+
+def _props(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    props: dict[str, Any] = template["Resources"][logical_id]["Properties"]
+    return props
+
+
+def _function_env(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    """A function's environment as deployed: Globals merged under the function's own variables."""
+    env = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    env.update(_props(template, logical_id)["Environment"]["Variables"])
+    return env
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+# --- structure --------------------------------------------------------------------------------------
+
+
+def test_functions_run_python313_on_arm64(template: dict[str, Any]) -> None:
+    globals_fn = template["Globals"]["Function"]
+    assert globals_fn["Runtime"] == "python3.13"
+    assert globals_fn["Architectures"] == ["arm64"]
+    assert globals_fn["Layers"] == [{"Ref": "TtrelayLayer"}]
+    for name in ("CollectFunction", "ForwardFunction"):
+        props = _props(template, name)
+        assert props.get("Runtime", "python3.13") == "python3.13", name
+        assert props.get("Architectures", ["arm64"]) == ["arm64"], name
+        assert props["Handler"] == "app.handler"
+
+    layer = template["Resources"]["TtrelayLayer"]
+    assert layer["Properties"]["ContentUri"] == "shared/"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    # Without BuildArchitecture, sam build installs x86_64 wheels (pydantic-core would not import on arm64).
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+
+
+def test_forward_reports_partial_batch_failures(template: dict[str, Any]) -> None:
+    forward = _props(template, "ForwardFunction")
+    sqs_events = [e["Properties"] for e in forward["Events"].values() if e["Type"] == "SQS"]
+    assert len(sqs_events) == 1
+    event = sqs_events[0]
+    assert event["Queue"] == {"Fn::GetAtt": ["EventsQueue", "Arn"]}
+    # One bad message must not redeliver its neighbours (DESIGN: partial batch responses).
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["BatchSize"] == {"Ref": "ForwardBatchSize"}
+    assert event["MaximumBatchingWindowInSeconds"] == {"Ref": "ForwardBatchWindowSeconds"}
+    assert event["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "ForwardMaxConcurrency"}}
+    # Lambda's floor for MaximumConcurrency is 2.
+    assert template["Parameters"]["ForwardMaxConcurrency"]["MinValue"] >= 2
+
+
+def test_queue_redrives_to_dlq_and_outlives_forward_timeout(template: dict[str, Any]) -> None:
+    queue = _props(template, "EventsQueue")
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["EventsDLQ", "Arn"]},
+        "maxReceiveCount": {"Ref": "MaxReceiveCount"},
+    }
+    # AWS guidance: visibility timeout at least 6x the consumer's timeout, or batches are redelivered
+    # while still in flight.
+    assert queue["VisibilityTimeout"] >= 6 * _props(template, "ForwardFunction")["Timeout"]
+    assert queue["MessageRetentionPeriod"] == 4 * 24 * 3600
+    dlq = _props(template, "EventsDLQ")
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+    # Retention in the DLQ must outlast the main queue, or parked events could expire before a redrive.
+    assert dlq["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+    for name in ("EventsQueue", "EventsDLQ"):
+        assert _props(template, name)["SqsManagedSseEnabled"] is True, name
+
+
+def test_dedup_table_expires_claims_by_ttl(template: dict[str, Any]) -> None:
+    table = _props(template, "DedupTable")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_cors_is_left_to_the_handler(template: dict[str, Any]) -> None:
+    collect = _props(template, "CollectFunction")
+    assert collect["FunctionUrlConfig"]["AuthType"] == "NONE"
+    assert "Cors" not in collect["FunctionUrlConfig"]
+    api = _props(template, "CollectHttpApi")
+    assert "CorsConfiguration" not in api
+    assert "DestinationArn" in api["AccessLogSettings"]
+    routes = {
+        (e["Properties"]["Method"], e["Properties"]["Path"])
+        for e in collect["Events"].values()
+        if e["Type"] == "HttpApi"
+    }
+    # Without platform CORS, the preflight must reach the handler too.
+    assert routes == {("POST", "/events"), ("OPTIONS", "/events")}
+    for event in collect["Events"].values():
+        assert event["Properties"]["ApiId"] == {"Ref": "CollectHttpApi"}
+
+
+def test_functions_get_the_environment_their_settings_read(template: dict[str, Any]) -> None:
+    common = {"POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME", "LOG_LEVEL", "PIXEL_CODES"}
+    collect = _function_env(template, "CollectFunction")
+    assert {
+        *common,
+        "EVENTS_QUEUE_URL",
+        "COOKIE_KEYS_SECRET_ARN",
+        "ORIGIN_VERIFY_SECRET_ARN",
+        "ORIGIN_VERIFY_HEADER_NAME",
+        "ALLOWED_ORIGINS",
+        "COOKIE_DOMAIN",
+        "TIKTOK_VENDOR_ID",
+    } <= collect.keys()
+    assert collect["EVENTS_QUEUE_URL"] == {"Ref": "EventsQueue"}
+    assert collect["COOKIE_KEYS_SECRET_ARN"] == {"Ref": "CookieKeysSecret"}
+    assert collect["ORIGIN_VERIFY_SECRET_ARN"] == {"Ref": "OriginVerifySecret"}
+    assert collect["ALLOWED_ORIGINS"] == {"Fn::Join": [",", {"Ref": "AllowedOrigins"}]}
+    assert collect["POWERTOOLS_SERVICE_NAME"] == "ttrelay-collect"
+
+    forward = _function_env(template, "ForwardFunction")
+    assert {
+        *common,
+        "DEDUP_TABLE_NAME",
+        "ACCESS_TOKEN_SECRET_ARN",
+        "EVENTS_API_BASE_URL",
+        "TEST_EVENT_CODE",
+        "EVENTS_DLQ_URL",
+    } <= forward.keys()
+    assert forward["DEDUP_TABLE_NAME"] == {"Ref": "DedupTable"}
+    assert forward["ACCESS_TOKEN_SECRET_ARN"] == {"Ref": "AccessTokenSecret"}
+    assert forward["EVENTS_DLQ_URL"] == {"Ref": "EventsDLQ"}
+    assert forward["POWERTOOLS_SERVICE_NAME"] == "ttrelay-forward"
+    assert template["Parameters"]["EventsApiBaseUrl"]["Default"] == "https://business-api.tiktok.com"
+
+
+def test_each_function_reaches_only_its_own_resources(template: dict[str, Any]) -> None:
+    collect_refs = set(_strings(_props(template, "CollectFunction")["Policies"]))
+    forward_refs = set(_strings(_props(template, "ForwardFunction")["Policies"]))
+    # The collector never sees the access token or the dedup table; the forwarder never the cookie keys.
+    assert {"AccessTokenSecret", "DedupTable"}.isdisjoint(collect_refs)
+    assert {"CookieKeysSecret", "OriginVerifySecret", "EventsQueue"}.isdisjoint(forward_refs)
+    assert {"EventsQueue", "CookieKeysSecret", "OriginVerifySecret"} <= collect_refs
+    assert {"AccessTokenSecret", "DedupTable", "EventsDLQ"} <= forward_refs
+    for name in ("CollectFunction", "ForwardFunction"):
+        assert "*" not in set(_strings(_props(template, name)["Policies"])), name
+
+
+def test_template_holds_no_secret_value(template: dict[str, Any]) -> None:
+    # The token is set after deploy; the generated secrets are made by Secrets Manager, not written here.
+    assert _props(template, "AccessTokenSecret")["SecretString"] == "{}"
+    cookie_keys = _props(template, "CookieKeysSecret")
+    assert "SecretString" not in cookie_keys
+    generated = cookie_keys["GenerateSecretString"]
+    assert json.loads(generated["SecretStringTemplate"]) == {"active_kid": "k1"}
+    assert generated["GenerateStringKey"] == "k1"
+    assert "SecretString" not in _props(template, "OriginVerifySecret")
+    assert "GenerateSecretString" in _props(template, "OriginVerifySecret")
+
+    for name in ("CollectFunction", "ForwardFunction"):
+        for var, value in _function_env(template, name).items():
+            if re.search(r"TOKEN|SECRET|KEY", var):
+                assert isinstance(value, dict), f"{name}.{var} is a literal; secrets go in Secrets Manager"
+
+    # Nothing random-looking (mixed case and digits, 24+ characters) anywhere in the deploy files.
+    looks_random = re.compile(r"^(?=.*\d)(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9_\-]{24,}$")
+    config = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    for text in [*_strings(template), *_strings(config)]:
+        for word in re.split(r"[\s=,\"']+", text):
+            assert not looks_random.match(word), f"possible secret literal: {word[:6]}..."
+
+
+def test_logs_are_retained_and_alarms_watch_failures(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    log_groups = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Logs::LogGroup"}
+    names = [p["LogGroupName"] for p in log_groups.values()]
+    assert {"Fn::Sub": "/aws/lambda/${CollectFunction}"} in names
+    assert {"Fn::Sub": "/aws/lambda/${ForwardFunction}"} in names
+    for props in log_groups.values():
+        assert props["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+    alarms = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::CloudWatch::Alarm"]
+    watched = [(a["MetricName"], a["Dimensions"][0]["Value"]) for a in alarms]
+    assert ("ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["EventsDLQ", "QueueName"]}) in watched
+    assert ("Errors", {"Ref": "ForwardFunction"}) in watched
+
+
+def test_outputs_name_what_an_operator_needs(template: dict[str, Any]) -> None:
+    assert {
+        "CollectFunctionUrl",
+        "CollectHttpApiUrl",
+        "EventsQueueUrl",
+        "EventsDLQUrl",
+        "DedupTableName",
+        "AccessTokenSecretArn",
+        "CookieKeysSecretArn",
+        "OriginVerifySecretArn",
+    } <= template["Outputs"].keys()
+    assert template["Outputs"]["CollectHttpApiUrl"]["Value"]["Fn::Sub"].endswith("/events")
+
+
+def _locked_runtime_closure(locked: dict[str, Any]) -> set[str]:
+    """The layer's root packages and everything they pull in on Lambda, as resolved in uv.lock."""
+    closure: set[str] = set()
+    pending: list[str] = [canonicalize_name(n) for n in LAYER_ROOTS]
+    while pending:
+        package = pending.pop()
+        if package in closure:
+            continue
+        closure.add(package)
+        for dep in locked[package].get("dependencies", []):
+            marker = dep.get("marker")
+            if marker is None or Marker(marker).evaluate(LAMBDA_MARKER_ENV):
+                pending.append(canonicalize_name(dep["name"]))
+    return closure
+
+
+def _layer_pins() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in LAYER_REQUIREMENTS.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement:
+            name, sep, version = requirement.partition("==")
+            assert sep, f"unpinned layer requirement: {requirement}"
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def test_layer_requirements_pin_the_locked_runtime_closure() -> None:
+    lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text(encoding="utf-8"))
+    locked: dict[str, Any] = {canonicalize_name(p["name"]): p for p in lock["package"]}
+    pins = _layer_pins()
+
+    assert set(pins) == _locked_runtime_closure(locked), (
+        "shared/requirements.txt must pin exactly the runtime closure from uv.lock"
+    )
+    for package, version in pins.items():
+        assert version == locked[package]["version"], f"{package} {version} differs from uv.lock"
+    assert not {canonicalize_name(n) for n in NOT_IN_LAYER} & set(pins)
+
+
+# --- the real tools -----------------------------------------------------------------------------------
+
+
+def _tool(env_var: str, relative: str) -> str:
+    path = Path(os.environ.get(env_var) or REPO_ROOT / relative)
+    if not path.is_file():
+        pytest.fail(f"{path} not found: run `make setup` (installs the SAM CLI and cfn-lint into .tools/sam)")
+    return str(path)
+
+
+def _tool_env() -> dict[str, str]:
+    env = dict(os.environ, SAM_CLI_TELEMETRY="0")
+    # sam build looks for python3.13 on PATH; the interpreter behind this venv is one (and has pip).
+    env["PATH"] = os.pathsep.join([env.get("PATH", ""), str(Path(sys.base_prefix) / "bin")])
+    return env
+
+
+def _run(args: list[str], timeout: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, cwd=REPO_ROOT, env=_tool_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def sam_bin() -> str:
+    return _tool("TTRELAY_SAM_BIN", ".tools/sam/bin/sam")
+
+
+@pytest.fixture(scope="module")
+def cfn_lint_bin() -> str:
+    return _tool("TTRELAY_CFN_LINT_BIN", ".tools/sam/bin/cfn-lint")
+
+
+@pytest.mark.sam
+def test_sam_validate_lint_passes(sam_bin: str) -> None:
+    result = _run([sam_bin, "validate", "--lint", "--template-file", str(TEMPLATE)], timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+@pytest.mark.sam
+def test_cfn_lint_has_no_findings(cfn_lint_bin: str) -> None:
+    result = _run([cfn_lint_bin, str(TEMPLATE)], timeout=180)
+    # cfn-lint exits non-zero on errors (2), warnings (4) and informational findings (8).
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+
+
+@pytest.mark.sam
+def test_sam_build_packages_an_arm64_layer(sam_bin: str, tmp_path: Path) -> None:
+    build_dir = tmp_path / "build"
+    result = _run(
+        [sam_bin, "build", "--template-file", str(TEMPLATE), "--build-dir", str(build_dir), "--no-cached"],
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    site = build_dir / "TtrelayLayer" / "python"
+    assert (site / "ttrelay" / "__init__.py").is_file()
+    for package in ("aws_lambda_powertools", "pydantic", "pydantic_settings", "httpx", "phonenumbers"):
+        assert (site / package).is_dir(), package
+    assert not (site / "boto3").exists()
+    assert not (site / "moto").exists()
+    native = list((site / "pydantic_core").glob("_pydantic_core.*.so"))
+    assert native, "pydantic-core's extension module is missing"
+    assert all("aarch64" in so.name for so in native), [so.name for so in native]
+
+    for function in ("CollectFunction", "ForwardFunction"):
+        assert (build_dir / function / "app.py").is_file(), function
+    assert (build_dir / "template.yaml").is_file()
