@@ -321,7 +321,8 @@ def test_layer_requirements_pin_the_locked_runtime_closure() -> None:
 
 
 def _tool(env_var: str, relative: str) -> str:
-    path = Path(os.environ.get(env_var) or REPO_ROOT / relative)
+    # The Makefile passes paths relative to the repository root.
+    path = REPO_ROOT / (os.environ.get(env_var) or relative)
     if not path.is_file():
         pytest.fail(f"{path} not found: run `make setup` (installs the SAM CLI and cfn-lint into .tools/sam)")
     return str(path)
@@ -366,6 +367,7 @@ def test_cfn_lint_has_no_findings(cfn_lint_bin: str) -> None:
 
 
 @pytest.mark.sam
+@pytest.mark.timeout(600)  # pip fetches the layer's wheels from PyPI on every uncached build
 def test_sam_build_packages_an_arm64_layer(sam_bin: str, tmp_path: Path) -> None:
     build_dir = tmp_path / "build"
     result = _run(

@@ -55,18 +55,17 @@ class BitReader:
         return ConsentStringError(self.kind, f"{detail} in {self.segment}")
 
     def read_int(self, width: int, field: str) -> int:
-        end = self.position + width
+        position = self.position
+        end = position + width
         if end > self.bit_length:
             raise ConsentStringError(
                 self.kind,
-                f"{self.segment} ends at bit {self.bit_length} but {field} needs {width} bits "
-                f"from bit {self.position}",
+                f"{self.segment} ends at bit {self.bit_length} but {field} needs {width} bits from bit {position}",
             )
-        first_byte = self.position >> 3
-        last_byte = (end + 7) >> 3
-        chunk = int.from_bytes(self._data[first_byte:last_byte], "big")
         self.position = end
-        return (chunk >> (last_byte * 8 - end)) & ((1 << width) - 1)
+        last_byte = (end + 7) >> 3
+        chunk = int.from_bytes(self._data[position >> 3 : last_byte])
+        return (chunk >> ((last_byte << 3) - end)) & ((1 << width) - 1)
 
     def read_bool(self, field: str) -> bool:
         return self.read_int(1, field) == 1

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from ttrelay.cli.consent_decide import decide_command
 from ttrelay.consent.decide import decide, evaluate, receipt_for
 from ttrelay.consent.model import ConsentSignals, Location, Policy
@@ -52,7 +51,9 @@ def test_vector_through_cli(case: dict[str, Any], capsys: pytest.CaptureFixture[
 
 
 def test_receipt_records_the_evaluation_without_raw_strings() -> None:
-    signals = ConsentSignals(tcf=FR_GRANT_TCF, gpc=False, gcm={"ad_storage": "granted"}, cmp={"Marketing": True})
+    signals = ConsentSignals(
+        tcf=FR_GRANT_TCF, gpc=False, gcm={"ad_storage": "granted"}, cmp={"Marketing": True}
+    )
     location = Location(country="fr", subdivision=None, source="cloudfront")
 
     evaluation = evaluate(signals, location, load_policy(), NOW)
@@ -91,15 +92,21 @@ def test_malformed_strings_leave_no_decoded_details_in_the_receipt() -> None:
     ("signals", "country", "expected"),
     [
         # Several denies: the first in the fixed order gpc, tcf, gpp, usp, gcm, cmp names the reason.
-        ({"cmp": {"marketing": False}, "gcm": {"ad_storage": "denied", "ad_user_data": "denied"}}, "DE",
-         ("drop", "deny:gcm:denied")),
+        (
+            {"cmp": {"marketing": False}, "gcm": {"ad_storage": "denied", "ad_user_data": "denied"}},
+            "DE",
+            ("drop", "deny:gcm:denied"),
+        ),
         ({"cmp": {"marketing": False}}, "JP", ("drop", "deny:cmp:marketing")),
         # A grant never outweighs a deny in opt_in.
         ({"tcf": FR_GRANT_TCF, "cmp": {"marketing": False}}, "FR", ("drop", "deny:cmp:marketing")),
         # In opt_out a deny from cmp limits, a grant changes nothing.
         ({"cmp": {"marketing": False}}, "US", ("limited", "deny:cmp:marketing")),
-        ({"cmp": {"marketing": True}, "gcm": {"ad_storage": "granted", "ad_user_data": "granted"}}, "US",
-         ("forward", "no_opt_out")),
+        (
+            {"cmp": {"marketing": True}, "gcm": {"ad_storage": "granted", "ad_user_data": "granted"}},
+            "US",
+            ("forward", "no_opt_out"),
+        ),
         # A uspv1 section inside GPP is read like `usp` (the conservative reading of 8.1).
         ({"gpp": "DBABTA~1YYN"}, "US", ("limited", "opt_out:gpp.uspv1:opted_out")),
         ({"gpp": "DBABTA~1YNN"}, "US", ("forward", "no_opt_out")),

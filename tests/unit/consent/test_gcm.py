@@ -1,7 +1,6 @@
 """Google Consent Mode v2 as a signal: only ad_storage and ad_user_data count (reference/consent.md 5, 8)."""
 
 import pytest
-
 from ttrelay.consent.gcm import consent_mode_outcome
 
 

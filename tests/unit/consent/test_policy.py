@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from encoders import TcCore, restrictions_section, tc_string, vendor_section
-
 from ttrelay.consent.decide import decide
 from ttrelay.consent.model import ConsentSignals, Location
 from ttrelay.consent.policy import PolicyError, load_policy, parse_policy, regime_for
@@ -13,7 +12,35 @@ from ttrelay.consent.policy import PolicyError, load_policy, parse_policy, regim
 NOW = 1_793_491_200
 DAY = 86_400
 
-EU_27 = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+EU_27 = [
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+]
 OPT_IN_COUNTRIES = [*EU_27, "IS", "LI", "NO", "AX", "GF", "GP", "MQ", "RE", "YT", "MF", "GB", "CH"]
 
 
@@ -43,11 +70,15 @@ def test_every_us_state_is_opt_out(subdivision: str | None) -> None:
         ("JP", "QC", "notice"),
     ],
 )
-def test_quebec_is_opt_in_and_the_rest_of_canada_notice(country: str, subdivision: str | None, expected: str) -> None:
+def test_quebec_is_opt_in_and_the_rest_of_canada_notice(
+    country: str, subdivision: str | None, expected: str
+) -> None:
     assert _regime(country, subdivision) == expected
 
 
-@pytest.mark.parametrize("country", ["BL", "JE", "GG", "IM", "GI", "KR", "BR", "JP", "PR", "GU", "VI", "AU", "SG"])
+@pytest.mark.parametrize(
+    "country", ["BL", "JE", "GG", "IM", "GI", "KR", "BR", "JP", "PR", "GU", "VI", "AU", "SG"]
+)
 def test_unlisted_assigned_countries_are_notice(country: str) -> None:
     assert _regime(country) == "notice"
 

@@ -1,0 +1,165 @@
+"""Both real handlers in Lambda-like workers, against moto's server and the fake Events API over HTTP.
+
+The stack's resources come from template.yaml; no event source runs here, so each test drives the
+forwarder itself with the exact SQS records the collector produced.
+"""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from support.paths import ROOT
+
+from ttrelay.local.stack import LocalStack, StackOptions
+
+SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    log = (tmp_path_factory.mktemp("stack") / "functions.log").open("w")
+    local = LocalStack(StackOptions(root=ROOT, port=0, event_sources=False, log_output=log)).start()
+    yield local
+    local.stop()
+    log.close()
+
+
+@pytest.fixture(autouse=True)
+def clean_fake(stack: LocalStack) -> None:
+    stack.fake.clear()
+    httpx.post(f"{stack.base_url}/_local/tiktok/faults", json={})
+
+
+def collect(stack: LocalStack, body: dict[str, Any], **headers: str) -> httpx.Response:
+    return httpx.post(f"{stack.base_url}/events", json=body, headers=headers, timeout=30)
+
+
+def take_records(stack: LocalStack, queue: str = "EventsQueue") -> list[dict[str, Any]]:
+    """The queue's messages as the event source mapping would hand them to the forwarder."""
+    sqs = stack.clients()["sqs"]
+    assert stack.provisioned is not None
+    url = stack.provisioned.queue_urls[queue]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"],
+                                   MessageAttributeNames=["All"]).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+             "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
+             "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+             "awsRegion": "us-east-1"} for m in messages]
+
+
+def forward(stack: LocalStack, records: list[dict[str, Any]]) -> dict[str, Any]:
+    outcome = stack.invoke("ForwardFunction", {"Records": records})
+    assert outcome.ok, outcome.error
+    return dict(outcome.result)
+
+
+def granted(event_id: str, **user: str) -> dict[str, Any]:
+    return {"consent": {"cmp": {"marketing": True}}, "user": user,
+            "events": [{"event": "Purchase", "event_id": event_id, "properties": {"value": 9.5, "currency": "EUR"}}]}
+
+
+def test_collect_queues_one_hashed_message_and_forward_delivers_it_once(stack: LocalStack) -> None:
+    response = collect(stack, granted("int-1", email="Jane.Doe@Example.com"))
+    assert response.status_code == 202, response.text
+    assert "ttrelay=" in response.headers["set-cookie"] and "HttpOnly" in response.headers["set-cookie"]
+    records = take_records(stack)
+    assert len(records) == 1
+    assert "Jane.Doe" not in records[0]["body"] and "jane.doe" not in records[0]["body"]
+    queued = json.loads(records[0]["body"])
+    assert queued["events"][0]["user"]["email"] == [SHA]
+    assert queued["receipt"]["action"] == "forward"
+
+    assert forward(stack, records) == {"batchItemFailures": []}
+    assert forward(stack, records) == {"batchItemFailures": []}  # a redelivery: deduplicated, not resent
+    delivered = [r for r in stack.fake.records() if r["accepted"]]
+    assert len(delivered) == 1
+    body = delivered[0]["body"]
+    assert body["event_source"] == "web" and body["event_source_id"] == "CTTRELAYLOCALDEV0001"
+    assert body["data"][0]["event_id"] == "int-1" and body["data"][0]["user"]["email"] == [SHA]
+
+
+def test_retryable_failures_are_reported_per_message_and_retried_later(stack: LocalStack) -> None:
+    collect(stack, granted("int-retry-1"))
+    collect(stack, granted("int-retry-2"))
+    records = take_records(stack)
+    httpx.post(f"{stack.base_url}/_local/tiktok/faults", json={"error_rate": 1, "codes": [50000]})
+    failures = forward(stack, records)["batchItemFailures"]
+    assert sorted(f["itemIdentifier"] for f in failures) == sorted(r["messageId"] for r in records)
+    httpx.post(f"{stack.base_url}/_local/tiktok/faults", json={})
+    assert forward(stack, records) == {"batchItemFailures": []}
+    accepted = [e["event_id"] for r in stack.fake.records() if r["accepted"] for e in r["body"]["data"]]
+    assert sorted(accepted) == ["int-retry-1", "int-retry-2"]
+
+
+def test_permanent_failures_go_to_the_dlq_with_tiktoks_reason(stack: LocalStack) -> None:
+    collect(stack, granted("int-perm-1"))
+    records = take_records(stack)
+    httpx.post(f"{stack.base_url}/_local/tiktok/faults", json={"permanent_event_ids": ["int-perm-1"]})
+    assert forward(stack, records) == {"batchItemFailures": []}  # not retried forever
+    parked = take_records(stack, "EventsDLQ")
+    assert len(parked) == 1
+    assert parked[0]["messageAttributes"]["reason"]["StringValue"] == "code:40002"
+    assert json.loads(parked[0]["body"])["events"][0]["event_id"] == "int-perm-1"
+
+
+def test_a_denied_event_is_never_queued(stack: LocalStack) -> None:
+    response = collect(stack, {"user": {"email": "a@b.co"}, "events": [{"event": "Purchase", "event_id": "int-deny"}]})
+    assert response.status_code == 202
+    assert response.json()["decision"]["action"] == "drop"
+    assert "set-cookie" not in response.headers
+    assert take_records(stack) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status"),
+    [(b"{broken", {"content-type": "application/json"}, 400),
+     (b"a=b", {"content-type": "application/x-www-form-urlencoded"}, 415),
+     (json.dumps({"events": []}).encode(), {"content-type": "application/json"}, 400)],
+)
+def test_bad_input_gets_a_json_4xx_over_http(stack: LocalStack, content: bytes, headers: dict[str, str],
+                                             status: int) -> None:
+    response = httpx.post(f"{stack.base_url}/events", content=content, headers=headers)
+    assert response.status_code == status
+    assert response.json()["error"]
+    assert take_records(stack) == []
+
+
+@pytest.mark.parametrize("name", ["collect-granted", "collect-granted-httpapi", "collect-denied-opt-in",
+                                  "forward-batch"])
+def test_sample_events_give_their_expected_response(stack: LocalStack, name: str) -> None:
+    event = json.loads((ROOT / "events" / f"{name}.json").read_text())
+    expected = json.loads((ROOT / "events" / "expected" / f"{name}.json").read_text())
+    function = "ForwardFunction" if name.startswith("forward") else "CollectFunction"
+    outcome = stack.invoke(function, event)
+    assert outcome.ok, outcome.error
+    if function == "ForwardFunction":
+        assert outcome.result == expected
+        return
+    assert outcome.result["statusCode"] == expected["statusCode"]
+    _assert_subset(json.loads(outcome.result["body"]), expected["body"])
+    assert bool(outcome.result.get("cookies")) is expected["sets_cookie"]
+    take_records(stack)
+
+
+def _assert_subset(actual: Any, expected: Any, path: str = "") -> None:
+    if isinstance(expected, dict):
+        for key, value in expected.items():
+            assert key in actual, f"{path}.{key} missing"
+            _assert_subset(actual[key], value, f"{path}.{key}")
+    else:
+        assert actual == expected, f"{path}: {actual!r} != {expected!r}"
+
+
+def test_function_environment_comes_from_the_template(stack: LocalStack) -> None:
+    assert stack.provisioned is not None
+    env = stack.provisioned.functions["ForwardFunction"].environment
+    assert env["DEDUP_TABLE_NAME"] and env["EVENTS_DLQ_URL"].endswith("EventsDLQ")
+    assert env["EVENTS_API_BASE_URL"] == f"{stack.base_url}/_local/tiktok"
+    mapping = stack.provisioned.mappings[0]
+    assert mapping.function == "ForwardFunction" and mapping.report_batch_item_failures
+    assert Path(stack.provisioned.functions["CollectFunction"].code_dir).name == "collect"

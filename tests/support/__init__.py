@@ -1,0 +1,1 @@
+"""Test support: vector loading, in-memory fakes of the domain's ports, local stack helpers."""

@@ -1,0 +1,76 @@
+"""Local stack helpers shared by the integration and end-to-end tests."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from support.paths import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+@contextmanager
+def dev_process(log_path: Path, *extra_args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`ttrelay dev` as a user runs it, in its own process; yields the base URL once it serves."""
+    port = free_port()
+    ttrelay = Path(sys.executable).parent / "ttrelay"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(ttrelay), "dev", "--port", str(port), *extra_args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            def ready() -> bool:
+                if process.poll() is not None:
+                    raise AssertionError(f"ttrelay dev exited:\n{log_path.read_text()[-3000:]}")
+                try:
+                    return httpx.get(f"{base}/_local/queue", timeout=2).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            wait_for(ready, timeout=90, interval=0.3)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def fake_requests(base: str) -> list[dict[str, Any]]:
+    return list(httpx.get(f"{base}/_local/tiktok/requests").json()["requests"])
+
+
+def delivered_event_ids(base: str) -> list[str]:
+    return [event["event_id"] for record in fake_requests(base) if record["response"].get("code") == 0
+            for event in record["body"]["data"]]
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text())

@@ -1,0 +1,182 @@
+"""The collect use case: the POST /events contract, consent gating, hashing, the cookie — no AWS."""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from support.fakes import MemoryQueue
+
+from ttrelay.collect import CollectDeps, CollectRejected, HttpRequest, collect
+from ttrelay.config import CollectSettings
+from ttrelay.consent.policy import load_policy
+from ttrelay.cookie import ClickIdCookie, SigningKeys, sign, verify
+
+PIXEL = "CTTRELAYTESTPIXEL001"
+NOW = 1_795_000_000.0
+KEYS = SigningKeys.from_secret({"active_kid": "k1", "k1": "x" * 40})
+EMAIL = "Jane.Doe@Example.com"
+EMAIL_SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
+
+
+def settings(**overrides: Any) -> CollectSettings:
+    values = {"events_queue_url": "q", "cookie_keys_secret_arn": "s", "pixel_codes": (PIXEL,), **overrides}
+    return CollectSettings.model_validate(values)
+
+
+@pytest.fixture
+def queue() -> MemoryQueue:
+    return MemoryQueue()
+
+
+@pytest.fixture
+def run(queue: MemoryQueue) -> Callable[..., Any]:
+    def run(body: Any, *, headers: dict[str, str] | None = None, cookies: dict[str, str] | None = None,
+            raw: bytes | None = None, **setting_overrides: Any) -> Any:
+        deps = CollectDeps(settings=settings(**setting_overrides), queue=queue, policy=load_policy(),
+                           signing_keys=lambda: KEYS, clock=lambda: NOW)
+        request = HttpRequest(
+            body=raw if raw is not None else json.dumps(body).encode(),
+            headers={"content-type": "application/json", **(headers or {})},
+            cookies=cookies or {},
+            source_ip="203.0.113.24",
+            user_agent="Mozilla/5.0 test",
+        )
+        return collect(request, deps)
+
+    return run
+
+
+def granted(**extra: Any) -> dict[str, Any]:
+    return {"consent": {"cmp": {"marketing": True}}, "events": [{"event": "Purchase", "event_id": "o-1"}], **extra}
+
+
+def queued(queue: MemoryQueue) -> dict[str, Any]:
+    assert len(queue.bodies) == 1
+    return json.loads(queue.bodies[0])
+
+
+def test_granted_request_is_queued_whole_with_hashed_identifiers_and_server_enrichment(run, queue) -> None:
+    body = granted(user={"email": EMAIL, "phone": "+1 415-555-0132", "external_id": "CRM-00042"},
+                   events=[{"event": "Purchase", "event_id": "o-1", "properties": {"value": 0, "currency": "EUR"}},
+                           {"event": "ViewContent", "event_id": "v-1"}])
+    outcome = run(body, headers={"sec-gpc": "0"})
+    assert (outcome.accepted, outcome.dropped, outcome.decision.action) == (2, 0, "forward")
+    message = queued(queue)
+    assert message["pixel_code"] == PIXEL
+    first = message["events"][0]
+    assert first["user"]["email"] == [EMAIL_SHA]
+    assert first["user"]["phone"] == ["9e1919ad78a34fd67a84bfbcf2fea14074065517bea32e92924771c3f92e5462"]
+    assert first["user"]["ip"] == "203.0.113.24" and first["user"]["user_agent"] == "Mozilla/5.0 test"
+    assert first["properties"] == {"value": 0.0, "currency": "EUR"}  # value 0 is kept
+    assert first["event_time"] == int(NOW)
+    assert message["receipt"]["action"] == "forward"
+    raw = queue.bodies[0]
+    assert EMAIL not in raw and EMAIL.lower() not in raw and "CRM-00042" not in raw and "555-0132" not in raw
+
+
+def test_no_signal_in_an_opt_in_region_drops_everything_queues_nothing_and_sets_no_cookie(run, queue) -> None:
+    outcome = run({"user": {"email": EMAIL}, "context": {"ttclid": "E.C.P.x"}, "events": [{"event": "Purchase"}]})
+    assert (outcome.accepted, outcome.dropped, outcome.decision.action) == (0, 1, "drop")
+    assert outcome.decision.regime == "opt_in"
+    assert outcome.token is None and outcome.set_cookie is None
+    assert queue.bodies == []
+
+
+def test_sec_gpc_header_denies_in_an_opt_in_region(run, queue) -> None:
+    outcome = run(granted(), headers={"sec-gpc": "1"})
+    assert outcome.decision.action == "drop"
+    assert queue.bodies == []
+
+
+def test_a_present_but_malformed_tcf_string_counts_as_a_denial(run, queue) -> None:
+    outcome = run(granted(consent={"tcf": "not-a-tc-string", "cmp": {"marketing": True}}))
+    assert outcome.decision.action == "drop"
+    assert queue.bodies == []
+
+
+def test_ttclid_comes_from_the_page_url_and_is_kept_in_a_signed_cookie(run, queue) -> None:
+    outcome = run(granted(context={"page_url": "https://shop.example.com/p?ttclid=E.C.P.url&email=a@b.co"}))
+    cookie = verify(outcome.set_cookie, KEYS, int(NOW))
+    assert cookie is not None and cookie.ttclid == "E.C.P.url"
+    event = queued(queue)["events"][0]
+    assert event["user"]["ttclid"] == "E.C.P.url"
+    assert event["page"]["url"] == "https://shop.example.com/p?ttclid=E.C.P.url"  # PII query stripped
+
+
+def test_ttclid_from_a_genuine_cookie_is_used_when_the_body_has_none(run, queue) -> None:
+    token = sign(ClickIdCookie("E.C.P.cookie", "ttp-9", int(NOW) - 100, int(NOW) + 100), KEYS)
+    outcome = run(granted(), cookies={"ttrelay": token})
+    assert queued(queue)["events"][0]["user"]["ttclid"] == "E.C.P.cookie"
+    refreshed = verify(outcome.set_cookie, KEYS, int(NOW))
+    assert refreshed is not None and refreshed.first_seen == int(NOW) - 100 and refreshed.exp > int(NOW) + 100
+
+
+def test_a_tampered_cookie_is_ignored(run, queue) -> None:
+    token = sign(ClickIdCookie("E.C.P.cookie", None, int(NOW), int(NOW) + 100), KEYS)
+    run(granted(), cookies={"ttrelay": token[:-2] + "AA"})
+    assert "ttclid" not in queued(queue)["events"][0]["user"]
+
+
+def test_text_plain_bodies_are_accepted_for_send_beacon(run, queue) -> None:
+    outcome = run(granted(), headers={"content-type": "text/plain;charset=UTF-8"})
+    assert outcome.accepted == 1
+
+
+def test_missing_event_id_gets_a_server_id(run, queue) -> None:
+    run(granted(events=[{"event": "Lead"}]))
+    assert queued(queue)["events"][0]["event_id"].startswith("srv-")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "error"),
+    [
+        ({"headers": {"content-type": "application/x-www-form-urlencoded"}}, 415, "unsupported_media_type"),
+        ({"raw": b"{not json"}, 400, "invalid_json"),
+        ({"raw": b"\xff\xfe"}, 400, "invalid_json"),
+        ({"headers": {"origin": "https://evil.example"}, "allowed_origins": ("https://shop.example.com",)}, 403,
+         "origin_not_allowed"),
+        ({"max_body_bytes": 1024, "raw": b'{"events": [' + b" " * 2000 + b"]}"}, 413, "body_too_large"),
+    ],
+)
+def test_bad_requests_get_a_clear_4xx_and_queue_nothing(run, queue, kwargs, status, error) -> None:
+    with pytest.raises(CollectRejected) as caught:
+        run(granted(), **kwargs)
+    assert (caught.value.status, caught.value.error) == (status, error)
+    assert queue.bodies == []
+
+
+def test_schema_errors_name_the_field_but_never_echo_the_value(run, queue) -> None:
+    secret_email = "private.person@example.com"
+    body = granted(user={"email": {"nested": secret_email}}, events=[{"event": "Purchase", "event_time": 1795000000123}])
+    with pytest.raises(CollectRejected) as caught:
+        run(body)
+    assert caught.value.status == 400
+    locations = {error["loc"] for error in caught.value.errors}
+    assert "events.0.event_time" in locations
+    assert any(loc.startswith("user.email") for loc in locations)
+    assert secret_email not in json.dumps(caught.value.errors)
+    assert queue.bodies == []
+
+
+def test_one_bad_event_rejects_the_whole_request(run, queue) -> None:
+    body = granted(events=[{"event": "Purchase", "event_id": "ok"}, {"event": "Purchase", "properties": {"currency": "XXX"}}])
+    with pytest.raises(CollectRejected):
+        run(body)
+    assert queue.bodies == []
+
+
+def test_pixel_code_must_be_in_the_allowlist(run, queue) -> None:
+    with pytest.raises(CollectRejected) as caught:
+        run(granted(pixel_code="COTHERPIXEL000000000"))
+    assert caught.value.status == 403
+    with pytest.raises(CollectRejected) as caught:
+        run(granted(), pixel_codes=(PIXEL, "COTHERPIXEL000000000"))
+    assert caught.value.status == 400  # several pixels: the request must name one
+    assert run(granted(pixel_code="COTHERPIXEL000000000"), pixel_codes=(PIXEL, "COTHERPIXEL000000000")).accepted == 1
+
+
+def test_too_many_events_is_a_400(run, queue) -> None:
+    with pytest.raises(CollectRejected) as caught:
+        run(granted(events=[{"event": "ViewContent"}] * 3), max_events_per_request=2)
+    assert caught.value.status == 400

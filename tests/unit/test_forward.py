@@ -1,0 +1,132 @@
+"""The forward use case with in-memory ports: batching, dedup, and what each response class does."""
+
+import json
+from typing import Any
+
+import pytest
+from support.fakes import MemoryDeadLetters, MemoryDedup, ScriptedEventsApi
+
+from ttrelay.dedup import dedup_key
+from ttrelay.forward import Forwarder, InboundMessage
+
+PIXEL_A = "CAAAAAAAAAAAAAAAAAAA"
+PIXEL_B = "CBBBBBBBBBBBBBBBBBBB"
+SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
+
+
+def message(message_id: str, *event_ids: str, pixel: str = PIXEL_A, user: dict[str, Any] | None = None) -> InboundMessage:
+    events = [{"event": "Purchase", "event_id": eid, "event_time": 1795000000, "user": user or {"email": [SHA]}}
+              for eid in event_ids]
+    body = {"v": 1, "pixel_code": pixel, "received_at": 1795000000.5, "events": events, "receipt": {}}
+    return InboundMessage(message_id, json.dumps(body))
+
+
+def forwarder(api: ScriptedEventsApi, dedup: MemoryDedup | None = None, dlq: MemoryDeadLetters | None = None,
+              **kwargs: Any) -> Forwarder:
+    return Forwarder(dedup=dedup or MemoryDedup(), events_api=api, dead_letters=dlq or MemoryDeadLetters(),
+                     owner="worker-1", clock=lambda: 1_795_000_100.0, **kwargs)
+
+
+def sent_ids(api: ScriptedEventsApi) -> list[list[str]]:
+    return [[item["event_id"] for item in request["data"]] for request in api.requests]  # type: ignore[index]
+
+
+def test_events_are_batched_per_pixel_in_one_request_each() -> None:
+    api = ScriptedEventsApi()
+    report = forwarder(api).forward([message("m1", "a", "b"), message("m2", "c", pixel=PIXEL_B), message("m3", "d")])
+    assert sorted(sent_ids(api)) == [["a", "b", "d"], ["c"]]
+    assert {request["event_source_id"] for request in api.requests} == {PIXEL_A, PIXEL_B}
+    assert all(request["event_source"] == "web" for request in api.requests)
+    assert (report.delivered, report.failed_message_ids, report.requests) == (4, set(), 2)
+
+
+def test_requests_never_exceed_the_configured_batch_size() -> None:
+    api = ScriptedEventsApi()
+    forwarder(api, max_events_per_request=2).forward([message("m1", "a", "b", "c", "d", "e")])
+    assert [len(ids) for ids in sent_ids(api)] == [2, 2, 1]
+
+
+def test_test_event_code_is_sent_at_the_top_level() -> None:
+    api = ScriptedEventsApi()
+    forwarder(api, test_event_code="TEST123").forward([message("m1", "a")])
+    assert api.requests[0]["test_event_code"] == "TEST123"
+    assert "test_event_code" not in api.requests[0]["data"][0]  # type: ignore[index]
+
+
+def test_a_redelivered_message_is_never_sent_twice() -> None:
+    api, dedup = ScriptedEventsApi(), MemoryDedup()
+    forwarder(api, dedup).forward([message("m1", "a")])
+    report = forwarder(api, dedup).forward([message("m1-again", "a")])
+    assert sent_ids(api) == [["a"]]
+    assert (report.duplicates, report.failed_message_ids) == (1, set())
+
+
+def test_the_same_event_twice_in_one_batch_is_sent_once() -> None:
+    api = ScriptedEventsApi()
+    report = forwarder(api).forward([message("m1", "a"), message("m2", "a")])
+    assert sent_ids(api) == [["a"]]
+    assert report.duplicates == 1 and report.failed_message_ids == set()
+
+
+def test_happy_path_costs_two_dedup_writes_per_event() -> None:
+    dedup = MemoryDedup()
+    forwarder(ScriptedEventsApi(), dedup).forward([message("m1", "a", "b", "c")])
+    assert dedup.writes == 6
+    assert all(item["state"] == "delivered" for item in dedup.items.values())
+
+
+@pytest.mark.parametrize("response", [(200, {"code": 50000}), (200, {"code": 40100}), (503, "Service Unavailable"),
+                                      (None, None)])
+def test_retryable_answers_fail_the_messages_and_release_the_claims(response: tuple[Any, Any]) -> None:
+    api, dedup = ScriptedEventsApi([response]), MemoryDedup()
+    report = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
+    assert report.failed_message_ids == {"m1", "m2"}
+    assert dedup.items == {}  # released: the SQS retry can claim them again at once
+    retry = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
+    assert retry.failed_message_ids == set() and retry.delivered == 2
+
+
+def test_partial_ok_counts_as_delivered() -> None:
+    api, dedup = ScriptedEventsApi([(200, {"code": 20001, "message": "Partial OK"})]), MemoryDedup()
+    report = forwarder(api, dedup).forward([message("m1", "a")])
+    assert report.delivered == 1 and report.failed_message_ids == set()
+    assert dedup.items[dedup_key(PIXEL_A, "Purchase", "a")]["state"] == "delivered"
+
+
+def test_permanent_answers_park_the_events_with_the_reason_and_do_not_retry() -> None:
+    api, dlq = ScriptedEventsApi([(200, {"code": 40002, "message": "bad", "request_id": "r-9"})]), MemoryDeadLetters()
+    report = forwarder(api, dlq=dlq).forward([message("m1", "a", "b")])
+    assert report.failed_message_ids == set() and report.parked == 2
+    body, reason, detail = dlq.parked[0]
+    assert reason == "code:40002" and detail["request_id"] == "r-9"
+    assert [e["event_id"] for e in json.loads(body)["events"]] == ["a", "b"]
+
+
+def test_an_event_claimed_by_a_live_worker_fails_its_message_for_a_later_retry() -> None:
+    api, dedup = ScriptedEventsApi(), MemoryDedup()
+    dedup.claim(dedup_key(PIXEL_A, "Purchase", "a"), "other-worker", 1_795_000_090.0)
+    report = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
+    assert report.failed_message_ids == {"m1"}
+    assert sent_ids(api) == [["b"]]
+
+
+def test_an_expired_lease_is_taken_over() -> None:
+    api, dedup = ScriptedEventsApi(), MemoryDedup(lease_seconds=5)
+    dedup.claim(dedup_key(PIXEL_A, "Purchase", "a"), "crashed-worker", 1_795_000_000.0)
+    report = forwarder(api, dedup).forward([message("m1", "a")])
+    assert report.delivered == 1
+
+
+def test_a_malformed_message_is_parked_at_once() -> None:
+    api, dlq = ScriptedEventsApi(), MemoryDeadLetters()
+    report = forwarder(api, dlq=dlq).forward([InboundMessage("bad", "{not json"), message("m1", "a")])
+    assert report.parked == 1 and dlq.parked[0][1] == "malformed_message"
+    assert report.failed_message_ids == set() and sent_ids(api) == [["a"]]
+
+
+def test_raw_identifiers_from_a_direct_producer_are_hashed_before_sending() -> None:
+    api = ScriptedEventsApi()
+    forwarder(api).forward([message("m1", "a", user={"email": ["Jane.Doe@Example.com"], "external_id": ["CRM-1"]})])
+    user = api.requests[0]["data"][0]["user"]  # type: ignore[index]
+    assert user["email"] == [SHA]
+    assert "CRM-1" not in json.dumps(api.requests)

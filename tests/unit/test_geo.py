@@ -1,0 +1,110 @@
+"""Where the visitor is: CloudFront headers only with proof, else the IP, else unknown (consent.md 7)."""
+
+import importlib.util
+import sys
+
+import pytest
+from ttrelay import geo
+from ttrelay.consent.model import Location
+
+SECRET = "0f6b3f1e-origin-secret-for-tests"
+FORGED = {"cloudfront-viewer-country": "US", "cloudfront-viewer-country-region": "TX"}
+TABLE = {"81.2.69.160": "GB", "2a00:1450:4001:82a::200e": "DE", "8.8.8.8": "US"}
+
+
+def fake_lookup(ip: str) -> str | None:
+    return TABLE.get(ip)
+
+
+def test_cloudfront_headers_with_the_origin_secret_are_trusted() -> None:
+    headers = {**FORGED, "x-origin-verify": SECRET}
+
+    location = geo.locate(headers, "81.2.69.160", SECRET, ip_lookup=fake_lookup)
+
+    assert location == Location(country="US", subdivision="TX", source="cloudfront")
+
+
+def test_forged_cloudfront_headers_without_a_configured_secret_are_ignored() -> None:
+    location = geo.locate(FORGED, "81.2.69.160", None, ip_lookup=fake_lookup)
+
+    assert location == Location(country="GB", subdivision=None, source="ip")
+
+
+@pytest.mark.parametrize("presented", [None, "", "wrong", SECRET + "x", SECRET[:-1], SECRET.upper()])
+def test_forged_cloudfront_headers_with_a_wrong_secret_are_ignored(presented: str | None) -> None:
+    headers = dict(FORGED) if presented is None else {**FORGED, "x-origin-verify": presented}
+
+    location = geo.locate(headers, "81.2.69.160", SECRET, ip_lookup=fake_lookup)
+
+    assert location == Location(country="GB", subdivision=None, source="ip")
+
+
+def test_the_secret_header_name_is_configurable() -> None:
+    headers = {**FORGED, "x-my-proof": SECRET}
+
+    trusted = geo.locate(headers, None, SECRET, origin_secret_header="X-My-Proof", ip_lookup=fake_lookup)
+    untrusted = geo.locate(headers, None, SECRET, ip_lookup=fake_lookup)
+
+    assert trusted.source == "cloudfront"
+    assert untrusted.source == "none"
+
+
+def test_country_without_region_from_inside_aws() -> None:
+    headers = {"cloudfront-viewer-country": "ca", "x-origin-verify": SECRET}
+
+    assert geo.locate(headers, None, SECRET) == Location(country="CA", subdivision=None, source="cloudfront")
+
+
+def test_proven_cloudfront_without_viewer_country_is_unknown_not_the_edge_ip() -> None:
+    # Behind CloudFront the source IP is an edge server's; looking it up would place the visitor wrongly.
+    headers = {"x-origin-verify": SECRET, "cloudfront-viewer-country-region": "TX"}
+
+    assert geo.locate(headers, "8.8.8.8", SECRET, ip_lookup=fake_lookup).source == "none"
+
+
+@pytest.mark.parametrize(
+    ("country", "region", "expected"),
+    [("USA", "TX", None), ("U1", "TX", None), ("US", "TEXAS", ("US", None)), ("FR", "75", ("FR", "75"))],
+)
+def test_malformed_cloudfront_values_are_not_trusted(
+    country: str, region: str, expected: tuple[str, str | None] | None
+) -> None:
+    headers = {"cloudfront-viewer-country": country, "cloudfront-viewer-country-region": region}
+
+    location = geo.locate({**headers, "x-origin-verify": SECRET}, None, SECRET, ip_lookup=fake_lookup)
+
+    assert (None if location.source == "none" else (location.country, location.subdivision)) == expected
+
+
+def test_ipv6_source_falls_back_to_the_ip_table() -> None:
+    location = geo.locate({}, "2a00:1450:4001:82a::200e", None, ip_lookup=fake_lookup)
+
+    assert location == Location(country="DE", subdivision=None, source="ip")
+
+
+@pytest.mark.parametrize(
+    "source_ip", [None, "", "not-an-ip", "10.0.0.8", "127.0.0.1", "192.168.1.20", "::1", "1.1.1.1"]
+)
+def test_unknown_when_nothing_trustworthy(source_ip: str | None) -> None:
+    # Private and loopback addresses are never looked up; 1.1.1.1 is simply not in the fake table.
+    assert geo.locate({}, source_ip, None, ip_lookup=fake_lookup) == Location(source="none")
+
+
+def test_lookup_answers_that_are_not_country_codes_are_ignored() -> None:
+    assert geo.locate({}, "8.8.8.8", None, ip_lookup=lambda _ip: "ZZZ").source == "none"
+    assert geo.locate({}, "8.8.8.8", None, ip_lookup=lambda _ip: "us").country == "US"
+
+
+def test_offline_lookup_degrades_to_unknown_when_iptocc_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "iptocc", None)  # makes `import iptocc` raise ImportError
+    geo._iptocc_lookup.cache_clear()
+    try:
+        assert geo.offline_ip_country("8.8.8.8") is None
+        assert geo.locate({}, "8.8.8.8", None) == Location(source="none")
+    finally:
+        geo._iptocc_lookup.cache_clear()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("iptocc") is None, reason="iptocc is not installed")
+def test_offline_lookup_with_iptocc() -> None:
+    assert geo.locate({}, "8.8.8.8", None) == Location(country="US", subdivision=None, source="ip")
