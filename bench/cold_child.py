@@ -14,8 +14,14 @@ from pathlib import Path
 from typing import Any
 
 # Modules whose presence says what a cold start really paid for (boto3 proper, X-Ray, libphonenumber).
-WATCHED = ("boto3", "botocore.session", "aws_xray_sdk", "phonenumbers", "httpx",
-           "aws_lambda_powertools.utilities.parameters")
+WATCHED = (
+    "boto3",
+    "botocore.session",
+    "aws_xray_sdk",
+    "phonenumbers",
+    "httpx",
+    "aws_lambda_powertools.utilities.parameters",
+)
 
 
 class Context:
@@ -63,9 +69,14 @@ def in_memory_first_request(app: Any, spec: dict[str, Any]) -> Any:
             sent.append(body)
 
     keys = SigningKeys.from_secret(spec["signing_secret"])
-    deps = CollectDeps(settings=settings, queue=ListQueue(), policy=load_policy(settings.policy_file or None),
-                       signing_keys=lambda: keys, origin_secret=lambda: spec["origin_secret"],
-                       clock=lambda: spec["now"])
+    deps = CollectDeps(
+        settings=settings,
+        queue=ListQueue(),
+        policy=load_policy(settings.policy_file or None),
+        signing_keys=lambda: keys,
+        origin_secret=lambda: spec["origin_secret"],
+        clock=lambda: spec["now"],
+    )
     app.collect_deps = lambda: deps
     return app.handler(spec["event"], Context())
 

@@ -38,7 +38,11 @@ def collect_body(events: int, request_no: int = 0) -> dict[str, Any]:
             "ttp": "Qm7vXk2LpR9sTz4Hn8cWd1YbFa3",
             "locale": "fr-FR",
         },
-        "user": {"email": " Jane.Doe@Example.com ", "phone": "+33 6 12 34 56 78", "external_id": "cust-48151623"},
+        "user": {
+            "email": " Jane.Doe@Example.com ",
+            "phone": "+33 6 12 34 56 78",
+            "external_id": "cust-48151623",
+        },
         "events": [_collect_event(request_no, index) for index in range(events)],
     }
 
@@ -51,8 +55,14 @@ def _collect_event(request_no: int, index: int) -> dict[str, Any]:
             "value": 89.0,
             "currency": "EUR",
             "content_type": "product",
-            "contents": [{"content_id": "SKU-TR2-BLU-9", "content_name": "Trail Runner 2", "price": 89.0,
-                          "quantity": 1}],
+            "contents": [
+                {
+                    "content_id": "SKU-TR2-BLU-9",
+                    "content_name": "Trail Runner 2",
+                    "price": 89.0,
+                    "quantity": 1,
+                }
+            ],
         },
     }
 
@@ -99,20 +109,33 @@ def queued_message(run: str, message_no: int, events: int, now: int) -> str:
         user_agent=USER_AGENT,
         locale="fr-FR",
     )
-    page = TikTokPage(url=f"{SITE_ORIGIN}/products/trail-runner-2?ttclid={TTCLID}", referrer=SITE_ORIGIN + "/")
+    page = TikTokPage(
+        url=f"{SITE_ORIGIN}/products/trail-runner-2?ttclid={TTCLID}", referrer=SITE_ORIGIN + "/"
+    )
     items = [
         TikTokEvent(
             event="AddToCart",
             event_time=now,
             event_id=f"{visitor}-{index}",
             user=user,
-            properties={"value": 89.0, "currency": "EUR", "content_type": "product",
-                        "contents": [{"content_id": "SKU-TR2-BLU-9", "price": 89.0, "quantity": 1}]},
+            properties={
+                "value": 89.0,
+                "currency": "EUR",
+                "content_type": "product",
+                "contents": [{"content_id": "SKU-TR2-BLU-9", "price": 89.0, "quantity": 1}],
+            },
             page=page,
         )
         for index in range(events)
     ]
-    receipt = {"policy_version": "2026-11-01.1", "regime": "opt_in", "action": "forward", "reason": "grant:tcf",
-               "limited_data_use": False, "signals_present": ["tcf"], "decided_at": now}
+    receipt = {
+        "policy_version": "2026-11-01.1",
+        "regime": "opt_in",
+        "action": "forward",
+        "reason": "grant:tcf",
+        "limited_data_use": False,
+        "signals_present": ["tcf"],
+        "decided_at": now,
+    }
     envelope = QueuedEvents(pixel_code=PIXEL, received_at=float(now), events=items, receipt=receipt)
     return envelope.model_dump_json(exclude_none=True)

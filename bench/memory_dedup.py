@@ -29,9 +29,7 @@ class InMemoryDedupStore:
     def claim(self, key: str, owner: str, now: float) -> ClaimResult:
         item = self._items.get(key)
         claimable = (
-            item is None
-            or item.expires_at < now
-            or (item.state == "in_flight" and item.lease_until < now)
+            item is None or item.expires_at < now or (item.state == "in_flight" and item.lease_until < now)
         )
         if not claimable:
             assert item is not None

@@ -8,7 +8,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from ttrelay.collect import CollectRejected, collect
 from ttrelay.config import collect_settings
 from ttrelay.http_request import http_request_from
@@ -16,8 +15,16 @@ from ttrelay.observability import MetricUnit, logger, metrics
 from ttrelay.runtime import collect_deps
 
 settings = collect_settings()
-cors = CORSConfig(allow_origin=settings.allowed_origins[0], extra_origins=list(settings.allowed_origins[1:]),
-                  allow_credentials=True, max_age=600) if settings.allowed_origins else None
+cors = (
+    CORSConfig(
+        allow_origin=settings.allowed_origins[0],
+        extra_origins=list(settings.allowed_origins[1:]),
+        allow_credentials=True,
+        max_age=600,
+    )
+    if settings.allowed_origins
+    else None
+)
 # Behind the site's CloudFront the collector lives under a path such as /_t/events.
 app = APIGatewayHttpResolver(cors=cors, strip_prefixes=["/_t"])
 
@@ -25,8 +32,10 @@ app = APIGatewayHttpResolver(cors=cors, strip_prefixes=["/_t"])
 @app.post("/events")
 def post_events() -> Response[str]:
     outcome = collect(http_request_from(app.current_event), collect_deps())
-    logger.info("collected", extra={"consent_receipt": outcome.receipt, "accepted": outcome.accepted,
-                                     "dropped": outcome.dropped})
+    logger.info(
+        "collected",
+        extra={"consent_receipt": outcome.receipt, "accepted": outcome.accepted, "dropped": outcome.dropped},
+    )
     metrics.add_metric("EventsAccepted", MetricUnit.Count, outcome.accepted)
     metrics.add_metric("EventsDroppedByConsent", MetricUnit.Count, outcome.dropped)
     cookies = [_click_id_cookie(outcome.set_cookie)] if outcome.set_cookie else []
@@ -37,13 +46,24 @@ def post_events() -> Response[str]:
 def rejected(error: CollectRejected) -> Response[str]:
     metrics.add_metric("RequestsRejected", MetricUnit.Count, 1)
     logger.info("rejected", extra={"status": error.status, "error": error.error})
-    return Response(error.status, content_types.APPLICATION_JSON,
-                    json.dumps({"error": error.error, "errors": error.errors}))
+    return Response(
+        error.status,
+        content_types.APPLICATION_JSON,
+        json.dumps({"error": error.error, "errors": error.errors}),
+    )
 
 
 def _click_id_cookie(value: str) -> Cookie:
-    return Cookie(name="ttrelay", value=value, path="/", domain=settings.cookie_domain or None, secure=True,
-                  http_only=True, same_site=SameSite.LAX_MODE, max_age=settings.cookie_max_age_days * 86_400)
+    return Cookie(
+        name="ttrelay",
+        value=value,
+        path="/",
+        domain=settings.cookie_domain or None,
+        secure=True,
+        http_only=True,
+        same_site=SameSite.LAX_MODE,
+        max_age=settings.cookie_max_age_days * 86_400,
+    )
 
 
 @metrics.log_metrics

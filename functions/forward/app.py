@@ -7,7 +7,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from ttrelay.forward import ForwardReport, InboundMessage
 from ttrelay.observability import MetricUnit, logger, metrics
 from ttrelay.runtime import forwarder
@@ -34,8 +33,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = forwarder().forward(messages)
     for outcome in report.outcomes:
         log = logger.warning if outcome.verdict != "success" else logger.debug
-        log("events_api_response", extra={"verdict": outcome.verdict, "reason": outcome.reason,
-                                           "request_id": outcome.request_id, "tiktok_message": outcome.message})
+        log(
+            "events_api_response",
+            extra={
+                "verdict": outcome.verdict,
+                "reason": outcome.reason,
+                "request_id": outcome.request_id,
+                "tiktok_message": outcome.message,
+            },
+        )
         if outcome.alert:
             metrics.add_metric("EventsApiConfigurationError", MetricUnit.Count, 1)
     metrics.add_metric("EventsDelivered", MetricUnit.Count, report.delivered)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,11 +30,11 @@ ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")
 class CollectRejected(Exception):
     """A request the collector refuses; `errors` never contains the submitted values."""
 
-    def __init__(self, status: int, error: str, errors: list[dict[str, object]] | None = None) -> None:
+    def __init__(self, status: int, error: str, errors: Sequence[Mapping[str, object]] = ()) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
-        self.errors = errors or []
+        self.errors = [dict(item) for item in errors]
 
 
 class EventQueue(Protocol):
@@ -72,7 +72,11 @@ class CollectOutcome:
     set_cookie: str | None  # the signed cookie value to set, when consent allows storage
 
     def body(self) -> dict[str, object]:
-        decision = {"action": self.decision.action, "regime": self.decision.regime, "reason": self.decision.reason}
+        decision = {
+            "action": self.decision.action,
+            "regime": self.decision.regime,
+            "reason": self.decision.reason,
+        }
         return {"accepted": self.accepted, "dropped": self.dropped, "decision": decision, "token": self.token}
 
 
@@ -84,7 +88,9 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     now = deps.clock()
 
     signals = _signals(payload, request.headers)
-    location = locate(request.headers, request.source_ip, deps.origin_secret(), settings.origin_verify_header_name)
+    location = locate(
+        request.headers, request.source_ip, deps.origin_secret(), settings.origin_verify_header_name
+    )
     evaluation = evaluate(signals, location, deps.policy, int(now))
     decision, receipt = evaluation.decision, evaluation.receipt.model_dump(mode="json")
     if decision.action == "drop":
@@ -137,7 +143,9 @@ def _resolve_pixel(requested: str | None, configured: tuple[str, ...]) -> str:
     if requested is None:
         if len(configured) == 1:
             return configured[0]
-        raise CollectRejected(400, "invalid_request", [{"loc": "pixel_code", "msg": "pixel_code is required"}])
+        raise CollectRejected(
+            400, "invalid_request", [{"loc": "pixel_code", "msg": "pixel_code is required"}]
+        )
     if requested not in configured:
         raise CollectRejected(403, "pixel_not_allowed")
     return requested

@@ -63,9 +63,9 @@ class ForwardSettings(CommonSettings):
 
 @lru_cache(maxsize=1)
 def collect_settings() -> CollectSettings:
-    return CollectSettings()  # type: ignore[call-arg]  # filled from the environment
+    return CollectSettings()  # filled from the environment
 
 
 @lru_cache(maxsize=1)
 def forward_settings() -> ForwardSettings:
-    return ForwardSettings()  # type: ignore[call-arg]
+    return ForwardSettings()

@@ -33,7 +33,11 @@ class SigningKeys:
     @classmethod
     def from_secret(cls, secret: Mapping[str, object]) -> SigningKeys:
         active = secret.get("active_kid")
-        keys = {kid: value.encode() for kid, value in secret.items() if kid != "active_kid" and isinstance(value, str)}
+        keys = {
+            kid: value.encode()
+            for kid, value in secret.items()
+            if kid != "active_kid" and isinstance(value, str)
+        }
         if not isinstance(active, str) or active not in keys:
             raise SigningKeysError("active_kid must name a key present in the secret")
         if any(len(key) < _MIN_KEY_LENGTH for key in keys.values()):
@@ -72,26 +76,16 @@ def sign(cookie: ClickIdCookie, keys: SigningKeys) -> str:
 
 def verify(token: str | None, keys: SigningKeys, now: int) -> ClickIdCookie | None:
     """The cookie if the token is genuine and unexpired; None otherwise (never raises on visitor input)."""
-    if not token or len(token) > 2048:
-        return None
-    parts = token.split(".")
-    if len(parts) != 4 or parts[0] != _VERSION:
+    parts = token.split(".") if token and len(token) <= 2048 else []
+    if len(parts) != 4 or parts[0] != _VERSION or parts[1] not in keys.keys:
         return None
     _, kid, body, signature = parts
-    key = keys.keys.get(kid)
-    if key is None:
-        return None
     try:
-        expected = _mac(key, f"{_VERSION}.{kid}.{body}")
-        if not hmac.compare_digest(expected, _unb64(signature)):
-            return None
-        payload = json.loads(_unb64(body))
+        genuine = hmac.compare_digest(_mac(keys.keys[kid], f"{_VERSION}.{kid}.{body}"), _unb64(signature))
+        cookie = _cookie_from_payload(json.loads(_unb64(body))) if genuine else None
     except (binascii.Error, ValueError):
         return None
-    cookie = _cookie_from_payload(payload)
-    if cookie is None or cookie.exp <= now:
-        return None
-    return cookie
+    return cookie if cookie is not None and cookie.exp > now else None
 
 
 def _cookie_from_payload(payload: object) -> ClickIdCookie | None:

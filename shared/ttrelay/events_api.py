@@ -14,14 +14,76 @@ MAX_EVENTS_PER_REQUEST = 1000
 
 # §2 properties.currency: the codes TikTok lists.
 TIKTOK_CURRENCIES = frozenset(
-    "AED ARS AUD BDT BHD BIF BOB BRL CAD CHF CLP CNY COP CRC CZK DKK DZD EGP EUR GBP GTQ HKD HNL HUF IDR "
-    "ILS INR ISK JPY KES KHR KRW KWD KZT MAD MOP MXN MYR NGN NIO NOK NZD OMR PEN PHP PKR PLN PYG QAR RON "
-    "RUB SAR SEK SGD THB TRY TWD UAH USD VES VND ZAR".split()
+    [
+        "AED",
+        "ARS",
+        "AUD",
+        "BDT",
+        "BHD",
+        "BIF",
+        "BOB",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CRC",
+        "CZK",
+        "DKK",
+        "DZD",
+        "EGP",
+        "EUR",
+        "GBP",
+        "GTQ",
+        "HKD",
+        "HNL",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "ISK",
+        "JPY",
+        "KES",
+        "KHR",
+        "KRW",
+        "KWD",
+        "KZT",
+        "MAD",
+        "MOP",
+        "MXN",
+        "MYR",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PEN",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RUB",
+        "SAR",
+        "SEK",
+        "SGD",
+        "THB",
+        "TRY",
+        "TWD",
+        "UAH",
+        "USD",
+        "VES",
+        "VND",
+        "ZAR",
+    ]
 )
 
 
 # ---- response classification (reference §6, vectors/capi-responses.json) ------------------------
 # TikTok answers HTTP 200 for most errors, so the body `code` decides whenever the body is JSON.
+
 
 class Verdict(enum.StrEnum):
     SUCCESS = "success"

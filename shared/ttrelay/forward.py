@@ -82,7 +82,7 @@ class Forwarder:
         try:
             envelope = QueuedEvents.model_validate_json(message.body)
         except ValidationError:
-            # A body we cannot read will never succeed: park it now rather than retry it maxReceiveCount times.
+            # A body we cannot read never succeeds: park it now, not after maxReceiveCount retries.
             self.dead_letters.park(message.body, "malformed_message", {"message_id": message.message_id})
             report.parked += 1
             return None
@@ -133,7 +133,11 @@ class Forwarder:
 
     def _park(self, items: Sequence[_Pending], outcome: Classification, report: ForwardReport) -> None:
         """Permanent failures go to the DLQ with TikTok's reason; redrive re-sends them once fixed."""
-        detail = {"reason": outcome.reason, "message": outcome.message, "request_id": outcome.request_id or ""}
+        detail = {
+            "reason": outcome.reason,
+            "message": outcome.message,
+            "request_id": outcome.request_id or "",
+        }
         groups: dict[int, list[_Pending]] = {}
         for item in items:
             groups.setdefault(id(item.envelope), []).append(item)
@@ -144,7 +148,7 @@ class Forwarder:
 
 
 def _rehash(event: TikTokEvent) -> None:
-    """The collector already hashed; doing it again is a no-op on 64-hex digests and protects direct producers."""
+    """Hash again: a no-op on the collector's 64-hex digests, a safeguard for direct producers."""
     for name in HASHED_USER_FIELDS:
         values = getattr(event.user, name)
         if values:

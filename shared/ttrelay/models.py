@@ -37,9 +37,16 @@ class ConsentIn(_Lenient):
     gpp_sid: list[Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=list, max_length=64)
     usp: Annotated[str, StringConstraints(max_length=16)] | None = None
     gpc: bool | None = None
-    gcm: dict[Literal["ad_storage", "ad_user_data", "ad_personalization", "analytics_storage"],
-              Literal["granted", "denied"]] | None = None
-    cmp: dict[Annotated[str, StringConstraints(max_length=64)], bool] | None = Field(default=None, max_length=32)
+    gcm: (
+        dict[
+            Literal["ad_storage", "ad_user_data", "ad_personalization", "analytics_storage"],
+            Literal["granted", "denied"],
+        ]
+        | None
+    ) = None
+    cmp: dict[Annotated[str, StringConstraints(max_length=64)], bool] | None = Field(
+        default=None, max_length=32
+    )
 
 
 class ContextIn(_Lenient):

@@ -54,7 +54,7 @@ def forwarder() -> Forwarder:
             timeout_seconds=settings.events_api_timeout_seconds,
         ),
         dead_letters=SqsDeadLetters(settings.events_dlq_url),
-        # Lease owner: unique per execution environment, so a crashed worker's lease is never mistaken for ours.
+        # Unique per execution environment: a crashed worker's lease is never mistaken for ours.
         owner=f"fwd-{uuid.uuid4()}",
         test_event_code=settings.test_event_code,
         max_events_per_request=settings.max_events_per_request,

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from support.paths import ROOT
-
 from ttrelay.local.stack import LocalStack, StackOptions
 
 SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
@@ -42,14 +41,28 @@ def take_records(stack: LocalStack, queue: str = "EventsQueue") -> list[dict[str
     sqs = stack.clients()["sqs"]
     assert stack.provisioned is not None
     url = stack.provisioned.queue_urls[queue]
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"],
-                                   MessageAttributeNames=["All"]).get("Messages", [])
+    messages = sqs.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=10,
+        WaitTimeSeconds=1,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    ).get("Messages", [])
     for message in messages:
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-             "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
-             "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-             "awsRegion": "us-east-1"} for m in messages]
+    return [
+        {
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": m.get("Attributes", {}),
+            "messageAttributes": m.get("MessageAttributes", {}),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+            "awsRegion": "us-east-1",
+        }
+        for m in messages
+    ]
 
 
 def forward(stack: LocalStack, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -59,8 +72,13 @@ def forward(stack: LocalStack, records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def granted(event_id: str, **user: str) -> dict[str, Any]:
-    return {"consent": {"cmp": {"marketing": True}}, "user": user,
-            "events": [{"event": "Purchase", "event_id": event_id, "properties": {"value": 9.5, "currency": "EUR"}}]}
+    return {
+        "consent": {"cmp": {"marketing": True}},
+        "user": user,
+        "events": [
+            {"event": "Purchase", "event_id": event_id, "properties": {"value": 9.5, "currency": "EUR"}}
+        ],
+    }
 
 
 def test_collect_queues_one_hashed_message_and_forward_delivers_it_once(stack: LocalStack) -> None:
@@ -108,7 +126,9 @@ def test_permanent_failures_go_to_the_dlq_with_tiktoks_reason(stack: LocalStack)
 
 
 def test_a_denied_event_is_never_queued(stack: LocalStack) -> None:
-    response = collect(stack, {"user": {"email": "a@b.co"}, "events": [{"event": "Purchase", "event_id": "int-deny"}]})
+    response = collect(
+        stack, {"user": {"email": "a@b.co"}, "events": [{"event": "Purchase", "event_id": "int-deny"}]}
+    )
     assert response.status_code == 202
     assert response.json()["decision"]["action"] == "drop"
     assert "set-cookie" not in response.headers
@@ -117,20 +137,24 @@ def test_a_denied_event_is_never_queued(stack: LocalStack) -> None:
 
 @pytest.mark.parametrize(
     ("content", "headers", "status"),
-    [(b"{broken", {"content-type": "application/json"}, 400),
-     (b"a=b", {"content-type": "application/x-www-form-urlencoded"}, 415),
-     (json.dumps({"events": []}).encode(), {"content-type": "application/json"}, 400)],
+    [
+        (b"{broken", {"content-type": "application/json"}, 400),
+        (b"a=b", {"content-type": "application/x-www-form-urlencoded"}, 415),
+        (json.dumps({"events": []}).encode(), {"content-type": "application/json"}, 400),
+    ],
 )
-def test_bad_input_gets_a_json_4xx_over_http(stack: LocalStack, content: bytes, headers: dict[str, str],
-                                             status: int) -> None:
+def test_bad_input_gets_a_json_4xx_over_http(
+    stack: LocalStack, content: bytes, headers: dict[str, str], status: int
+) -> None:
     response = httpx.post(f"{stack.base_url}/events", content=content, headers=headers)
     assert response.status_code == status
     assert response.json()["error"]
     assert take_records(stack) == []
 
 
-@pytest.mark.parametrize("name", ["collect-granted", "collect-granted-httpapi", "collect-denied-opt-in",
-                                  "forward-batch"])
+@pytest.mark.parametrize(
+    "name", ["collect-granted", "collect-granted-httpapi", "collect-denied-opt-in", "forward-batch"]
+)
 def test_sample_events_give_their_expected_response(stack: LocalStack, name: str) -> None:
     event = json.loads((ROOT / "events" / f"{name}.json").read_text())
     expected = json.loads((ROOT / "events" / "expected" / f"{name}.json").read_text())

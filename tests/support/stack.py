@@ -40,11 +40,16 @@ def dev_process(log_path: Path, *extra_args: str, env: dict[str, str] | None = N
     ttrelay = Path(sys.executable).parent / "ttrelay"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [str(ttrelay), "dev", "--port", str(port), *extra_args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+            [str(ttrelay), "dev", "--port", str(port), *extra_args],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
         )
         base = f"http://127.0.0.1:{port}"
         try:
+
             def ready() -> bool:
                 if process.poll() is not None:
                     raise AssertionError(f"ttrelay dev exited:\n{log_path.read_text()[-3000:]}")
@@ -68,8 +73,17 @@ def fake_requests(base: str) -> list[dict[str, Any]]:
 
 
 def delivered_event_ids(base: str) -> list[str]:
-    return [event["event_id"] for record in fake_requests(base) if record["response"].get("code") == 0
-            for event in record["body"]["data"]]
+    return [
+        event["event_id"]
+        for record in fake_requests(base)
+        if _accepted(record)
+        for event in record["body"]["data"]
+    ]
+
+
+def _accepted(record: dict[str, Any]) -> bool:
+    response = record["response"]
+    return isinstance(response, dict) and response.get("code") == 0
 
 
 def load_json(path: Path) -> Any:

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from support.fakes import MemoryQueue
-
 from ttrelay.collect import CollectDeps, CollectRejected, HttpRequest, collect
 from ttrelay.config import CollectSettings
 from ttrelay.consent.policy import load_policy
@@ -31,10 +30,21 @@ def queue() -> MemoryQueue:
 
 @pytest.fixture
 def run(queue: MemoryQueue) -> Callable[..., Any]:
-    def run(body: Any, *, headers: dict[str, str] | None = None, cookies: dict[str, str] | None = None,
-            raw: bytes | None = None, **setting_overrides: Any) -> Any:
-        deps = CollectDeps(settings=settings(**setting_overrides), queue=queue, policy=load_policy(),
-                           signing_keys=lambda: KEYS, clock=lambda: NOW)
+    def run(
+        body: Any,
+        *,
+        headers: dict[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
+        raw: bytes | None = None,
+        **setting_overrides: Any,
+    ) -> Any:
+        deps = CollectDeps(
+            settings=settings(**setting_overrides),
+            queue=queue,
+            policy=load_policy(),
+            signing_keys=lambda: KEYS,
+            clock=lambda: NOW,
+        )
         request = HttpRequest(
             body=raw if raw is not None else json.dumps(body).encode(),
             headers={"content-type": "application/json", **(headers or {})},
@@ -48,7 +58,11 @@ def run(queue: MemoryQueue) -> Callable[..., Any]:
 
 
 def granted(**extra: Any) -> dict[str, Any]:
-    return {"consent": {"cmp": {"marketing": True}}, "events": [{"event": "Purchase", "event_id": "o-1"}], **extra}
+    return {
+        "consent": {"cmp": {"marketing": True}},
+        "events": [{"event": "Purchase", "event_id": "o-1"}],
+        **extra,
+    }
 
 
 def queued(queue: MemoryQueue) -> dict[str, Any]:
@@ -57,9 +71,13 @@ def queued(queue: MemoryQueue) -> dict[str, Any]:
 
 
 def test_granted_request_is_queued_whole_with_hashed_identifiers_and_server_enrichment(run, queue) -> None:
-    body = granted(user={"email": EMAIL, "phone": "+1 415-555-0132", "external_id": "CRM-00042"},
-                   events=[{"event": "Purchase", "event_id": "o-1", "properties": {"value": 0, "currency": "EUR"}},
-                           {"event": "ViewContent", "event_id": "v-1"}])
+    body = granted(
+        user={"email": EMAIL, "phone": "+1 415-555-0132", "external_id": "CRM-00042"},
+        events=[
+            {"event": "Purchase", "event_id": "o-1", "properties": {"value": 0, "currency": "EUR"}},
+            {"event": "ViewContent", "event_id": "v-1"},
+        ],
+    )
     outcome = run(body, headers={"sec-gpc": "0"})
     assert (outcome.accepted, outcome.dropped, outcome.decision.action) == (2, 0, "forward")
     message = queued(queue)
@@ -76,7 +94,9 @@ def test_granted_request_is_queued_whole_with_hashed_identifiers_and_server_enri
 
 
 def test_no_signal_in_an_opt_in_region_drops_everything_queues_nothing_and_sets_no_cookie(run, queue) -> None:
-    outcome = run({"user": {"email": EMAIL}, "context": {"ttclid": "E.C.P.x"}, "events": [{"event": "Purchase"}]})
+    outcome = run(
+        {"user": {"email": EMAIL}, "context": {"ttclid": "E.C.P.x"}, "events": [{"event": "Purchase"}]}
+    )
     assert (outcome.accepted, outcome.dropped, outcome.decision.action) == (0, 1, "drop")
     assert outcome.decision.regime == "opt_in"
     assert outcome.token is None and outcome.set_cookie is None
@@ -134,8 +154,11 @@ def test_missing_event_id_gets_a_server_id(run, queue) -> None:
         ({"headers": {"content-type": "application/x-www-form-urlencoded"}}, 415, "unsupported_media_type"),
         ({"raw": b"{not json"}, 400, "invalid_json"),
         ({"raw": b"\xff\xfe"}, 400, "invalid_json"),
-        ({"headers": {"origin": "https://evil.example"}, "allowed_origins": ("https://shop.example.com",)}, 403,
-         "origin_not_allowed"),
+        (
+            {"headers": {"origin": "https://evil.example"}, "allowed_origins": ("https://shop.example.com",)},
+            403,
+            "origin_not_allowed",
+        ),
         ({"max_body_bytes": 1024, "raw": b'{"events": [' + b" " * 2000 + b"]}"}, 413, "body_too_large"),
     ],
 )
@@ -148,7 +171,9 @@ def test_bad_requests_get_a_clear_4xx_and_queue_nothing(run, queue, kwargs, stat
 
 def test_schema_errors_name_the_field_but_never_echo_the_value(run, queue) -> None:
     secret_email = "private.person@example.com"
-    body = granted(user={"email": {"nested": secret_email}}, events=[{"event": "Purchase", "event_time": 1795000000123}])
+    body = granted(
+        user={"email": {"nested": secret_email}}, events=[{"event": "Purchase", "event_time": 1795000000123}]
+    )
     with pytest.raises(CollectRejected) as caught:
         run(body)
     assert caught.value.status == 400
@@ -160,7 +185,12 @@ def test_schema_errors_name_the_field_but_never_echo_the_value(run, queue) -> No
 
 
 def test_one_bad_event_rejects_the_whole_request(run, queue) -> None:
-    body = granted(events=[{"event": "Purchase", "event_id": "ok"}, {"event": "Purchase", "properties": {"currency": "XXX"}}])
+    body = granted(
+        events=[
+            {"event": "Purchase", "event_id": "ok"},
+            {"event": "Purchase", "properties": {"currency": "XXX"}},
+        ]
+    )
     with pytest.raises(CollectRejected):
         run(body)
     assert queue.bodies == []
@@ -173,7 +203,10 @@ def test_pixel_code_must_be_in_the_allowlist(run, queue) -> None:
     with pytest.raises(CollectRejected) as caught:
         run(granted(), pixel_codes=(PIXEL, "COTHERPIXEL000000000"))
     assert caught.value.status == 400  # several pixels: the request must name one
-    assert run(granted(pixel_code="COTHERPIXEL000000000"), pixel_codes=(PIXEL, "COTHERPIXEL000000000")).accepted == 1
+    assert (
+        run(granted(pixel_code="COTHERPIXEL000000000"), pixel_codes=(PIXEL, "COTHERPIXEL000000000")).accepted
+        == 1
+    )
 
 
 def test_too_many_events_is_a_400(run, queue) -> None:

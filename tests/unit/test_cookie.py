@@ -4,7 +4,6 @@ import base64
 import json
 
 import pytest
-
 from ttrelay.cookie import ClickIdCookie, SigningKeys, SigningKeysError, sign, verify
 
 K1 = "k1-" + "a" * 40
@@ -34,7 +33,9 @@ def test_any_tampered_character_is_rejected(position: int) -> None:
 
 def test_a_forged_payload_with_the_old_signature_is_rejected() -> None:
     version, kid, _, signature = sign(cookie(), keys()).split(".")
-    forged = base64.urlsafe_b64encode(json.dumps({"c": "E.C.P.evil", "p": None, "f": 1, "e": NOW + 99}).encode())
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"c": "E.C.P.evil", "p": None, "f": 1, "e": NOW + 99}).encode()
+    )
     assert verify(f"{version}.{kid}.{forged.decode().rstrip('=')}.{signature}", keys(), NOW) is None
 
 
@@ -59,14 +60,21 @@ def test_a_retired_key_id_is_no_longer_trusted() -> None:
     assert verify(old_token, only_k2, NOW) is None
 
 
-@pytest.mark.parametrize("garbage", ["", "v1", "v1.k1.x.y", "v2.k1.e30.AAAA", "v1.k1.%%%.%%%", "x" * 5000, None])
+@pytest.mark.parametrize(
+    "garbage", ["", "v1", "v1.k1.x.y", "v2.k1.e30.AAAA", "v1.k1.%%%.%%%", "x" * 5000, None]
+)
 def test_garbage_never_raises(garbage: str | None) -> None:
     assert verify(garbage, keys(), NOW) is None
 
 
 @pytest.mark.parametrize(
     "secret",
-    [{"k1": K1}, {"active_kid": "k9", "k1": K1}, {"active_kid": "k1", "k1": "short"}, {"active_kid": "a.b", "a.b": K1}],
+    [
+        {"k1": K1},
+        {"active_kid": "k9", "k1": K1},
+        {"active_kid": "k1", "k1": "short"},
+        {"active_kid": "a.b", "a.b": K1},
+    ],
 )
 def test_unusable_key_secrets_are_a_deployment_error(secret: dict[str, str]) -> None:
     with pytest.raises(SigningKeysError):

@@ -2,7 +2,6 @@
 
 import pytest
 from support.paths import load_vectors
-
 from ttrelay.events_api import Verdict, classify
 
 
@@ -19,7 +18,11 @@ def test_success_is_judged_by_the_body_code_not_the_http_status() -> None:
 
 def test_request_id_and_message_are_kept_for_the_logs_and_dlq() -> None:
     outcome = classify(200, {"code": 40002, "message": "Batch.0.x: Not a valid string", "request_id": "r-1"})
-    assert (outcome.reason, outcome.request_id, outcome.message) == ("code:40002", "r-1", "Batch.0.x: Not a valid string")
+    assert (outcome.reason, outcome.request_id, outcome.message) == (
+        "code:40002",
+        "r-1",
+        "Batch.0.x: Not a valid string",
+    )
 
 
 @pytest.mark.parametrize("code", [40001, 40102, 40104, 40105, 40063, 41234])

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 from support.fakes import MemoryDeadLetters, MemoryDedup, ScriptedEventsApi
-
 from ttrelay.dedup import dedup_key
 from ttrelay.forward import Forwarder, InboundMessage
 
@@ -14,17 +13,31 @@ PIXEL_B = "CBBBBBBBBBBBBBBBBBBB"
 SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
 
 
-def message(message_id: str, *event_ids: str, pixel: str = PIXEL_A, user: dict[str, Any] | None = None) -> InboundMessage:
-    events = [{"event": "Purchase", "event_id": eid, "event_time": 1795000000, "user": user or {"email": [SHA]}}
-              for eid in event_ids]
+def message(
+    message_id: str, *event_ids: str, pixel: str = PIXEL_A, user: dict[str, Any] | None = None
+) -> InboundMessage:
+    events = [
+        {"event": "Purchase", "event_id": eid, "event_time": 1795000000, "user": user or {"email": [SHA]}}
+        for eid in event_ids
+    ]
     body = {"v": 1, "pixel_code": pixel, "received_at": 1795000000.5, "events": events, "receipt": {}}
     return InboundMessage(message_id, json.dumps(body))
 
 
-def forwarder(api: ScriptedEventsApi, dedup: MemoryDedup | None = None, dlq: MemoryDeadLetters | None = None,
-              **kwargs: Any) -> Forwarder:
-    return Forwarder(dedup=dedup or MemoryDedup(), events_api=api, dead_letters=dlq or MemoryDeadLetters(),
-                     owner="worker-1", clock=lambda: 1_795_000_100.0, **kwargs)
+def forwarder(
+    api: ScriptedEventsApi,
+    dedup: MemoryDedup | None = None,
+    dlq: MemoryDeadLetters | None = None,
+    **kwargs: Any,
+) -> Forwarder:
+    return Forwarder(
+        dedup=dedup or MemoryDedup(),
+        events_api=api,
+        dead_letters=dlq or MemoryDeadLetters(),
+        owner="worker-1",
+        clock=lambda: 1_795_000_100.0,
+        **kwargs,
+    )
 
 
 def sent_ids(api: ScriptedEventsApi) -> list[list[str]]:
@@ -33,7 +46,9 @@ def sent_ids(api: ScriptedEventsApi) -> list[list[str]]:
 
 def test_events_are_batched_per_pixel_in_one_request_each() -> None:
     api = ScriptedEventsApi()
-    report = forwarder(api).forward([message("m1", "a", "b"), message("m2", "c", pixel=PIXEL_B), message("m3", "d")])
+    report = forwarder(api).forward(
+        [message("m1", "a", "b"), message("m2", "c", pixel=PIXEL_B), message("m3", "d")]
+    )
     assert sorted(sent_ids(api)) == [["a", "b", "d"], ["c"]]
     assert {request["event_source_id"] for request in api.requests} == {PIXEL_A, PIXEL_B}
     assert all(request["event_source"] == "web" for request in api.requests)
@@ -75,8 +90,9 @@ def test_happy_path_costs_two_dedup_writes_per_event() -> None:
     assert all(item["state"] == "delivered" for item in dedup.items.values())
 
 
-@pytest.mark.parametrize("response", [(200, {"code": 50000}), (200, {"code": 40100}), (503, "Service Unavailable"),
-                                      (None, None)])
+@pytest.mark.parametrize(
+    "response", [(200, {"code": 50000}), (200, {"code": 40100}), (503, "Service Unavailable"), (None, None)]
+)
 def test_retryable_answers_fail_the_messages_and_release_the_claims(response: tuple[Any, Any]) -> None:
     api, dedup = ScriptedEventsApi([response]), MemoryDedup()
     report = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
@@ -94,7 +110,10 @@ def test_partial_ok_counts_as_delivered() -> None:
 
 
 def test_permanent_answers_park_the_events_with_the_reason_and_do_not_retry() -> None:
-    api, dlq = ScriptedEventsApi([(200, {"code": 40002, "message": "bad", "request_id": "r-9"})]), MemoryDeadLetters()
+    api, dlq = (
+        ScriptedEventsApi([(200, {"code": 40002, "message": "bad", "request_id": "r-9"})]),
+        MemoryDeadLetters(),
+    )
     report = forwarder(api, dlq=dlq).forward([message("m1", "a", "b")])
     assert report.failed_message_ids == set() and report.parked == 2
     body, reason, detail = dlq.parked[0]
@@ -126,7 +145,9 @@ def test_a_malformed_message_is_parked_at_once() -> None:
 
 def test_raw_identifiers_from_a_direct_producer_are_hashed_before_sending() -> None:
     api = ScriptedEventsApi()
-    forwarder(api).forward([message("m1", "a", user={"email": ["Jane.Doe@Example.com"], "external_id": ["CRM-1"]})])
+    forwarder(api).forward(
+        [message("m1", "a", user={"email": ["Jane.Doe@Example.com"], "external_id": ["CRM-1"]})]
+    )
     user = api.requests[0]["data"][0]["user"]  # type: ignore[index]
     assert user["email"] == [SHA]
     assert "CRM-1" not in json.dumps(api.requests)

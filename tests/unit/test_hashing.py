@@ -4,7 +4,6 @@ import hashlib
 
 import pytest
 from support.paths import load_vectors
-
 from ttrelay.hashing import hash_user_field, is_sha256_hex
 
 

@@ -1,7 +1,6 @@
 """Page URLs: the click id is read, personal data in the query is removed."""
 
 import pytest
-
 from ttrelay.page import scrub_url, ttclid_from_url
 
 

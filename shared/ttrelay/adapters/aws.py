@@ -16,7 +16,8 @@ def _client(service: str) -> Any:
     from botocore.config import Config
 
     # Standard retry mode: throttling and 5xx from AWS are retried with backoff by botocore itself.
-    return boto3.session.Session().client(service, config=Config(retries={"mode": "standard", "max_attempts": 5}))
+    config = Config(retries={"mode": "standard", "max_attempts": 5})
+    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
 
 
 def sqs() -> SQSClient:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ttrelay.adapters import aws
 from ttrelay.dedup import ClaimResult
@@ -43,7 +44,7 @@ class DynamoDedupStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except client.exceptions.ConditionalCheckFailedException as exc:
-            item = exc.response.get("Item") or client.get_item(
+            item: Any = exc.response.get("Item") or client.get_item(
                 TableName=self.table_name, Key={"pk": {"S": key}}, ConsistentRead=True
             ).get("Item", {})
             state = item.get("state", {}).get("S")
@@ -54,7 +55,11 @@ class DynamoDedupStore:
         # Unconditional: TikTok confirmed the event, so "delivered" is true whoever holds the lease.
         expires = str(int(now) + self.ttl_seconds)
         requests = [
-            {"PutRequest": {"Item": {"pk": {"S": key}, "state": {"S": _DELIVERED}, "expires_at": {"N": expires}}}}
+            {
+                "PutRequest": {
+                    "Item": {"pk": {"S": key}, "state": {"S": _DELIVERED}, "expires_at": {"N": expires}}
+                }
+            }
             for key in dict.fromkeys(keys)
         ]
         client = aws.dynamodb()

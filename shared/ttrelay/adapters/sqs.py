@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ttrelay.adapters import aws
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +26,7 @@ class SqsDeadLetters:
     queue_url: str
 
     def park(self, body: str, reason: str, detail: dict[str, str]) -> None:
-        attributes = {
+        attributes: dict[str, MessageAttributeValueTypeDef] = {
             name: {"DataType": "String", "StringValue": value[:256]}
             for name, value in {"reason": reason, **detail}.items()
             if value

@@ -48,7 +48,9 @@ def _consent(args: list[str]) -> int:
             return 2
         from ttrelay.cli import consent_decode
 
-        command = consent_decode.decode_tcf_command if sub == "decode-tcf" else consent_decode.decode_gpp_command
+        command = (
+            consent_decode.decode_tcf_command if sub == "decode-tcf" else consent_decode.decode_gpp_command
+        )
         return command(rest[0])
     if sub == "decide":
         from ttrelay.cli.consent_decide import decide_command

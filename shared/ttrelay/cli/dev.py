@@ -16,8 +16,12 @@ def dev_command(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root holding template.yaml")
     parser.add_argument("--pixel", action="append", help=f"pixel code to accept (default {LOCAL_PIXEL})")
-    parser.add_argument("--visibility-timeout", type=int, default=None,
-                        help="override the queue's VisibilityTimeout (s) to see retries sooner")
+    parser.add_argument(
+        "--visibility-timeout",
+        type=int,
+        default=None,
+        help="override the queue's VisibilityTimeout (s) to see retries sooner",
+    )
     parser.add_argument("--test-event-code", default=os.environ.get("TTRELAY_TEST_EVENT_CODE", ""))
     args = parser.parse_args(argv)
     options = StackOptions(

@@ -11,6 +11,7 @@ import json
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from ttrelay.local.invoker import FunctionRunner
 from ttrelay.local.provision import FunctionSpec
@@ -31,15 +32,23 @@ def invoke_command(argv: list[str]) -> int:
         if spec_doc is None:
             print(f"ttrelay invoke: no function {args.function!r} in template.yaml", file=sys.stderr)
             return 2
-        spec = FunctionSpec(args.function, Path(spec_doc["code_dir"]), spec_doc["handler"],
-                            spec_doc["environment"], spec_doc["timeout"], spec_doc["memory_mb"])
+        spec = FunctionSpec(
+            args.function,
+            Path(spec_doc["code_dir"]),
+            spec_doc["handler"],
+            spec_doc["environment"],
+            spec_doc["timeout"],
+            spec_doc["memory_mb"],
+        )
         runner = FunctionRunner(spec, worker_env(str(running["moto_endpoint"])), output=sys.stderr)
         try:
             outcome = runner.invoke(event)
         finally:
             runner.close()
     else:
-        stack = LocalStack(StackOptions(root=root, port=0, event_sources=False, log_output=sys.stderr)).start()
+        stack = LocalStack(
+            StackOptions(root=root, port=0, event_sources=False, log_output=sys.stderr)
+        ).start()
         try:
             if args.function not in (stack.provisioned.functions if stack.provisioned else {}):
                 print(f"ttrelay invoke: no function {args.function!r} in template.yaml", file=sys.stderr)
@@ -51,10 +60,10 @@ def invoke_command(argv: list[str]) -> int:
     return 0 if outcome.ok else 1
 
 
-def _running_stack(state_file: Path) -> dict[str, object] | None:
+def _running_stack(state_file: Path) -> dict[str, Any] | None:
     if not state_file.is_file():
         return None
-    state: dict[str, object] = json.loads(state_file.read_text())
+    state: dict[str, Any] = json.loads(state_file.read_text())
     try:
         with urllib.request.urlopen(f"{state['base_url']}/_local/queue", timeout=2):  # noqa: S310 - loopback
             return state

@@ -60,7 +60,8 @@ class BitReader:
         if end > self.bit_length:
             raise ConsentStringError(
                 self.kind,
-                f"{self.segment} ends at bit {self.bit_length} but {field} needs {width} bits from bit {position}",
+                f"{self.segment} ends at bit {self.bit_length} but {field} needs {width} bits "
+                f"from bit {position}",
             )
         self.position = end
         last_byte = (end + 7) >> 3

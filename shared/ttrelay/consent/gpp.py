@@ -115,6 +115,8 @@ class UsNat(UsSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsCa(UsSection):
+    """Section 8, California (CCPA/CPRA): sale and sharing opt-outs, GPC sub-section."""
+
     section_id: ClassVar[int] = 8
     prefix: ClassVar[str] = "usca"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType(
@@ -154,6 +156,8 @@ class _SharingNoticeSection(UsSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsVa(_SharingNoticeSection):
+    """Section 9, Virginia: no GPC sub-section."""
+
     section_id: ClassVar[int] = 9
     prefix: ClassVar[str] = "usva"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType({"SensitiveDataProcessing": 8})
@@ -161,6 +165,8 @@ class UsVa(_SharingNoticeSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsCo(_SharingNoticeSection):
+    """Section 10, Colorado: GPC sub-section."""
+
     section_id: ClassVar[int] = 10
     prefix: ClassVar[str] = "usco"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType({"SensitiveDataProcessing": 7})
@@ -169,6 +175,8 @@ class UsCo(_SharingNoticeSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsUt(UsSection):
+    """Section 11, Utah: a SensitiveDataProcessingOptOutNotice shifts the opt-outs by 2 bits; no GPC."""
+
     section_id: ClassVar[int] = 11
     prefix: ClassVar[str] = "usut"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType({"SensitiveDataProcessing": 8})
@@ -188,6 +196,8 @@ class UsUt(UsSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsCt(UsSection):
+    """Section 12, Connecticut: three KnownChildSensitiveDataConsents entries, GPC sub-section."""
+
     section_id: ClassVar[int] = 12
     prefix: ClassVar[str] = "usct"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType(
@@ -246,6 +256,8 @@ class _ChildIntSection(UsSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsFl(_ChildListSection):
+    """Section 13, Florida: no GPC sub-section."""
+
     section_id: ClassVar[int] = 13
     prefix: ClassVar[str] = "usfl"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType(
@@ -255,6 +267,8 @@ class UsFl(_ChildListSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsMt(UsSection):
+    """Section 14, Montana: SharingNotice where the other 2024 states have ProcessingNotice."""
+
     section_id: ClassVar[int] = 14
     prefix: ClassVar[str] = "usmt"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType(
@@ -277,6 +291,8 @@ class UsMt(UsSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsOr(_ChildListSection):
+    """Section 15, Oregon: 11 SensitiveDataProcessing entries."""
+
     section_id: ClassVar[int] = 15
     prefix: ClassVar[str] = "usor"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType(
@@ -287,6 +303,8 @@ class UsOr(_ChildListSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsTx(_ChildIntSection):
+    """Section 16, Texas."""
+
     section_id: ClassVar[int] = 16
     prefix: ClassVar[str] = "ustx"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType({"SensitiveDataProcessing": 8})
@@ -294,6 +312,8 @@ class UsTx(_ChildIntSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsDe(_ChildListSection):
+    """Section 17, Delaware: 9 sensitive-data and 5 known-child entries."""
+
     section_id: ClassVar[int] = 17
     prefix: ClassVar[str] = "usde"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType(
@@ -304,6 +324,8 @@ class UsDe(_ChildListSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsIa(UsSection):
+    """Section 18, Iowa: a SensitiveDataOptOutNotice shifts the opt-outs by 2 bits."""
+
     section_id: ClassVar[int] = 18
     prefix: ClassVar[str] = "usia"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType({"SensitiveDataProcessing": 8})
@@ -324,6 +346,8 @@ class UsIa(UsSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsNe(_ChildIntSection):
+    """Section 19, Nebraska."""
+
     section_id: ClassVar[int] = 19
     prefix: ClassVar[str] = "usne"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType({"SensitiveDataProcessing": 8})
@@ -331,6 +355,8 @@ class UsNe(_ChildIntSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsNh(_ChildListSection):
+    """Section 20, New Hampshire."""
+
     section_id: ClassVar[int] = 20
     prefix: ClassVar[str] = "usnh"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType(
@@ -341,6 +367,8 @@ class UsNh(_ChildListSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsNj(_ChildListSection):
+    """Section 21, New Jersey: 10 sensitive-data and 5 known-child entries."""
+
     section_id: ClassVar[int] = 21
     prefix: ClassVar[str] = "usnj"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType(
@@ -351,8 +379,9 @@ class UsNj(_ChildListSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsTn(_ChildIntSection):
-    # Its spec page says 17 in one place and spells KnownChildSensitiveDataConsent; 22 and the plural
-    # are what the section table and the reference library use.
+    """Section 22, Tennessee. Its spec page also says 17 and spells KnownChildSensitiveDataConsent;
+    22 and the plural are what the section table and the reference library use."""
+
     section_id: ClassVar[int] = 22
     prefix: ClassVar[str] = "ustn"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType({"SensitiveDataProcessing": 8})
@@ -360,6 +389,8 @@ class UsTn(_ChildIntSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsMn(_ChildIntSection):
+    """Section 23, Minnesota."""
+
     section_id: ClassVar[int] = 23
     prefix: ClassVar[str] = "usmn"
     list_lengths: ClassVar[Mapping[str, int]] = MappingProxyType({"SensitiveDataProcessing": 8})

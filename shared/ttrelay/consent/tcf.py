@@ -248,7 +248,8 @@ def _read_range_entries(reader: BitReader, name: str, max_vendor_id: int | None)
     if count * 17 > reader.remaining:
         # Each entry takes at least 17 bits: fail now rather than after reading what is there (1.6.3).
         raise ConsentStringError(
-            "tcf", f"{name} has NumEntries {count} but only {reader.remaining} bits remain in {reader.segment}"
+            "tcf",
+            f"{name} has NumEntries {count} but only {reader.remaining} bits remain in {reader.segment}",
         )
     spans: list[tuple[int, int]] = []
     read_int = reader.read_int

@@ -21,15 +21,23 @@ _RECEIVE_MAX = 10  # SQS ReceiveMessage limit per call
 
 
 class SqsEventSource:
-    def __init__(self, mapping: SqsMapping, runner: FunctionRunner, sqs: Any, region: str = "us-east-1",
-                 pollers: int = 1) -> None:
+    def __init__(
+        self,
+        mapping: SqsMapping,
+        runner: FunctionRunner,
+        sqs: Any,
+        region: str = "us-east-1",
+        pollers: int = 1,
+    ) -> None:
         self.mapping = mapping
         self.runner = runner
         self.sqs = sqs
         self.region = region
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, name=f"esm-{mapping.function}-{i}", daemon=True)
-                         for i in range(pollers)]
+        self._threads = [
+            threading.Thread(target=self._run, name=f"esm-{mapping.function}-{i}", daemon=True)
+            for i in range(pollers)
+        ]
         self.invocations = 0
 
     def start(self) -> None:
@@ -85,8 +93,10 @@ class SqsEventSource:
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), _RECEIVE_MAX):
             chunk = done[start : start + _RECEIVE_MAX]
-            self.sqs.delete_message_batch(QueueUrl=self.mapping.queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)])
+            self.sqs.delete_message_batch(
+                QueueUrl=self.mapping.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
 
     def _failed_ids(self, result: Any, ids: set[str]) -> set[str]:
         if not self.mapping.report_batch_item_failures:
@@ -106,13 +116,26 @@ class SqsEventSource:
             "messageId": message["MessageId"],
             "receiptHandle": message["ReceiptHandle"],
             "body": message["Body"],
-            "attributes": {key: attributes[key] for key in (
-                "ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp")
-                if key in attributes},
+            "attributes": {
+                key: attributes[key]
+                for key in (
+                    "ApproximateReceiveCount",
+                    "SentTimestamp",
+                    "SenderId",
+                    "ApproximateFirstReceiveTimestamp",
+                )
+                if key in attributes
+            },
             "messageAttributes": {
-                name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
-                       "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
-                for name, value in message.get("MessageAttributes", {}).items()},
+                name: {
+                    "stringValue": value.get("StringValue"),
+                    "binaryValue": value.get("BinaryValue"),
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                    "dataType": value["DataType"],
+                }
+                for name, value in message.get("MessageAttributes", {}).items()
+            },
             "md5OfBody": message.get("MD5OfBody"),
             "eventSource": "aws:sqs",
             "eventSourceARN": self.mapping.queue_arn,

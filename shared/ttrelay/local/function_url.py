@@ -11,8 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
-               "application/x-www-form-urlencoded")
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-www-form-urlencoded",
+)
 URL_ID = "local0ttrelay0collect0url0"
 
 
@@ -23,8 +28,9 @@ class HttpReply:
     body: bytes
 
 
-def function_url_event(method: str, path: str, query: str, headers: Iterable[tuple[str, str]], body: bytes,
-                       source_ip: str) -> dict[str, Any]:
+def function_url_event(
+    method: str, path: str, query: str, headers: Iterable[tuple[str, str]], body: bytes, source_ip: str
+) -> dict[str, Any]:
     joined: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in headers:
@@ -32,7 +38,9 @@ def function_url_event(method: str, path: str, query: str, headers: Iterable[tup
         if key == "cookie":
             cookies.extend(part.strip() for part in value.split(";") if part.strip())
             continue
-        joined[key] = f"{joined[key]},{value}" if key in joined else value  # repeated headers are comma-joined
+        joined[key] = (
+            f"{joined[key]},{value}" if key in joined else value
+        )  # repeated headers are comma-joined
     content_type = joined.get("content-type", "")
     is_text = not body or content_type.startswith(_TEXT_TYPES)
     now = time.time()
@@ -47,8 +55,13 @@ def function_url_event(method: str, path: str, query: str, headers: Iterable[tup
             "apiId": URL_ID,
             "domainName": f"{URL_ID}.lambda-url.us-east-1.on.aws",
             "domainPrefix": URL_ID,
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                     "userAgent": joined.get("user-agent", "")},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": joined.get("user-agent", ""),
+            },
             "requestId": str(uuid.uuid4()),
             "routeKey": "$default",
             "stage": "$default",
@@ -80,4 +93,6 @@ def http_reply(result: Any) -> HttpReply:
 
 
 def error_reply(status: int, message: str) -> HttpReply:
-    return HttpReply(status, [("content-type", "application/json")], json.dumps({"Message": message}).encode())
+    return HttpReply(
+        status, [("content-type", "application/json")], json.dumps({"Message": message}).encode()
+    )

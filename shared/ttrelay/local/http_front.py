@@ -24,8 +24,15 @@ MAX_BODY = 6 * 1024 * 1024  # the function URL payload limit
 class LocalFront(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, collect: FunctionRunner, fake: FakeEventsApi,
-                 queue_state: Callable[[], dict[str, int]], web_root: Path) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        collect: FunctionRunner | None,
+        fake: FakeEventsApi,
+        queue_state: Callable[[], dict[str, int]],
+        web_root: Path,
+    ) -> None:
         super().__init__((host, port), _Handler)
         self.collect = collect
         self.fake = fake
@@ -60,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._dispatch()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     def _dispatch(self) -> None:
@@ -73,16 +80,23 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path = url.path
         if path.startswith(FAKE_PREFIX):
-            response = self.server.fake.handle(self.command, path[len(FAKE_PREFIX):] or "/",
-                                               dict(self.headers.items()), body)
+            response = self.server.fake.handle(
+                self.command, path[len(FAKE_PREFIX) :] or "/", dict(self.headers.items()), body
+            )
             self._reply(HttpReply(response.status, list(response.headers.items()), response.body))
         elif path == "/_local/queue" and self.command == "GET":
             self._json(200, self.server.queue_state())
         elif path in COLLECT_PATHS:
-            event = function_url_event(self.command, path, url.query, self.headers.items(), body,
-                                       self.client_address[0])
+            event = function_url_event(
+                self.command, path, url.query, self.headers.items(), body, self.client_address[0]
+            )
+            if self.server.collect is None:
+                self._json(503, {"error": "starting"})
+                return
             outcome = self.server.collect.invoke(event)
-            self._reply(http_reply(outcome.result) if outcome.ok else error_reply(502, "Internal Server Error"))
+            self._reply(
+                http_reply(outcome.result) if outcome.ok else error_reply(502, "Internal Server Error")
+            )
         elif self.command == "GET":
             self._static(path)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -28,12 +29,33 @@ class _Worker:
         self.spec = spec
         req_read, self._req_write = os.pipe()
         self._res_read, res_write = os.pipe()
-        env = {**base_env, **spec.environment, "AWS_LAMBDA_FUNCTION_NAME": f"ttrelay-local-{spec.logical_id}",
-               "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **base_env,
+            **spec.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": f"ttrelay-local-{spec.logical_id}",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "PYTHONUNBUFFERED": "1",
+        }
         self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed argv
-            [sys.executable, "-m", "ttrelay.local.worker", "--code-dir", str(spec.code_dir), "--handler",
-             spec.handler, "--function-name", spec.logical_id, "--memory-mb", str(spec.memory_mb),
-             "--timeout", str(spec.timeout), "--requests-fd", str(req_read), "--results-fd", str(res_write)],
+            [
+                sys.executable,
+                "-m",
+                "ttrelay.local.worker",
+                "--code-dir",
+                str(spec.code_dir),
+                "--handler",
+                spec.handler,
+                "--function-name",
+                spec.logical_id,
+                "--memory-mb",
+                str(spec.memory_mb),
+                "--timeout",
+                str(spec.timeout),
+                "--requests-fd",
+                str(req_read),
+                "--results-fd",
+                str(res_write),
+            ],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=output,
@@ -55,12 +77,22 @@ class _Worker:
             line = answer.get(timeout=timeout_s)
         except queue.Empty:
             self.kill()
-            return Invocation(False, error={"errorType": "Sandbox.Timedout",
-                                            "errorMessage": f"Task timed out after {timeout_s:.0f} seconds"})
+            return Invocation(
+                False,
+                error={
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": f"Task timed out after {timeout_s:.0f} seconds",
+                },
+            )
         if not line:
             self.kill()
-            return Invocation(False, error={"errorType": "Runtime.ExitError",
-                                            "errorMessage": f"worker exited ({self.process.poll()})"})
+            return Invocation(
+                False,
+                error={
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": f"worker exited ({self.process.poll()})",
+                },
+            )
         reply = json.loads(line)
         return Invocation(bool(reply["ok"]), reply.get("result"), reply.get("error"))
 
@@ -69,10 +101,8 @@ class _Worker:
             self.process.kill()
         self.process.wait()
         for stream in (self._requests, self._results):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
 
     @property
     def alive(self) -> bool:
@@ -82,8 +112,13 @@ class _Worker:
 class FunctionRunner:
     """A pool of warm workers for one function; a crashed or timed-out worker is replaced (a cold start)."""
 
-    def __init__(self, spec: FunctionSpec, base_env: Mapping[str, str], concurrency: int = 1,
-                 output: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        base_env: Mapping[str, str],
+        concurrency: int = 1,
+        output: IO[str] | None = None,
+    ) -> None:
         self.spec = spec
         self._base_env = dict(base_env)
         self._output = output
@@ -100,8 +135,7 @@ class FunctionRunner:
                 worker = _Worker(self.spec, self._base_env, self._output)
                 with self._lock:
                     self._all.append(worker)
-            result = worker.invoke(event, self.spec.timeout)
-            return result
+            return worker.invoke(event, self.spec.timeout)
         finally:
             self._idle.put(worker if worker is not None and worker.alive else None)
 

@@ -12,8 +12,14 @@ from typing import Any
 
 from ttrelay.local.template import Resolver
 
-_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "MaximumMessageSize",
-                     "ReceiveMessageWaitTimeSeconds", "SqsManagedSseEnabled")
+_QUEUE_ATTRIBUTES = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "ReceiveMessageWaitTimeSeconds",
+    "SqsManagedSseEnabled",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +67,26 @@ def provision(
         if resource["Type"] == "AWS::Serverless::Function":
             resolver.refs[logical_id] = f"ttrelay-local-{logical_id}"
     for logical_id in by_type.get("AWS::SQS::Queue", []):
-        _create_queue(logical_id, resources[logical_id].get("Properties", {}), resolver, clients["sqs"], out,
-                      visibility_timeout)
+        _create_queue(
+            logical_id,
+            resources[logical_id].get("Properties", {}),
+            resolver,
+            clients["sqs"],
+            out,
+            visibility_timeout,
+        )
     for logical_id in by_type.get("AWS::SQS::Queue", []):  # redrive after every queue has an ARN
         _set_redrive(logical_id, resources[logical_id].get("Properties", {}), resolver, clients["sqs"], out)
     for logical_id in by_type.get("AWS::DynamoDB::Table", []):
         _create_table(logical_id, resources[logical_id].get("Properties", {}), resolver, clients["dynamodb"])
     for logical_id in by_type.get("AWS::SecretsManager::Secret", []):
-        _create_secret(logical_id, resources[logical_id].get("Properties", {}), resolver,
-                       clients["secretsmanager"], secret_values.get(logical_id))
+        _create_secret(
+            logical_id,
+            resources[logical_id].get("Properties", {}),
+            resolver,
+            clients["secretsmanager"],
+            secret_values.get(logical_id),
+        )
     globals_ = resolver.template.get("Globals", {}).get("Function", {})
     for logical_id in by_type.get("AWS::Serverless::Function", []):
         properties = {**globals_, **resources[logical_id].get("Properties", {})}
@@ -93,11 +110,18 @@ def _env_value(value: Any) -> str:
     return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
-def _create_queue(logical_id: str, properties: Mapping[str, Any], resolver: Resolver, sqs: Any,
-                  out: Provisioned, visibility_timeout: int | None) -> None:
+def _create_queue(
+    logical_id: str,
+    properties: Mapping[str, Any],
+    resolver: Resolver,
+    sqs: Any,
+    out: Provisioned,
+    visibility_timeout: int | None,
+) -> None:
     name = str(resolver.resolve(properties.get("QueueName", f"ttrelay-local-{logical_id}")))
-    attributes = {key: _attribute(resolver.resolve(properties[key])) for key in _QUEUE_ATTRIBUTES
-                  if key in properties}
+    attributes = {
+        key: _attribute(resolver.resolve(properties[key])) for key in _QUEUE_ATTRIBUTES if key in properties
+    }
     if visibility_timeout is not None:
         attributes["VisibilityTimeout"] = str(visibility_timeout)
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
@@ -113,8 +137,9 @@ def _attribute(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _set_redrive(logical_id: str, properties: Mapping[str, Any], resolver: Resolver, sqs: Any,
-                 out: Provisioned) -> None:
+def _set_redrive(
+    logical_id: str, properties: Mapping[str, Any], resolver: Resolver, sqs: Any, out: Provisioned
+) -> None:
     attributes = {}
     for key in ("RedrivePolicy", "RedriveAllowPolicy"):
         if key in properties:
@@ -137,15 +162,21 @@ def _create_table(logical_id: str, properties: Mapping[str, Any], resolver: Reso
     )
     ttl = resolved.get("TimeToLiveSpecification")
     if ttl:
-        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
-            "AttributeName": ttl["AttributeName"], "Enabled": str(ttl.get("Enabled", True)).lower() == "true"})
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={
+                "AttributeName": ttl["AttributeName"],
+                "Enabled": str(ttl.get("Enabled", True)).lower() == "true",
+            },
+        )
     resolver.refs[logical_id] = name
     arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
     resolver.attributes[(logical_id, "Arn")] = arn
 
 
-def _create_secret(logical_id: str, properties: Mapping[str, Any], resolver: Resolver, client: Any,
-                   value: str | None) -> None:
+def _create_secret(
+    logical_id: str, properties: Mapping[str, Any], resolver: Resolver, client: Any, value: str | None
+) -> None:
     resolved = resolver.resolve(properties)
     if value is None:
         value = resolved.get("SecretString") or _generated(resolved.get("GenerateSecretString") or {})
@@ -165,8 +196,9 @@ def _generated(spec: Mapping[str, Any]) -> str:
     return password
 
 
-def _sqs_mappings(function: str, events: Mapping[str, Any], resolver: Resolver,
-                  out: Provisioned) -> list[SqsMapping]:
+def _sqs_mappings(
+    function: str, events: Mapping[str, Any], resolver: Resolver, out: Provisioned
+) -> list[SqsMapping]:
     mappings = []
     for event in events.values():
         if event.get("Type") != "SQS":
@@ -174,12 +206,15 @@ def _sqs_mappings(function: str, events: Mapping[str, Any], resolver: Resolver,
         properties = resolver.resolve(event["Properties"])
         arn = str(properties["Queue"])
         logical = next(lid for lid, url in out.queue_urls.items() if resolver.attributes[(lid, "Arn")] == arn)
-        mappings.append(SqsMapping(
-            function=function,
-            queue_url=out.queue_urls[logical],
-            queue_arn=arn,
-            batch_size=int(properties.get("BatchSize", 10)),
-            batching_window_s=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
-            report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
-        ))
+        mappings.append(
+            SqsMapping(
+                function=function,
+                queue_url=out.queue_urls[logical],
+                queue_arn=arn,
+                batch_size=int(properties.get("BatchSize", 10)),
+                batching_window_s=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in properties.get("FunctionResponseTypes", []),
+            )
+        )
     return mappings

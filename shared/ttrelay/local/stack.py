@@ -1,8 +1,8 @@
 """The local stack behind `make dev`: moto + resources from template.yaml + the real handlers.
 
-  HTTP :PORT  ──/events──▶ CollectFunction worker ──▶ moto SQS ──▶ event source ──▶ ForwardFunction worker
-      │                                                                                  │
-      └──/_local/tiktok/…  ◀───────────── fake Events API ◀──────────── httpx ───────────┘
+HTTP :PORT  ──/events──▶ CollectFunction worker ──▶ moto SQS ──▶ event source ──▶ ForwardFunction worker
+    │                                                                                  │
+    └──/_local/tiktok/…  ◀───────────── fake Events API ◀──────────── httpx ───────────┘
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from ttrelay.local.provision import Provisioned, provision
 from ttrelay.local.template import Resolver, load_template
 
 LOCAL_PIXEL = "CTTRELAYLOCALDEV0001"
-LOCAL_ACCESS_TOKEN = "local-dev-token"
+LOCAL_ACCESS_TOKEN = "local-dev-token"  # noqa: S105 - the fake Events API's token, not a secret
 # Locally the CloudFront origin-verify secret is a known value, so curl and tests can act as CloudFront.
-LOCAL_ORIGIN_SECRET = "local-origin-verify-secret"
+LOCAL_ORIGIN_SECRET = "local-origin-verify-secret"  # noqa: S105 - local only, documented
 REGION = "us-east-1"
 STATE_FILE = Path(".local-stack/state.json")
 
@@ -68,13 +68,20 @@ class LocalStack:
         self.moto_endpoint = f"http://{host}:{port}"
         opts = self.options
         # Bind the port first: the fake's URL goes into the forwarder's environment.
-        front = LocalFront(opts.host, opts.port, collect=None, fake=self.fake,  # type: ignore[arg-type]
-                           queue_state=self.queue_state, web_root=opts.root / "web")
+        front = LocalFront(
+            opts.host,
+            opts.port,
+            collect=None,
+            fake=self.fake,
+            queue_state=self.queue_state,
+            web_root=opts.root / "web",
+        )
         self.port = front.server_address[1]
         template = load_template(opts.root / "template.yaml")
         resolver = Resolver.for_template(template, self._parameters())
-        self.provisioned = provision(opts.root, resolver, self.clients(), self._secret_values(),
-                                     opts.visibility_timeout)
+        self.provisioned = provision(
+            opts.root, resolver, self.clients(), self._secret_values(), opts.visibility_timeout
+        )
         env = self.worker_env()
         for logical_id, spec in self.provisioned.functions.items():
             self._runners[logical_id] = FunctionRunner(spec, env, concurrency=2, output=opts.log_output)
@@ -131,10 +138,15 @@ class LocalStack:
     def clients(self) -> dict[str, Any]:
         import boto3
 
-        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",  # noqa: S106
-                                        region_name=REGION)
-        return {name: session.client(name, endpoint_url=self.moto_endpoint)  # type: ignore[call-overload]
-                for name in ("sqs", "dynamodb", "secretsmanager")}
+        session = boto3.session.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106
+            region_name=REGION,
+        )
+        return {
+            name: session.client(name, endpoint_url=self.moto_endpoint)
+            for name in ("sqs", "dynamodb", "secretsmanager")
+        }
 
     # -- state -----------------------------------------------------------------------------------
     def queue_state(self) -> dict[str, int]:
@@ -142,11 +154,17 @@ class LocalStack:
         sqs = self.clients()["sqs"]
 
         def counts(url: str) -> tuple[int, int]:
-            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
+            )["Attributes"]
             hidden = int(attrs["ApproximateNumberOfMessagesNotVisible"]) + int(
-                attrs["ApproximateNumberOfMessagesDelayed"])
+                attrs["ApproximateNumberOfMessagesDelayed"]
+            )
             return int(attrs["ApproximateNumberOfMessages"]), hidden
 
         visible, in_flight = counts(self.provisioned.queue_urls["EventsQueue"])
@@ -159,16 +177,27 @@ class LocalStack:
     def write_state(self, path: Path) -> None:
         assert self.provisioned is not None
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({
-            "pid": os.getpid(),
-            "base_url": self.base_url,
-            "moto_endpoint": self.moto_endpoint,
-            "queues": self.provisioned.queue_urls,
-            "functions": {lid: {"code_dir": str(spec.code_dir), "handler": spec.handler,
-                                "environment": spec.environment, "timeout": spec.timeout,
-                                "memory_mb": spec.memory_mb}
-                          for lid, spec in self.provisioned.functions.items()},
-        }, indent=2))
+        path.write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "base_url": self.base_url,
+                    "moto_endpoint": self.moto_endpoint,
+                    "queues": self.provisioned.queue_urls,
+                    "functions": {
+                        lid: {
+                            "code_dir": str(spec.code_dir),
+                            "handler": spec.handler,
+                            "environment": spec.environment,
+                            "timeout": spec.timeout,
+                            "memory_mb": spec.memory_mb,
+                        }
+                        for lid, spec in self.provisioned.functions.items()
+                    },
+                },
+                indent=2,
+            )
+        )
 
     def describe(self) -> str:
         base = self.base_url
@@ -192,7 +221,7 @@ def worker_env(moto_endpoint: str) -> dict[str, str]:
         **{key: os.environ[key] for key in keep if key in os.environ},
         "AWS_ENDPOINT_URL": moto_endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
     }

@@ -41,8 +41,25 @@ def _construct(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], Intrinsic]:
     return construct
 
 
-for _tag in ("Ref", "GetAtt", "Sub", "Join", "If", "Equals", "Not", "And", "Or", "Select", "Split",
-             "FindInMap", "GetAZs", "ImportValue", "Condition", "Base64", "Cidr"):
+for _tag in (
+    "Ref",
+    "GetAtt",
+    "Sub",
+    "Join",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "Select",
+    "Split",
+    "FindInMap",
+    "GetAZs",
+    "ImportValue",
+    "Condition",
+    "Base64",
+    "Cidr",
+):
     _CfnLoader.add_constructor(f"!{_tag}", _construct(_tag))
 
 
@@ -50,15 +67,16 @@ def load_template(path: Path) -> dict[str, Any]:
     document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
     if not isinstance(document, dict) or "Resources" not in document:
         raise ValueError(f"{path} is not a CloudFormation template")
-    return _long_form(document)
+    resolved: dict[str, Any] = _long_form(document)
+    return resolved
 
 
 def _long_form(value: Any) -> Any:
     """Turns long-form intrinsics ({"Ref": x}, {"Fn::Join": [...]}) into `Intrinsic` too."""
     if isinstance(value, dict):
         if len(value) == 1:
-            (key, inner), = value.items()
-            if key == "Ref" or key.startswith("Fn::") or key == "Condition" and not isinstance(inner, dict):
+            ((key, inner),) = value.items()
+            if key == "Ref" or key.startswith("Fn::") or (key == "Condition" and not isinstance(inner, dict)):
                 return Intrinsic(key, _long_form(inner))
         return {key: _long_form(inner) for key, inner in value.items()}
     if isinstance(value, list):
@@ -76,18 +94,27 @@ class Resolver:
     parameters: dict[str, Any] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)  # logical id -> Ref value
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)  # (logical id, attr) -> value
-    pseudo: dict[str, str] = field(default_factory=lambda: {
-        "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::StackName": "ttrelay-local",
-        "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": "",
-    })
+    pseudo: dict[str, str] = field(
+        default_factory=lambda: {
+            "AWS::Region": "us-east-1",
+            "AWS::AccountId": "123456789012",
+            "AWS::StackName": "ttrelay-local",
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": "",
+        }
+    )
 
     @classmethod
     def for_template(cls, template: Mapping[str, Any], overrides: Mapping[str, str]) -> Resolver:
         parameters: dict[str, Any] = {}
         for name, spec in (template.get("Parameters") or {}).items():
             raw = overrides.get(name, spec.get("Default", ""))
-            parameters[name] = [v for v in str(raw).split(",") if v] if spec.get("Type") == "CommaDelimitedList" \
+            parameters[name] = (
+                [v for v in str(raw).split(",") if v]
+                if spec.get("Type") == "CommaDelimitedList"
                 else str(raw)
+            )
         return cls(template, parameters)
 
     def condition(self, name: str) -> bool:

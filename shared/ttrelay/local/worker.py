@@ -1,8 +1,8 @@
 """One Lambda execution environment: imports a handler once and serves invocations over a pipe.
 
 Run as ``python -m ttrelay.local.worker`` by the local stack with the function's environment. Requests
-and results travel as JSON lines over two inherited pipe descriptors, so the handler's own stdout (logs, EMF metrics)
-flows to the terminal untouched, as in CloudWatch.
+and results travel as JSON lines over two inherited pipe descriptors, so the handler's own stdout
+(logs, EMF metrics) flows to the terminal untouched, as in CloudWatch.
 """
 
 from __future__ import annotations
@@ -56,14 +56,19 @@ def serve(args: argparse.Namespace) -> None:
     try:
         handler = load_handler(Path(args.code_dir), args.handler, f"ttrelay_local_fn_{args.function_name}")
     except Exception as exc:  # an init error is reported on every invocation, like Lambda
-        init_error = {"errorType": type(exc).__name__, "errorMessage": str(exc),
-                      "stackTrace": traceback.format_exc()}
+        init_error = {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_exc(),
+        }
     for line in requests:
         request = json.loads(line)
         if init_error is not None:
             reply: dict[str, Any] = {"ok": False, "error": init_error}
         else:
-            context = LocalLambdaContext(args.function_name, args.memory_mb, args.timeout, request["request_id"])
+            context = LocalLambdaContext(
+                args.function_name, args.memory_mb, args.timeout, request["request_id"]
+            )
             try:
                 reply = {"ok": True, "result": handler(request["event"], context)}
             except Exception as exc:

@@ -7,7 +7,7 @@ bit. Nothing here validates: encoding what the decoder must reject is the point.
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 # A range entry: an int is a single vendor (IsARange 0); a (start, end) pair is a range (IsARange 1).
 RangeEntry = int | tuple[int, int]
@@ -32,7 +32,7 @@ def bitfield(ids: Iterable[int], width: int) -> str:
 def to_base64url(bits: str) -> str:
     """Zero-pad on the right to a multiple of 6 bits, then map 6 bits to one character."""
     bits += "0" * (-len(bits) % 6)
-    return "".join(_ALPHABET[int(bits[index : index + 6], 2)] for index in range(0, len(bits), 6))
+    return "".join(BASE64URL_ALPHABET[int(bits[index : index + 6], 2)] for index in range(0, len(bits), 6))
 
 
 # --- TCF ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Property tests: encode-then-decode round trips, garbage input, and huge input in bounded time and memory."""
+"""Property tests: encode/decode round trips, garbage input, huge input in bounded time and memory."""
 
+import contextlib
 import string
 import time
 import tracemalloc
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 from encoders import (
-    _ALPHABET,
+    BASE64URL_ALPHABET,
     US_LAYOUTS,
     RangeEntry,
     TcCore,
@@ -27,7 +28,6 @@ from encoders import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ttrelay.consent.errors import ConsentStringError
 from ttrelay.consent.gpp import decode_gpp
 from ttrelay.consent.tcf import decode_tcf
@@ -160,7 +160,9 @@ def tc_strings(draw: st.DrawFn) -> tuple[str, dict[str, Any], dict[str, Any]]:
         extra["allowed_vendors"] = ids
     if draw(st.booleans()):
         consents_of_publisher = draw(_id_sets(24))
-        segments.append(publisher_tc_segment(consents=consents_of_publisher, num_custom=draw(st.integers(0, 63))))
+        segments.append(
+            publisher_tc_segment(consents=consents_of_publisher, num_custom=draw(st.integers(0, 63)))
+        )
         extra["publisher_consents"] = tuple(sorted(consents_of_publisher))
     return tc_string(core.bits() + padding, *draw(st.permutations(segments))), expected, extra
 
@@ -171,7 +173,9 @@ def us_sections(draw: st.DrawFn, layout: UsLayout) -> tuple[str, dict[str, Any]]
     two_bits = st.integers(0, 3)
     values: dict[str, Any] = {"Version": layout.version}
     for name, count in layout.fields[1:]:
-        values[name] = draw(two_bits) if count == 0 else draw(st.lists(two_bits, min_size=count, max_size=count))
+        values[name] = (
+            draw(two_bits) if count == 0 else draw(st.lists(two_bits, min_size=count, max_size=count))
+        )
     gpc = draw(st.sampled_from([None, True, False])) if layout.has_gpc else None
     core = us_core(layout, values)
     # usnat v1 is told from its 16/3 predecessor by length, so pad it only as far as 66 bits.
@@ -242,7 +246,9 @@ def _prefixes(section_id: int, chosen: dict[int, UsLayout]) -> list[str]:
 @given(st.lists(st.integers(1, 2_000), min_size=0, max_size=30, unique=True))
 def test_gpp_header_round_trip(section_ids: list[int]) -> None:
     ids = sorted(set(section_ids) - {24, 25, 26, 27})
-    decoded = decode_gpp(gpp_string([(section_id, "opaque") for section_id in ids if section_id not in (2, 6)]))
+    decoded = decode_gpp(
+        gpp_string([(section_id, "opaque") for section_id in ids if section_id not in (2, 6)])
+    )
     assert list(decoded.section_ids) == [section_id for section_id in ids if section_id not in (2, 6)]
 
 
@@ -262,11 +268,15 @@ def test_fibonacci_codes_decode_to_their_value(value: int) -> None:
 
 
 def _decodes_or_rejects(text: str) -> None:
+    """Success or ConsentStringError are the only outcomes; any other exception fails the test."""
     for decode in DECODERS:
+        rejection: ConsentStringError | None = None
         try:
             decode(text)
         except ConsentStringError as error:
-            assert str(error).startswith(f"{error.kind}: ")
+            rejection = error
+        if rejection is not None:
+            assert str(rejection).startswith(f"{rejection.kind}: ")
 
 
 @FUZZ
@@ -275,7 +285,7 @@ def test_arbitrary_text_only_ever_raises_consent_string_error(text: str) -> None
     _decodes_or_rejects(text)
 
 
-base64url_text = st.text(_ALPHABET, min_size=0, max_size=400)
+base64url_text = st.text(BASE64URL_ALPHABET, min_size=0, max_size=400)
 
 
 @FUZZ
@@ -294,7 +304,9 @@ def test_random_bits_after_a_valid_core_prefix(bits: str, separator: str, tail: 
 
 @FUZZ
 @given(
-    st.lists(st.tuples(st.integers(1, 40), base64url_text, st.sampled_from(["", ".", ".YA", ".QA.QA"])), max_size=5)
+    st.lists(
+        st.tuples(st.integers(1, 40), base64url_text, st.sampled_from(["", ".", ".YA", ".QA.QA"])), max_size=5
+    )
 )
 def test_random_section_bodies_under_a_valid_header(sections: list[tuple[int, str, str]]) -> None:
     by_id = {section_id: body + suffix for section_id, body, suffix in sections}
@@ -311,10 +323,8 @@ def _bounded(decode: Callable[[], object], seconds: float = 3.0, megabytes: floa
     """
 
     def run() -> None:
-        try:
+        with contextlib.suppress(ConsentStringError):
             decode()
-        except ConsentStringError:
-            pass
 
     started = time.perf_counter()
     run()
@@ -355,7 +365,9 @@ def test_a_megabyte_decodes_or_rejects_in_bounded_time(text: str) -> None:
 def test_max_vendor_id_65535_with_overlapping_full_ranges_stays_small() -> None:
     core = TcCore(
         vendor_consents=vendor_section(max_vendor_id=65535, ranges=[(1, 65535)] * 4095),
-        vendor_legitimate_interests=vendor_section(max_vendor_id=65535, ranges=[(n, 65535) for n in range(1, 4096)]),
+        vendor_legitimate_interests=vendor_section(
+            max_vendor_id=65535, ranges=[(n, 65535) for n in range(1, 4096)]
+        ),
         publisher_restrictions=restrictions_section(
             [(n % 64, (n // 64) % 4, [(1, 65535)] * 3) for n in range(4095)]
         ),

@@ -1,4 +1,4 @@
-"""decode_gpp: the shared vectors, every strictness rule of reference/consent.md 2.5, the US section layouts."""
+"""decode_gpp: the shared vectors, every strictness rule of consent.md 2.5, the US section layouts."""
 
 import json
 from pathlib import Path
@@ -18,7 +18,6 @@ from encoders import (
     us_core,
     us_section,
 )
-
 from ttrelay.cli.consent_decode import decode_gpp_command
 from ttrelay.consent.errors import ConsentStringError
 from ttrelay.consent.gpp import UsSection, decode_gpp
@@ -191,15 +190,26 @@ def test_uspv1_section() -> None:
 
 # --- 2.5.5 US sections ---------------------------------------------------------------------------
 
+STATES_SALE_12_TARGETED_14 = (
+    "usva",
+    "usco",
+    "usct",
+    "usfl",
+    "usmt",
+    "usor",
+    "ustx",
+    "usde",
+    "usne",
+    "usnh",
+    "usnj",
+    "ustn",
+    "usmn",
+)
 # The reference table (consent.md 2.3): bit offsets of SaleOptOut, SharingOptOut, TargetedAdvertisingOptOut.
 OPT_OUT_OFFSETS: dict[str, dict[str, int]] = {
     "usnat": {"SaleOptOut": 18, "SharingOptOut": 20, "TargetedAdvertisingOptOut": 22},
     "usca": {"SaleOptOut": 12, "SharingOptOut": 14},
-    **{
-        prefix: {"SaleOptOut": 12, "TargetedAdvertisingOptOut": 14}
-        for prefix in ("usva", "usco", "usct", "usfl", "usmt", "usor", "ustx", "usde")
-        + ("usne", "usnh", "usnj", "ustn", "usmn")
-    },
+    **{prefix: {"SaleOptOut": 12, "TargetedAdvertisingOptOut": 14} for prefix in STATES_SALE_12_TARGETED_14},
     "usut": {"SaleOptOut": 14, "TargetedAdvertisingOptOut": 16},
     "usia": {"SaleOptOut": 14, "TargetedAdvertisingOptOut": 16},
 }
@@ -209,7 +219,11 @@ GPC_SECTIONS = {layout.prefix for layout in US_LAYOUTS if layout.has_gpc}
 
 @pytest.mark.parametrize(
     ("prefix", "field", "offset"),
-    [(prefix, field, offset) for prefix, fields in OPT_OUT_OFFSETS.items() for field, offset in fields.items()],
+    [
+        (prefix, field, offset)
+        for prefix, fields in OPT_OUT_OFFSETS.items()
+        for field, offset in fields.items()
+    ],
 )
 def test_opt_outs_sit_at_the_reference_offsets(prefix: str, field: str, offset: int) -> None:
     core = list(uint(1, 6) + "0" * 80)
@@ -235,7 +249,9 @@ def test_core_must_reach_the_end_of_its_last_opt_out(prefix: str) -> None:
     # Fields after the opt-outs are absent rather than invented.
     assert section.as_dict()["SensitiveDataProcessing"] is None
     short = reaching[: (end - 1) // 6]
-    assert f"section {SECTION_IDS[prefix]} ({prefix})" in str(_rejects(gpp_string([(SECTION_IDS[prefix], short)])))
+    assert f"section {SECTION_IDS[prefix]} ({prefix})" in str(
+        _rejects(gpp_string([(SECTION_IDS[prefix], short)]))
+    )
 
 
 @pytest.mark.parametrize("prefix", sorted(GPC_SECTIONS))
@@ -253,7 +269,9 @@ def test_sections_without_gpc_reject_a_sub_section(prefix: str) -> None:
     layout = _layout(prefix)
     section = decode_gpp(gpp_string([(layout.section_id, _section(layout))])).sections[prefix]
     assert "Gpc" not in section.as_dict()
-    assert "defines no sub-section" in str(_rejects(gpp_string([(layout.section_id, _section(layout, True))])))
+    assert "defines no sub-section" in str(
+        _rejects(gpp_string([(layout.section_id, _section(layout, True))]))
+    )
 
 
 @pytest.mark.parametrize("subsection_type", [0, 2, 3])
@@ -335,7 +353,9 @@ def test_ids_not_interpreted_are_listed_only(section_id: int) -> None:
 
 
 def test_us_sections_helper() -> None:
-    decoded = decode_gpp(gpp_string([(6, "1YNN"), (7, _section(_layout("usnat", 2))), (9, _section(_layout("usva")))]))
+    decoded = decode_gpp(
+        gpp_string([(6, "1YNN"), (7, _section(_layout("usnat", 2))), (9, _section(_layout("usva")))])
+    )
     assert [section.prefix for section in decoded.us_sections()] == ["usnat", "usva"]
 
 

@@ -1,4 +1,4 @@
-"""decode_tcf: the shared vectors, every strictness rule of reference/consent.md 1.6, and the model's helpers."""
+"""decode_tcf: the shared vectors, every strictness rule of consent.md 1.6, and the model's helpers."""
 
 import json
 from pathlib import Path
@@ -15,7 +15,6 @@ from encoders import (
     vendor_section,
     vendors_segment,
 )
-
 from ttrelay.cli.consent_decode import decode_tcf_command
 from ttrelay.consent.errors import ConsentStringError
 from ttrelay.consent.tcf import decode_tcf
@@ -128,7 +127,9 @@ def test_truncated_optional_segments_reject(segment: str) -> None:
 
 
 def _with_consent_ranges(max_vendor_id: int, ranges: list[int | tuple[int, int]]) -> str:
-    return tc_string(TcCore(vendor_consents=vendor_section(max_vendor_id=max_vendor_id, ranges=ranges)).bits())
+    return tc_string(
+        TcCore(vendor_consents=vendor_section(max_vendor_id=max_vendor_id, ranges=ranges)).bits()
+    )
 
 
 def test_range_entries_out_of_order_and_overlapping_are_their_union() -> None:

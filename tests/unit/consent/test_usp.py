@@ -1,7 +1,6 @@
 """decode_usp: the US Privacy string of reference/consent.md section 3."""
 
 import pytest
-
 from ttrelay.consent.errors import ConsentStringError
 from ttrelay.consent.usp import decode_usp
 
@@ -21,7 +20,21 @@ def test_valid_strings(text: str, opted_out: bool) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "1", "1YN", "1YNNN", "2YNN", "0YNN", "1ynn", "1YNX", " 1YNN", "1YNN ", "1YNN\n", "１YNN", "1YN~"],
+    [
+        "",
+        "1",
+        "1YN",
+        "1YNNN",
+        "2YNN",
+        "0YNN",
+        "1ynn",
+        "1YNX",
+        " 1YNN",
+        "1YNN ",
+        "1YNN\n",
+        "\uff11YNN",
+        "1YN~",
+    ],
 )
 def test_malformed_strings_reject(text: str) -> None:
     with pytest.raises(ConsentStringError) as caught:

@@ -1,0 +1,133 @@
+"""Figure 2: warm CollectFunction time per event, the SQS call left out.
+
+    python bench/collect_warm.py OUT.json ROOT     (with CollectFunction's environment)
+
+Drives the real `handler` of functions/collect/app.py (Powertools resolver, logging, EMF metrics included)
+with function URL events; only the queue and the secrets are replaced in memory. Run it with stdout sent
+to /dev/null: the handler logs one line and one EMF document per request, as it does in Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import fixtures
+from cold_child import Context, load_app
+from ttrelay.collect import CollectDeps, HttpRequest, collect
+from ttrelay.config import collect_settings
+from ttrelay.consent.policy import load_policy
+from ttrelay.cookie import SigningKeys
+
+WARMUP_REQUESTS = 100
+TIME_CAP_S = 4.0
+MAX_REQUESTS = {1: 4000, 10: 800}
+
+
+class ListQueue:
+    """Stands in for SQS: keeps the serialised message, which is all the collector produces."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+
+    def send(self, body: str) -> None:
+        self.bodies.append(body)
+
+
+def timed(call: Callable[[], object], max_calls: int) -> tuple[list[float], list[float]]:
+    """Per-call CPU and wall seconds, until `max_calls` or TIME_CAP_S."""
+    cpu, wall = [], []
+    deadline = time.perf_counter() + TIME_CAP_S
+    while len(cpu) < max_calls and time.perf_counter() < deadline:
+        c0, w0 = time.process_time(), time.perf_counter()
+        call()
+        c1, w1 = time.process_time(), time.perf_counter()
+        cpu.append(c1 - c0)
+        wall.append(w1 - w0)
+    return cpu, wall
+
+
+def per_event_ms(samples: list[float], events: int) -> dict[str, float]:
+    ordered = sorted(samples)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    scale = 1000 / events
+    return {
+        "mean": statistics.fmean(ordered) * scale,
+        "median": statistics.median(ordered) * scale,
+        "p90": p90 * scale,
+    }
+
+
+def returning_visitor_cookie(response: dict[str, Any]) -> str:
+    """The signed click-id cookie the first response set; later requests carry it (verify + re-sign)."""
+    cookie: str = response["cookies"][0].split(";", 1)[0]
+    return cookie.removeprefix("ttrelay=")
+
+
+def main() -> None:
+    out, root = Path(sys.argv[1]), Path(sys.argv[2])
+    app = load_app(root / "functions" / "collect")
+    settings = collect_settings()
+    queue = ListQueue()
+    keys = SigningKeys.from_secret(fixtures.SIGNING_SECRET)
+    deps = CollectDeps(
+        settings=settings,
+        queue=queue,
+        policy=load_policy(settings.policy_file or None),
+        signing_keys=lambda: keys,
+        origin_secret=lambda: fixtures.ORIGIN_SECRET,
+        clock=lambda: fixtures.PINNED_NOW,
+    )
+    app.collect_deps = lambda: deps  # the cached runtime wiring, swapped for the in-memory one
+    context = Context()
+    first = app.handler(fixtures.collect_event(events=1), context)
+    cookie = returning_visitor_cookie(first)
+    results: dict[str, Any] = {
+        "first_response_status": first["statusCode"],
+        "decision": json.loads(first["body"])["decision"],
+    }
+    for events in (1, 10):
+        event = fixtures.collect_event(events=events, cookie=cookie)
+        for _ in range(WARMUP_REQUESTS):
+            app.handler(event, context)
+        queue.bodies.clear()
+        cpu, wall = timed(lambda event=event: app.handler(event, context), MAX_REQUESTS[events])
+        queued = [json.loads(body) for body in queue.bodies[:3]]
+        results[f"handler_{events}"] = {
+            "requests": len(cpu),
+            "events_per_request": events,
+            "cpu_ms_per_event": per_event_ms(cpu, events),
+            "wall_ms_per_event": per_event_ms(wall, events),
+            "queued_messages": len(queue.bodies),
+            "events_per_message": sorted({len(message["events"]) for message in queued}),
+            "hashed_fields": sorted(
+                key for key in queued[0]["events"][0]["user"] if key in ("email", "phone", "external_id")
+            ),
+        }
+        # The use case alone, without Powertools' resolver, logger and metrics: where the time goes.
+        body = event["body"].encode()
+        request = HttpRequest(
+            body=body,
+            headers=event["headers"],
+            cookies={"ttrelay": cookie},
+            source_ip="203.0.113.24",
+            user_agent=fixtures.USER_AGENT,
+        )
+        queue.bodies.clear()
+        cpu, wall = timed(lambda request=request: collect(request, deps), MAX_REQUESTS[events])
+        results[f"use_case_{events}"] = {
+            "requests": len(cpu),
+            "events_per_request": events,
+            "cpu_ms_per_event": per_event_ms(cpu, events),
+            "wall_ms_per_event": per_event_ms(wall, events),
+        }
+    out.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""ttrelay benchmarks (`make bench`): prints the figures of DESIGN.md "Quality bars" and writes bench/results.json.
+
+Every figure comes from one run on one machine state: the local stack (moto + fake Events API) runs in this
+process, and each measurement runs in its own child process with the function's environment from
+template.yaml. Figures only; nothing here passes or fails. bench/README.md explains how to read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import cold_init  # noqa: E402 - bench/ is a folder of scripts, not a package
+import fixtures  # noqa: E402
+from ttrelay.local.stack import LocalStack, StackOptions  # noqa: E402
+
+RESULTS = BENCH / "results.json"
+Figures = dict[str, dict[str, Any]]
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
+        model = next(
+            (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model
+        )
+    versions = {
+        name: metadata.version(name)
+        for name in ("boto3", "pydantic", "aws-lambda-powertools", "moto", "httpx", "phonenumbers")
+    }
+    return {
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "versions": versions,
+    }
+
+
+@contextlib.contextmanager
+def local_stack() -> Iterator[LocalStack]:
+    """moto + the template's resources + the fake Events API; no event sources (nothing polls the queue)."""
+    options = StackOptions(
+        root=ROOT,
+        port=0,
+        event_sources=False,
+        parameter_overrides={"AllowedOrigins": fixtures.SITE_ORIGIN, "CookieDomain": "shop.example.com"},
+    )
+    stack = LocalStack(options).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def function_env(stack: LocalStack, logical_id: str) -> dict[str, str]:
+    """What the local worker gives a function: its template environment, moto credentials and endpoint."""
+    assert stack.provisioned is not None
+    spec = stack.provisioned.functions[logical_id]
+    return {
+        **stack.worker_env(),
+        **spec.environment,
+        "AWS_LAMBDA_FUNCTION_NAME": f"ttrelay-local-{logical_id}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+    }
+
+
+def run_script(script: str, env: dict[str, str], timeout_s: float) -> Any:
+    """Run bench/<script> OUT ROOT in a child process; its stdout (handler logs) goes to /dev/null."""
+    with tempfile.TemporaryDirectory(prefix="ttrelay-bench-") as scratch:
+        out = Path(scratch) / "out.json"
+        completed = subprocess.run(
+            [sys.executable, str(BENCH / script), str(out), str(ROOT)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+        if completed.returncode != 0 or not out.exists():
+            raise RuntimeError(f"{script} failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
+        return json.loads(out.read_text())
+
+
+def figure(figures: Figures, key: str, value: float, unit: str, target: str = "") -> None:
+    figures[key] = {"value": round(value, 4), "unit": unit, **({"target": target} if target else {})}
+
+
+def cold_figures(cold: dict[str, Any], figures: Figures) -> None:
+    labels = {
+        "boto3_import_ms": "cold.import_boto3",
+        "collect_import_ms": "cold.collect_import",
+        "forward_import_ms": "cold.forward_import",
+        "collect_init_first_request_memory_ms": "cold.collect_init_plus_first_request.in_memory",
+        "collect_init_first_request_moto_ms": "cold.collect_init_plus_first_request.moto",
+    }
+    for source, key in labels.items():
+        figure(figures, f"{key}.median", cold[source]["median"], "ms")
+        figure(figures, f"{key}.p90", cold[source]["p90"], "ms")
+    figure(
+        figures, "cold.collect_import_vs_boto3", cold["collect_import_vs_boto3"], "ratio of medians", "<= 2"
+    )
+    figure(figures, "cold.forward_import_vs_boto3", cold["forward_import_vs_boto3"], "ratio of medians")
+    figure(
+        figures,
+        "cold.collect_init_plus_first_request_vs_boto3",
+        cold["collect_init_first_request_memory_vs_boto3"],
+        "ratio of medians",
+    )
+
+
+def warm_figures(warm: dict[str, Any], figures: Figures) -> None:
+    for events in (1, 10):
+        for layer, label in ((f"handler_{events}", "handler"), (f"use_case_{events}", "use_case")):
+            data = warm[layer]
+            key = f"warm_collect.{label}.{events}_event{'s' if events > 1 else ''}"
+            target = "<= 1" if label == "handler" else ""
+            figure(figures, f"{key}.cpu_per_event.mean", data["cpu_ms_per_event"]["mean"], "ms CPU", target)
+            figure(figures, f"{key}.cpu_per_event.p90", data["cpu_ms_per_event"]["p90"], "ms CPU")
+            figure(figures, f"{key}.wall_per_event.mean", data["wall_ms_per_event"]["mean"], "ms")
+
+
+def forward_figures(forward: list[dict[str, Any]], figures: Figures) -> None:
+    for row in forward:
+        key = "forward." + row["scenario"].replace(" ", ".")
+        figure(
+            figures,
+            f"{key}.events_per_s",
+            row["events_per_s"],
+            "events/s",
+            ">= 2000" if row["store"] == "memory" and not row["via_handler"] else "",
+        )
+        figure(figures, f"{key}.cpu_per_event", row["cpu_ms_per_event"], "ms CPU")
+        figure(
+            figures,
+            f"{key}.events_per_api_request",
+            row["events_per_events_api_request"],
+            "events",
+            "<= 1000",
+        )
+        figure(
+            figures,
+            f"{key}.dedup_writes_per_event",
+            row["dedup_item_writes_per_event"],
+            "item writes",
+            "<= 2",
+        )
+        if row["store"] == "dynamodb":
+            figure(figures, f"{key}.dynamodb_calls_per_event", row["dynamodb_calls_per_event"], "API calls")
+
+
+def print_table(info: dict[str, Any], figures: Figures, elapsed_s: float) -> None:
+    print(f"machine: {info['cpu']} x{info['cpus']} | Python {info['python']} | {info['date']}")
+    versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
+    print(f"         {versions}")
+    width = max(len(key) for key in figures)
+    print(f"\n{'figure':<{width}}  {'value':>10}  {'unit':<17} target (DESIGN.md)")
+    section = ""
+    for key, data in figures.items():
+        if key.split(".")[0] != section:
+            section = key.split(".")[0]
+            print("-" * (width + 50))
+        value = data["value"]
+        shown = (
+            f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+        )
+        print(f"{key:<{width}}  {shown:>10}  {data['unit']:<17} {data.get('target', '')}")
+    print(f"\n{len(figures)} figures in {elapsed_s:.0f} s; details in {RESULTS.relative_to(ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=15, help="cold starts per variant (default 15)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    info = machine()
+    with local_stack() as stack:
+        collect_env, forward_env = (
+            function_env(stack, "CollectFunction"),
+            function_env(stack, "ForwardFunction"),
+        )
+        print("cold init ...", file=sys.stderr, flush=True)
+        cold = cold_init.measure(
+            ROOT,
+            {
+                "boto3": collect_env,
+                "forward": forward_env,
+                "collect-memory": collect_env,
+                "collect-moto": collect_env,
+            },
+            args.repeats,
+        )
+        print("warm collect ...", file=sys.stderr, flush=True)
+        warm = run_script("collect_warm.py", collect_env, timeout_s=120)
+        print("forward throughput ...", file=sys.stderr, flush=True)
+        forward = run_script("forward_throughput.py", forward_env, timeout_s=240)
+    figures: Figures = {}
+    cold_figures(cold, figures)
+    warm_figures(warm, figures)
+    forward_figures(forward, figures)
+    elapsed = time.perf_counter() - started
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "elapsed_s": round(elapsed, 1),
+                "figures": figures,
+                "details": {"cold_init": cold, "warm_collect": warm, "forward": forward},
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print_table(info, figures, elapsed)
+
+
+if __name__ == "__main__":
+    main()

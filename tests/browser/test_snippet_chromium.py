@@ -1,0 +1,227 @@
+"""ttrelay.js in a real headless Chromium, against the local stack: the demo shop, end to end.
+
+Chromium is driven through chromedriver's W3C WebDriver HTTP API with httpx, so no browser-automation
+package is needed; Debian's `chromium` and `chromium-driver` packages provide the two binaries.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from support.stack import dev_process, fake_requests, free_port, wait_for
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("TTRELAY_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("TTRELAY_CHROMEDRIVER", "/usr/bin/chromedriver"))
+# As root on a machine without network: no sandbox, and none of Chromium's own calls home.
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,1000",
+]
+ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf"  # the W3C WebDriver element reference key
+TTCLID = "E.C.P.browsertest"
+SHOPPER_EMAIL = "Shopper.Test@Example.com"
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Browser:
+    """One WebDriver session: a Chromium with its own fresh profile."""
+
+    def __init__(self, driver_url: str, profile: Path) -> None:
+        self.http = httpx.Client(base_url=driver_url, timeout=60)
+        options = {"binary": str(CHROMIUM), "args": [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]}
+        capabilities = {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}
+        self.session = self._call("POST", "/session", {"capabilities": capabilities})["sessionId"]
+
+    def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        response = self.http.request(method, path, json=payload)
+        value = response.json()["value"]
+        if response.status_code != 200:
+            raise AssertionError(f"WebDriver {method} {path} failed: {value.get('message', value)}")
+        return value
+
+    def _session_call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        return self._call(method, f"/session/{self.session}{path}", payload)
+
+    def open(self, url: str) -> None:
+        self._session_call("POST", "/url", {"url": url})
+
+    def _element(self, css: str) -> str:
+        found = self._session_call("POST", "/element", {"using": "css selector", "value": css})
+        return str(found[ELEMENT_KEY])
+
+    def click(self, css: str) -> None:
+        self._session_call("POST", f"/element/{self._element(css)}/click", {})
+
+    def type(self, css: str, text: str) -> None:
+        self._session_call("POST", f"/element/{self._element(css)}/value", {"text": text})
+
+    def run(self, script: str, *args: Any) -> Any:
+        return self._session_call("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def cookies(self) -> list[dict[str, Any]]:
+        """Every cookie of the current page, HttpOnly ones included (WebDriver sees those)."""
+        return list(self._session_call("GET", "/cookie"))
+
+    def quit(self) -> None:
+        try:
+            self._session_call("DELETE", "")
+        finally:
+            self.http.close()
+
+
+@pytest.fixture(scope="module")
+def chromedriver() -> Iterator[str]:
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not found: run `make setup` (it installs Debian's chromium and "
+            "chromium-driver packages), or point TTRELAY_CHROMIUM / TTRELAY_CHROMEDRIVER at them"
+        )
+    port = free_port()
+    process = subprocess.Popen(
+        [str(CHROMEDRIVER), f"--port={port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"chromedriver exited with {process.returncode}")
+        try:
+            return bool(httpx.get(f"{url}/status", timeout=2).json()["value"]["ready"])
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(ready, timeout=30)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with dev_process(tmp_path_factory.mktemp("stack") / "dev.log") as base:
+        yield base
+
+
+@pytest.fixture
+def browser(chromedriver: str) -> Iterator[Browser]:
+    profile = Path(tempfile.mkdtemp(prefix="ttrelay-chromium-"))  # a fresh profile: no cookie, no storage
+    session = Browser(chromedriver, profile)
+    try:
+        yield session
+    finally:
+        session.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def collector_answer(browser: Browser) -> dict[str, Any]:
+    """The collector's JSON response, as the demo page shows it once the Buy request completed."""
+
+    def answered() -> str | None:
+        shown = str(browser.run("return document.getElementById('response').textContent"))
+        return shown if '"decision"' in shown or '"error"' in shown else None
+
+    return dict(json.loads(wait_for(answered, timeout=15)))
+
+
+def pixel_calls(browser: Browser, event: str) -> list[list[Any]]:
+    return [call for call in browser.run("return window.__ttqCalls") if call[0] == event]
+
+
+def forwarded(base: str, event: str, event_id: str) -> list[dict[str, Any]]:
+    return [
+        item
+        for record in fake_requests(base)
+        if record["response"].get("code") == 0
+        for item in record["body"]["data"]
+        if item["event"] == event and item["event_id"] == event_id
+    ]
+
+
+def queue_drained(base: str) -> bool:
+    state = httpx.get(f"{base}/_local/queue").json()
+    return bool(state["visible"] == 0 and state["in_flight"] == 0)
+
+
+def test_accepted_purchase_reaches_events_api_under_the_pixels_event_id(stack: str, browser: Browser) -> None:
+    # Given a visitor landing from a TikTok ad who accepts marketing in the banner
+    browser.open(f"{stack}/demo/?ttclid={TTCLID}")
+    browser.click("#accept")
+    # When they buy, giving their email
+    browser.type("#email", SHOPPER_EMAIL)
+    browser.click("#buy")
+
+    # Then the collector accepts the purchase and lets the page keep its signed token
+    answer = collector_answer(browser)
+    assert answer["decision"]["action"] == "forward", answer
+    assert answer["accepted"] == 1
+    assert browser.run("return localStorage.getItem('ttrelay_token')") == answer["token"]
+    assert "ttrelay" in {cookie["name"] for cookie in browser.cookies()}
+    # and the pixel got the event id in its third argument
+    [[_, properties, pixel_options]] = pixel_calls(browser, "Purchase")
+    event_id = pixel_options["event_id"]
+    assert properties["currency"] == "EUR"
+
+    # and the Events API receives the same purchase under that same id, so TikTok merges the pair
+    [sent] = wait_for(lambda: forwarded(stack, "Purchase", event_id), timeout=30)
+    assert sent["user"]["ttclid"] == TTCLID
+    [email_digest] = sent["user"]["email"]
+    assert HEX64.match(email_digest)
+    assert email_digest == hashlib.sha256(SHOPPER_EMAIL.lower().encode()).hexdigest()
+    assert SHOPPER_EMAIL.lower() not in json.dumps(fake_requests(stack)).lower()
+    assert sent["properties"]["value"] == 25.0
+    assert sent["limited_data_use"] is False
+
+
+def test_rejected_purchase_is_dropped_and_never_forwarded(stack: str, browser: Browser) -> None:
+    # Given a visitor in a fresh profile who rejects marketing
+    wait_for(lambda: queue_drained(stack), timeout=30)  # earlier tests' events are delivered by now
+    before = len(fake_requests(stack))
+    browser.open(f"{stack}/demo/?ttclid={TTCLID}")
+    browser.click("#reject")
+    # When they buy
+    browser.type("#email", SHOPPER_EMAIL)
+    browser.click("#buy")
+
+    # Then the collector drops the event and nothing is stored in the browser
+    answer = collector_answer(browser)
+    assert answer["decision"]["action"] == "drop", answer
+    assert answer["accepted"] == 0
+    assert answer["dropped"] == 1
+    assert answer["token"] is None
+    assert browser.run("return localStorage.getItem('ttrelay_token')") is None
+    assert "ttrelay" not in {cookie["name"] for cookie in browser.cookies()}
+    # the pixel stub still saw the call: the page's own pixel consent setting governs that channel
+    [[_, _, pixel_options]] = pixel_calls(browser, "Purchase")
+
+    # and nothing reaches the Events API (anything queued would be delivered before the queue drains)
+    wait_for(lambda: queue_drained(stack), timeout=30)
+    assert len(fake_requests(stack)) == before
+    assert not forwarded(stack, "Purchase", pixel_options["event_id"])
