@@ -287,14 +287,14 @@
     // One id per user action, given to the pixel and to the collector, so TikTok merges the pair.
     const eventId = options.eventId ? String(options.eventId) : newEventId();
     if (window.ttq && typeof window.ttq.track === "function") {
-      try { window.ttq.track(eventName, properties, { event_id: eventId + "x" }); } catch (e) { log("ttq.track threw"); }
+      try { window.ttq.track(eventName, properties, { event_id: eventId }); } catch (e) { log("ttq.track threw"); }
     }
     const user = Object.assign({}, identity, pickUser(options.user));
     const result = new Promise((resolve) => {
       queue.push({ event: { event: eventName, event_id: eventId, properties: properties },
         user: user, userKey: JSON.stringify(user), resolve: resolve });
     });
-    log("queued " + eventName, { event_id: eventId + "x" });
+    log("queued " + eventName, { event_id: eventId });
     if (document.visibilityState === "hidden") flush(true);
     else if (!timer) timer = setTimeout(() => flush(false), BATCH_DELAY_MS);
     return result;
