@@ -33,7 +33,7 @@ def collect_body(events: int, request_no: int = 0) -> dict[str, Any]:
         "pixel_code": PIXEL,
         "consent": {"tcf": TCF_GRANT},
         "context": {
-            "page_url": f"{SITE_ORIGIN}/checkout/complete?order=100{request_no}&ttclid={TTCLID}&utm_source=tt",
+            "page_url": f"{SITE_ORIGIN}/checkout/complete?order={request_no}&ttclid={TTCLID}&utm_source=tt",
             "referrer": f"{SITE_ORIGIN}/cart",
             "ttp": "Qm7vXk2LpR9sTz4Hn8cWd1YbFa3",
             "locale": "fr-FR",

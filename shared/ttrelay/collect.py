@@ -16,10 +16,11 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from ttrelay.config import CollectSettings
+from ttrelay.consent.cmp_cookies import DEFAULT_CMP_COOKIE_CONFIG, CmpCookieConfig, consent_from_cookies
 from ttrelay.consent.decide import evaluate
 from ttrelay.consent.model import ConsentDecision, ConsentSignals, Policy
 from ttrelay.cookie import ClickIdCookie, SigningKeys, sign, verify
-from ttrelay.geo import locate
+from ttrelay.geo import locate, viewer_ip
 from ttrelay.hashing import HASHED_USER_FIELDS, hash_user_field
 from ttrelay.models import CollectRequest, QueuedEvents, TikTokEvent, TikTokPage, TikTokUser
 from ttrelay.page import scrub_url, ttclid_from_url
@@ -59,6 +60,7 @@ class CollectDeps:
     policy: Policy
     signing_keys: Callable[[], SigningKeys]
     origin_secret: Callable[[], str | None] = lambda: None
+    cmp_cookies: CmpCookieConfig = DEFAULT_CMP_COOKIE_CONFIG
     clock: Callable[[], float] = time.time
 
 
@@ -87,10 +89,9 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     pixel = _resolve_pixel(payload.pixel_code, settings.pixel_codes)
     now = deps.clock()
 
-    signals = _signals(payload, request.headers)
-    location = locate(
-        request.headers, request.source_ip, deps.origin_secret(), settings.origin_verify_header_name
-    )
+    signals = _signals(payload, request, deps.cmp_cookies)
+    origin_secret, header_name = deps.origin_secret(), settings.origin_verify_header_name
+    location = locate(request.headers, request.source_ip, origin_secret, header_name)
     evaluation = evaluate(signals, location, deps.policy, int(now))
     decision, receipt = evaluation.decision, evaluation.receipt.model_dump(mode="json")
     if decision.action == "drop":
@@ -99,7 +100,8 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     keys = deps.signing_keys()
     cookie = _click_id_cookie(payload, request, keys, int(now), settings.cookie_max_age_days)
     token = sign(cookie, keys)
-    events = _tiktok_events(payload, request, cookie, decision, settings, int(now))
+    visitor_ip = viewer_ip(request.headers, request.source_ip, origin_secret, header_name)
+    events = _tiktok_events(payload, request, visitor_ip, cookie, decision, settings, int(now))
     message = QueuedEvents(pixel_code=pixel, received_at=now, events=events, receipt=receipt)
     deps.queue.send(message.model_dump_json(exclude_none=True))
     return CollectOutcome(len(events), 0, decision, receipt, token=token, set_cookie=token)
@@ -151,15 +153,22 @@ def _resolve_pixel(requested: str | None, configured: tuple[str, ...]) -> str:
     return requested
 
 
-def _signals(payload: CollectRequest, headers: Mapping[str, str]) -> ConsentSignals:
+def _signals(payload: CollectRequest, request: HttpRequest, cmp_cookies: CmpCookieConfig) -> ConsentSignals:
     consent = payload.consent
-    header_gpc = any(part.strip() == "1" for part in headers.get("sec-gpc", "").split(","))
+    # Sec-GPC: only the exact value 1 counts; one among repeated (comma-joined) headers is enough.
+    gpc = bool(consent.gpc) or any(
+        part.strip() == "1" for part in request.headers.get("sec-gpc", "").split(",")
+    )
+    if not (consent.tcf or consent.gpp or consent.usp or consent.gcm or consent.cmp):
+        # The page sent no consent state: fall back to what the site's CMP stored in cookies.
+        stored = consent_from_cookies(request.cookies, cmp_cookies)
+        return ConsentSignals(tcf=stored.tcf, gpp=stored.gpp, usp=stored.usp, cmp=stored.cmp, gpc=gpc)
     return ConsentSignals(
         tcf=consent.tcf,
         gpp=consent.gpp,
         gpp_sid=tuple(consent.gpp_sid),
         usp=consent.usp,
-        gpc=header_gpc or bool(consent.gpc),
+        gpc=gpc,
         gcm=consent.gcm,
         cmp=consent.cmp,
     )
@@ -180,6 +189,7 @@ def _click_id_cookie(
 def _tiktok_events(
     payload: CollectRequest,
     request: HttpRequest,
+    visitor_ip: str | None,
     cookie: ClickIdCookie,
     decision: ConsentDecision,
     settings: CollectSettings,
@@ -195,7 +205,7 @@ def _tiktok_events(
         **{name: digests for name, digests in hashed.items() if digests},
         ttclid=cookie.ttclid,
         ttp=cookie.ttp,
-        ip=request.source_ip,
+        ip=visitor_ip,
         user_agent=request.user_agent,
         locale=payload.context.locale,
     )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
 
 from ttrelay.collect import HttpRequest
+from ttrelay.consent.cmp_cookies import parse_cookie_header
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
@@ -20,18 +20,8 @@ def http_request_from(event: APIGatewayProxyEventV2) -> HttpRequest:
     return HttpRequest(
         body=body,
         headers=headers,
-        cookies=_cookies(event.cookies or []),
+        # Lenient parsing: CMP cookies hold characters a strict cookie parser rejects.
+        cookies=parse_cookie_header("; ".join(event.cookies or [])),
         source_ip=http.source_ip or None,
         user_agent=http.user_agent or headers.get("user-agent"),
     )
-
-
-def _cookies(pairs: list[str]) -> dict[str, str]:
-    jar: dict[str, str] = {}
-    for pair in pairs:
-        try:
-            parsed = SimpleCookie(pair)
-        except CookieError:
-            continue  # a malformed cookie from another script on the site must not break collection
-        jar.update({name: morsel.value for name, morsel in parsed.items()})
-    return jar

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,10 @@ class Browser:
 
     def run(self, script: str, *args: Any) -> Any:
         return self._session_call("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def run_async(self, script: str, *args: Any) -> Any:
+        """Runs `script`, which reports its result by calling its last argument."""
+        return self._session_call("POST", "/execute/async", {"script": script, "args": list(args)})
 
     def cookies(self) -> list[dict[str, Any]]:
         """Every cookie of the current page, HttpOnly ones included (WebDriver sees those)."""
@@ -225,3 +230,105 @@ def test_rejected_purchase_is_dropped_and_never_forwarded(stack: str, browser: B
     wait_for(lambda: queue_drained(stack), timeout=30)
     assert len(fake_requests(stack)) == before
     assert not forwarded(stack, "Purchase", pixel_options["event_id"])
+
+
+def test_ttclid_is_carried_from_a_same_host_referrer(stack: str, browser: Browser) -> None:
+    # Given a visitor who landed with a click id and then moved to a page of the same site without it
+    clicked = "E.C.P.fromreferrer"
+    browser.open(f"{stack}/demo/?ttclid={clicked}")
+    browser.run("location.href = '/demo/'")
+    wait_for(lambda: browser.run("return location.search === '' && document.readyState === 'complete'"))
+    assert browser.run("return document.referrer").endswith(f"?ttclid={clicked}")
+    # When they accept and buy there
+    browser.click("#accept")
+    browser.click("#buy")
+
+    # Then the click id read from the referrer reaches the Events API
+    assert collector_answer(browser)["decision"]["action"] == "forward"
+    [[_, _, pixel_options]] = pixel_calls(browser, "Purchase")
+    [sent] = wait_for(lambda: forwarded(stack, "Purchase", pixel_options["event_id"]), timeout=30)
+    assert sent["user"]["ttclid"] == clicked
+    assert "email" not in sent["user"]
+
+
+def test_withdrawn_consent_removes_the_stored_token(stack: str, browser: Browser) -> None:
+    # Given a visitor whose accepted purchase left the collector's token in storage
+    browser.open(f"{stack}/demo/")
+    browser.click("#accept")
+    browser.click("#buy")
+    assert collector_answer(browser)["decision"]["action"] == "forward"
+    assert browser.run("return localStorage.getItem('ttrelay_token')")
+    # When they change their mind in the banner and buy again
+    browser.run("document.getElementById('response').textContent = ''")
+    browser.click("#reject")
+    browser.click("#buy")
+
+    # Then the collector drops the event and the snippet forgets the token
+    assert collector_answer(browser)["decision"]["action"] == "drop"
+    assert browser.run("return localStorage.getItem('ttrelay_token')") is None
+
+
+CMP_STUBS = """
+window.__tcfapi = (command, version, callback) => {
+  if (command === "addEventListener") callback({tcString: "CTCFSTRING", eventStatus: "tcloaded"}, true);
+};
+window.__gpp = (command, callback) =>
+  callback({gppString: "DBABMA~GPPSTRING", applicableSections: [2, -1]}, true);
+window.__uspapi = () => {};  // a CMP that never answers must not hold events back
+window.ttrelayConsent = {gcm: {ad_storage: "granted", ad_user_data: "denied", wait_for_update: 500}};
+window.__sentBodies = [];
+const realFetch = window.fetch;
+window.fetch = (url, options) => { window.__sentBodies.push(options.body); return realFetch(url, options); };
+"""
+
+
+def test_events_of_one_moment_share_a_request_with_every_consent_signal(stack: str, browser: Browser) -> None:
+    # Given a page whose CMP APIs load after the snippet, one of them never answering
+    browser.open(f"{stack}/demo/")
+    browser.run(CMP_STUBS)
+    browser.click("#accept")
+    # When two events are tracked in the same moment
+    started = time.monotonic()
+    answers = browser.run_async(
+        "const done = arguments[arguments.length - 1];"
+        "Promise.all([ttrelay.track('ViewContent', {}, {eventId: 'view-1'}), ttrelay.track('AddToCart')])"
+        ".then(done);"
+    )
+
+    # Then one request carries both, with the signals the page's CMP APIs and Consent Mode gave
+    assert time.monotonic() - started < 5
+    assert answers[0] == answers[1]
+    [body] = [json.loads(sent) for sent in browser.run("return window.__sentBodies")]
+    sent_ids = [(event["event"], event["event_id"]) for event in body["events"]]
+    pixel_ids = [(name, options["event_id"]) for name, _, options in browser.run("return window.__ttqCalls")]
+    assert sent_ids == pixel_ids
+    assert sent_ids[0] == ("ViewContent", "view-1")
+    assert re.fullmatch(r"[0-9a-f-]{32,36}", sent_ids[1][1])  # generated once, given to both
+    assert body["consent"] == {
+        "tcf": "CTCFSTRING",
+        "gpp": "DBABMA~GPPSTRING",
+        "gpp_sid": [2],
+        "gcm": {"ad_storage": "granted", "ad_user_data": "denied"},
+        "cmp": {"marketing": True},
+    }
+    assert body["pixel_code"] == "CTTRELAYLOCALDEV0001"
+    assert body["context"]["page_url"] == f"{stack}/demo/"
+
+
+def test_an_event_tracked_as_the_page_hides_leaves_by_beacon(stack: str, browser: Browser) -> None:
+    # Given a visitor who accepted marketing
+    browser.open(f"{stack}/demo/")
+    browser.click("#accept")
+    # When an event is tracked just as the page is being hidden (no time for the batching delay)
+    browser.run(
+        "window.__beacons = [];"
+        "const realBeacon = navigator.sendBeacon.bind(navigator);"
+        "navigator.sendBeacon = (url, data) => { window.__beacons.push(url); return realBeacon(url, data); };"
+        "ttrelay.track('Purchase', {value: 9.5, currency: 'EUR'}, {eventId: 'order-beacon-1'});"
+        "window.dispatchEvent(new Event('pagehide'));"
+    )
+
+    # Then it went out by sendBeacon, and still reaches the Events API with consent applied
+    assert browser.run("return window.__beacons") == ["/events"]
+    [sent] = wait_for(lambda: forwarded(stack, "Purchase", "order-beacon-1"), timeout=30)
+    assert sent["properties"] == {"value": 9.5, "currency": "EUR"}

@@ -26,7 +26,7 @@ TEMPLATE = REPO_ROOT / "template.yaml"
 LAYER_REQUIREMENTS = REPO_ROOT / "shared" / "requirements.txt"
 
 # What the layer must carry, and what it must not: the runtime ships boto3; moto and pyyaml are local-only.
-LAYER_ROOTS = ("aws-lambda-powertools", "pydantic", "pydantic-settings", "httpx", "phonenumbers")
+LAYER_ROOTS = ("aws-lambda-powertools", "pydantic", "pydantic-settings", "httpx", "phonenumbers", "iptocc")
 NOT_IN_LAYER = ("boto3", "botocore", "s3transfer", "moto", "pyyaml")
 # The Lambda python3.13 arm64 environment, for evaluating dependency markers in uv.lock.
 LAMBDA_MARKER_ENV = {

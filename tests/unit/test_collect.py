@@ -213,3 +213,51 @@ def test_too_many_events_is_a_400(run, queue) -> None:
     with pytest.raises(CollectRejected) as caught:
         run(granted(events=[{"event": "ViewContent"}] * 3), max_events_per_request=2)
     assert caught.value.status == 400
+
+
+def _onetrust(targeting: int) -> str:
+    return f"isGpcEnabled=0&datestamp=Thu+Nov+26+2026&groups=C0001%3A1%2CC0002%3A0%2CC0004%3A{targeting}"
+
+
+def test_without_consent_in_the_body_the_cmp_cookie_decides(run, queue) -> None:
+    body = {"events": [{"event": "Purchase", "event_id": "o-1"}]}
+    assert run(body, cookies={"OptanonConsent": _onetrust(1)}).decision.action == "forward"
+    assert run(body, cookies={"OptanonConsent": _onetrust(0)}).decision.action == "drop"
+    assert len(queue.bodies) == 1
+
+
+def test_consent_in_the_body_wins_over_cookies(run, queue) -> None:
+    outcome = run(granted(consent={"cmp": {"marketing": False}}), cookies={"OptanonConsent": _onetrust(1)})
+    assert outcome.decision.action == "drop"
+
+
+CLOUDFRONT = {
+    "x-origin-verify": "edge-secret",
+    "cloudfront-viewer-country": "US",
+    "cloudfront-viewer-country-region": "CA",
+    "cloudfront-viewer-address": "198.51.100.7:46532",
+}
+
+
+@pytest.mark.parametrize(
+    ("secret", "regime", "ip"), [("edge-secret", "opt_out", "198.51.100.7"), (None, "opt_in", "203.0.113.24")]
+)
+def test_cloudfront_viewer_headers_are_trusted_only_with_the_origin_secret(queue, secret, regime, ip) -> None:
+    deps = CollectDeps(
+        settings=settings(),
+        queue=queue,
+        policy=load_policy(),
+        signing_keys=lambda: KEYS,
+        origin_secret=lambda: secret,
+        clock=lambda: NOW,
+    )
+    request = HttpRequest(
+        body=json.dumps(granted()).encode(),
+        headers={"content-type": "application/json", **CLOUDFRONT},
+        cookies={},
+        source_ip="203.0.113.24",
+        user_agent="UA",
+    )
+    outcome = collect(request, deps)
+    assert outcome.decision.regime == regime
+    assert json.loads(queue.bodies[0])["events"][0]["user"]["ip"] == ip
