@@ -93,7 +93,8 @@ def server_cpu_s() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def build_batches(scenario: Scenario, count: int, run: str) -> list[list[InboundMessage]]:
+def build_batches(scenario: Scenario, count: int, run: str, messages: int = 0) -> list[list[InboundMessage]]:
+    """`count` batches of `messages` (default: the scenario's) messages, every event id new."""
     now = int(time.time())
     return [
         [
@@ -101,7 +102,7 @@ def build_batches(scenario: Scenario, count: int, run: str) -> list[list[Inbound
                 f"{run}-{batch}-{number}",
                 fixtures.queued_message(f"{run}-{batch}", number, scenario.events, now),
             )
-            for number in range(scenario.messages)
+            for number in range(messages or scenario.messages)
         ]
         for batch in range(count)
     ]

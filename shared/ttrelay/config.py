@@ -40,6 +40,7 @@ class CollectSettings(CommonSettings):
     origin_verify_header_name: str = "x-origin-verify"
     tiktok_vendor_id: int | None = None
     policy_file: str = ""
+    consent_policy_ssm_parameter: str = ""
 
     @field_validator("tiktok_vendor_id", mode="before")
     @classmethod

@@ -18,7 +18,13 @@ def collect_deps() -> CollectDeps:
     from ttrelay.cookie import SigningKeys
 
     settings = collect_settings()
-    policy = load_policy(settings.policy_file or None)
+    if settings.consent_policy_ssm_parameter:
+        from ttrelay.adapters.ssm import parameter_text
+        from ttrelay.consent.policy import parse_policy
+
+        policy = parse_policy(parameter_text(settings.consent_policy_ssm_parameter))
+    else:
+        policy = load_policy(settings.policy_file or None)
     if settings.tiktok_vendor_id is not None:
         policy = policy.model_copy(update={"vendor_id": settings.tiktok_vendor_id})
 

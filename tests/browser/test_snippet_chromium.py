@@ -40,6 +40,7 @@ CHROMIUM_FLAGS = [
 ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf"  # the W3C WebDriver element reference key
 TTCLID = "E.C.P.browsertest"
 SHOPPER_EMAIL = "Shopper.Test@Example.com"
+NOTHING_SENT = "(nothing sent yet)"  # the demo's response box before the first answer
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -49,7 +50,13 @@ class Browser:
     def __init__(self, driver_url: str, profile: Path) -> None:
         self.http = httpx.Client(base_url=driver_url, timeout=60)
         options = {"binary": str(CHROMIUM), "args": [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]}
-        capabilities = {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}
+        capabilities = {
+            "alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": options,
+                "goog:loggingPrefs": {"browser": "ALL"},
+            }
+        }
         self.session = self._call("POST", "/session", {"capabilities": capabilities})["sessionId"]
 
     def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
@@ -81,6 +88,10 @@ class Browser:
     def run_async(self, script: str, *args: Any) -> Any:
         """Runs `script`, which reports its result by calling its last argument."""
         return self._session_call("POST", "/execute/async", {"script": script, "args": list(args)})
+
+    def console(self) -> list[str]:
+        """What the page logged to the console since the last call (chromedriver's log extension)."""
+        return [entry["message"] for entry in self._session_call("POST", "/se/log", {"type": "browser"})]
 
     def cookies(self) -> list[dict[str, Any]]:
         """Every cookie of the current page, HttpOnly ones included (WebDriver sees those)."""
@@ -151,9 +162,12 @@ def collector_answer(browser: Browser) -> dict[str, Any]:
 
     def answered() -> str | None:
         shown = str(browser.run("return document.getElementById('response').textContent"))
-        return shown if '"decision"' in shown or '"error"' in shown else None
+        return shown if shown not in ("", NOTHING_SENT) else None
 
-    return dict(json.loads(wait_for(answered, timeout=15)))
+    shown = wait_for(answered, timeout=15)
+    if not shown.startswith("{"):
+        raise AssertionError(f"the collector gave no JSON answer; the page shows: {shown}")
+    return dict(json.loads(shown))
 
 
 def pixel_calls(browser: Browser, event: str) -> list[list[Any]]:
@@ -203,6 +217,11 @@ def test_accepted_purchase_reaches_events_api_under_the_pixels_event_id(stack: s
     assert SHOPPER_EMAIL.lower() not in json.dumps(fake_requests(stack)).lower()
     assert sent["properties"]["value"] == 25.0
     assert sent["limited_data_use"] is False
+    # and the snippet's debug log, on in the demo, named the event but showed no user data or token
+    logged = "\n".join(browser.console())
+    assert "Purchase" in logged
+    assert SHOPPER_EMAIL.lower() not in logged.lower()
+    assert answer["token"] not in logged
 
 
 def test_rejected_purchase_is_dropped_and_never_forwarded(stack: str, browser: Browser) -> None:

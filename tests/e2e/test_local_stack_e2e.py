@@ -5,24 +5,15 @@ a denied event never arriving.
 """
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from support.stack import delivered_event_ids, dev_process, fake_requests, wait_for
+from support.stack import delivered_event_ids, fake_requests, wait_for
 
 pytestmark = pytest.mark.e2e
 SHA_EMAIL = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
 SHA_PHONE = "9e1919ad78a34fd67a84bfbcf2fea14074065517bea32e92924771c3f92e5462"
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    log = tmp_path_factory.mktemp("dev") / "ttrelay-dev.log"
-    # Short visibility timeout and batching window so retries and batches show up within the test.
-    with dev_process(log, "--visibility-timeout", "3") as url:
-        yield url
 
 
 def post(base: str, body: dict, **headers: str) -> httpx.Response:

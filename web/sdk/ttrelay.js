@@ -19,6 +19,7 @@
   let pageSignals = {}; // last value of the init({consent}) callback
   let tcfListening = false;
   let queue = [];
+  let awaitingConsent = []; // taken from the queue, waiting for the CMPs' answers
   let timer = null;
 
   function log(message, detail) {
@@ -230,28 +231,41 @@
     return batches;
   }
 
+  async function send(batch, consent, pageIsHiding) {
+    let body = null;
+    try {
+      const json = requestBody(batch, consent);
+      if (pageIsHiding) beacon(json);
+      else body = await post(json);
+    } catch (e) {
+      log("could not send: properties that JSON cannot hold?"); // e.g. a cycle or a BigInt
+    }
+    batch.waiters.forEach((resolve) => resolve(body)); // track() promises settle, whatever happened
+    return body;
+  }
+
   async function flush(pageIsHiding) {
     clearTimeout(timer);
     timer = null;
-    const items = queue;
+    let items = queue;
     queue = [];
-    if (!items.length) return [];
+    let consent;
     if (pageIsHiding) {
-      // No time to ask the CMPs again: use their last answers, and hand the body to the browser.
+      // No time to ask the CMPs again: use their last answers, and hand the body to the browser,
+      // together with events still waiting for those answers (the page may be gone before they come).
+      items = awaitingConsent.concat(items);
+      awaitingConsent = [];
       askPage();
-      const consent = consentNow();
-      for (const batch of intoBatches(items)) {
-        beacon(requestBody(batch, consent));
-        batch.waiters.forEach((resolve) => resolve(null));
-      }
-      return [];
+      consent = consentNow();
+    } else {
+      if (!items.length) return [];
+      awaitingConsent = awaitingConsent.concat(items);
+      consent = await gatherConsent();
+      const stillHere = items.filter((item) => awaitingConsent.includes(item)); // not already beaconed
+      awaitingConsent = awaitingConsent.filter((item) => !items.includes(item));
+      items = stillHere;
     }
-    const consent = await gatherConsent();
-    return Promise.all(intoBatches(items).map(async (batch) => {
-      const body = await post(requestBody(batch, consent));
-      batch.waiters.forEach((resolve) => resolve(body));
-      return body;
-    }));
+    return Promise.all(intoBatches(items).map((batch) => send(batch, consent, pageIsHiding)));
   }
 
   // ---- public API ----
@@ -301,7 +315,7 @@
   }
 
   function flushOnHide() {
-    if (queue.length) flush(true);
+    if (queue.length || awaitingConsent.length) flush(true);
   }
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flushOnHide(); });
   window.addEventListener("pagehide", flushOnHide);

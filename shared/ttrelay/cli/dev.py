@@ -23,7 +23,15 @@ def dev_command(argv: list[str]) -> int:
         help="override the queue's VisibilityTimeout (s) to see retries sooner",
     )
     parser.add_argument("--test-event-code", default=os.environ.get("TTRELAY_TEST_EVENT_CODE", ""))
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameters, as for `sam deploy`, e.g. ForwardBatchWindowSeconds=1",
+    )
     args = parser.parse_args(argv)
+    overrides = dict(item.split("=", 1) for item in args.parameter_overrides if "=" in item)
     options = StackOptions(
         root=args.root.resolve(),
         port=args.port,
@@ -33,6 +41,7 @@ def dev_command(argv: list[str]) -> int:
         access_token=os.environ.get("TTRELAY_TIKTOK_ACCESS_TOKEN") or None,
         events_api_base_url=os.environ.get("TTRELAY_EVENTS_API_BASE_URL") or None,
         test_event_code=args.test_event_code,
+        parameter_overrides=overrides,
     )
     stack = LocalStack(options).start()
     stack.write_state(options.root / STATE_FILE)

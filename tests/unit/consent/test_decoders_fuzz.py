@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from encoders import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.encoders import (
     BASE64URL_ALPHABET,
     US_LAYOUTS,
     RangeEntry,
@@ -26,8 +28,6 @@ from encoders import (
     vendor_section,
     vendors_segment,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from ttrelay.consent.errors import ConsentStringError
 from ttrelay.consent.gpp import decode_gpp
 from ttrelay.consent.tcf import decode_tcf

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from encoders import (
+from support.encoders import (
     US_LAYOUTS,
     TcCore,
     UsLayout,

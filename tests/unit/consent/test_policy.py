@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from encoders import TcCore, restrictions_section, tc_string, vendor_section
+from support.encoders import TcCore, restrictions_section, tc_string, vendor_section
 from ttrelay.consent.decide import decide
 from ttrelay.consent.model import ConsentSignals, Location
 from ttrelay.consent.policy import PolicyError, load_policy, parse_policy, regime_for

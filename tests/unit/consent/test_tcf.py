@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from encoders import (
+from support.encoders import (
     TcCore,
     publisher_tc_segment,
     restrictions_section,
