@@ -50,6 +50,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        # Other work on the machine shows up here; figures from a busy machine are noisier.
+        "load_average_1m": os.getloadavg()[0],
         "versions": versions,
     }
 
@@ -179,10 +181,17 @@ def forward_figures(forward: list[dict[str, Any]], figures: Figures) -> None:
         )
         if row["store"] == "dynamodb":
             figure(figures, f"{key}.dynamodb_calls_per_event", row["dynamodb_calls_per_event"], "API calls")
+            if row["server_cpu_ms_per_event"] is not None:  # moto's share, in the parent process
+                figure(
+                    figures, f"{key}.moto_and_fake_cpu_per_event", row["server_cpu_ms_per_event"], "ms CPU"
+                )
 
 
 def print_table(info: dict[str, Any], figures: Figures, elapsed_s: float) -> None:
-    print(f"machine: {info['cpu']} x{info['cpus']} | Python {info['python']} | {info['date']}")
+    print(
+        f"machine: {info['cpu']} x{info['cpus']} | Python {info['python']} | {info['date']}"
+        f" | load {info['load_average_1m']:.2f}"
+    )
     versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
     print(f"         {versions}")
     width = max(len(key) for key in figures)

@@ -334,20 +334,34 @@ def test_events_of_one_moment_share_a_request_with_every_consent_signal(stack: s
     assert body["context"]["page_url"] == f"{stack}/demo/"
 
 
-def test_an_event_tracked_as_the_page_hides_leaves_by_beacon(stack: str, browser: Browser) -> None:
-    # Given a visitor who accepted marketing
+def test_events_leave_by_beacon_when_the_page_hides(stack: str, browser: Browser) -> None:
+    # Given a visitor who accepted marketing, on a page whose US Privacy API never answers
     browser.open(f"{stack}/demo/")
     browser.click("#accept")
-    # When an event is tracked just as the page is being hidden (no time for the batching delay)
     browser.run(
-        "window.__beacons = [];"
-        "const realBeacon = navigator.sendBeacon.bind(navigator);"
+        "window.__uspapi = () => {};"
+        "window.__beacons = []; window.__fetches = [];"
+        "const realBeacon = navigator.sendBeacon.bind(navigator), realFetch = window.fetch;"
         "navigator.sendBeacon = (url, data) => { window.__beacons.push(url); return realBeacon(url, data); };"
-        "ttrelay.track('Purchase', {value: 9.5, currency: 'EUR'}, {eventId: 'order-beacon-1'});"
-        "window.dispatchEvent(new Event('pagehide'));"
+        "window.fetch = (url, options) => { window.__fetches.push(url); return realFetch(url, options); };"
+    )
+    # When one event is tracked as the page hides, and another just before, still waiting for the CMP
+    answers = browser.run_async(
+        "const done = arguments[arguments.length - 1];"
+        "const waiting = ttrelay.track('AddToCart', {}, {eventId: 'cart-beacon-1'});"
+        "setTimeout(() => {"
+        "  const last = ttrelay.track('Purchase', {value: 9.5, currency: 'EUR'},"
+        "                             {eventId: 'order-beacon-1'});"
+        "  window.dispatchEvent(new Event('pagehide'));"
+        "  Promise.all([waiting, last]).then((answers) => setTimeout(() => done(answers), 600));"
+        "}, 120);"
     )
 
-    # Then it went out by sendBeacon, and still reaches the Events API with consent applied
+    # Then both left in one beacon and nothing else was sent (no second copy once the CMP timed out)
+    assert answers == [None, None]
     assert browser.run("return window.__beacons") == ["/events"]
-    [sent] = wait_for(lambda: forwarded(stack, "Purchase", "order-beacon-1"), timeout=30)
-    assert sent["properties"] == {"value": 9.5, "currency": "EUR"}
+    assert browser.run("return window.__fetches") == []
+    # and they reach the Events API with consent applied
+    [purchase] = wait_for(lambda: forwarded(stack, "Purchase", "order-beacon-1"), timeout=30)
+    assert purchase["properties"] == {"value": 9.5, "currency": "EUR"}
+    assert forwarded(stack, "AddToCart", "cart-beacon-1")

@@ -253,7 +253,7 @@
     if (pageIsHiding) {
       // No time to ask the CMPs again: use their last answers, and hand the body to the browser,
       // together with events still waiting for those answers (the page may be gone before they come).
-      items = awaitingConsent.concat(items);
+      items = items;
       awaitingConsent = [];
       askPage();
       consent = consentNow();
