@@ -56,20 +56,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-def harness_patches() -> list[str]:
-    """Test-harness fixes applied in this process only; each names a bug to fix in shared/ttrelay/local."""
-    from ttrelay.local import http_front
-
-    applied = []
-    if not http_front._Handler.disable_nagle_algorithm:
-        # LocalFront writes the headers and the body of a reply in two send() calls; with Nagle on, the
-        # body waits for the client's delayed ACK, ~40 ms per request. That measures the test server, not
-        # the forwarder, so the bench turns TCP_NODELAY on (the fix belongs in http_front._Handler).
-        http_front._Handler.disable_nagle_algorithm = True
-        applied.append("http_front._Handler.disable_nagle_algorithm = True (~40 ms stall per request)")
-    return applied
-
-
 @contextlib.contextmanager
 def local_stack() -> Iterator[LocalStack]:
     """moto + the template's resources + the fake Events API; no event sources (nothing polls the queue)."""
@@ -215,7 +201,6 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     info = machine()
-    patches = harness_patches()
     with local_stack() as stack:
         collect_env, forward_env = (
             function_env(stack, "CollectFunction"),
@@ -246,7 +231,6 @@ def main() -> None:
             {
                 "machine": info,
                 "elapsed_s": round(elapsed, 1),
-                "harness_patches": patches,
                 "figures": figures,
                 "details": {"cold_init": cold, "warm_collect": warm, "forward": forward},
             },

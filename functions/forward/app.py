@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -11,6 +12,7 @@ from ttrelay.forward import ForwardReport, InboundMessage
 from ttrelay.observability import MetricUnit, logger, metrics
 from ttrelay.runtime import forwarder
 
+STATE_WRITE_MARGIN_SECONDS = 10
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
@@ -30,7 +32,9 @@ def _record_outcome(report: ForwardReport) -> Any:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     messages = [InboundMessage(record["messageId"], record["body"]) for record in event["Records"]]
-    report = forwarder().forward(messages)
+    # Retries inside the invocation stop early enough to write their state before Lambda's timeout.
+    deadline = time.time() + context.get_remaining_time_in_millis() / 1000 - STATE_WRITE_MARGIN_SECONDS
+    report = forwarder().forward(messages, deadline=deadline)
     for outcome in report.outcomes:
         log = logger.warning if outcome.verdict != "success" else logger.debug
         log(

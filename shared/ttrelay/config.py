@@ -60,6 +60,8 @@ class ForwardSettings(CommonSettings):
     claim_lease_seconds: int = Field(default=120, ge=5)
     dedup_ttl_hours: int = Field(default=72, ge=48)  # TikTok dedups for 48 h; we keep keys longer
     events_dlq_url: str = ""
+    # Only the local chaos harness sets this: the share of forwarder checkpoints that crash the process.
+    local_crash_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
 @lru_cache(maxsize=1)

@@ -1,11 +1,13 @@
 """The forward use case: a batch of queued messages in, Events API requests out, failures reported.
 
 Every event is claimed in the dedup store before it is sent and marked delivered only after TikTok's
-body `code` confirms it, so a redelivered message never causes a second effective delivery.
+body `code` confirms it, so a redelivered message never causes a second effective delivery
+(docs/delivery.md has the states and why each crash point is safe).
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +16,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from ttrelay.dedup import ClaimResult, DedupStore, dedup_key
-from ttrelay.events_api import Classification, Verdict
+from ttrelay.events_api import MAINTENANCE_CODE, Classification, Verdict
 from ttrelay.hashing import HASHED_USER_FIELDS, hash_user_field
 from ttrelay.models import QueuedEvents, TikTokEvent
 
@@ -31,6 +33,27 @@ class EventsApi(Protocol):
 
 class DeadLetters(Protocol):
     def park(self, body: str, reason: str, detail: dict[str, str]) -> None: ...
+
+
+def no_checkpoint(point: str) -> None:
+    """Crash-injection hook for the local chaos harness; a no-op everywhere else."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Bounded retries inside one invocation, with full jitter; after that SQS redelivery takes over."""
+
+    max_attempts: int = 3
+    base_seconds: float = 0.2
+    rate_limited_base_seconds: float = 1.0  # rate limits want the caller to slow down more
+    cap_seconds: float = 5.0
+
+    def delay(self, attempt: int, outcome: Classification, draw: Callable[[], float]) -> float | None:
+        """Seconds to wait before the next attempt, or None when it should be left to SQS."""
+        if attempt + 1 >= self.max_attempts or outcome.code == MAINTENANCE_CODE:
+            return None  # maintenance lasts minutes: the queue's visibility timeout is the better wait
+        base = self.rate_limited_base_seconds if outcome.rate_limited else self.base_seconds
+        return float(draw() * min(self.cap_seconds, base * 2**attempt))
 
 
 @dataclass(slots=True)
@@ -61,21 +84,24 @@ class Forwarder:
     owner: str
     test_event_code: str = ""
     max_events_per_request: int = 1000
+    backoff: Backoff = Backoff()
     clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
+    checkpoint: Callable[[str], None] = no_checkpoint
 
-    def forward(self, messages: Iterable[InboundMessage]) -> ForwardReport:
+    def forward(self, messages: Iterable[InboundMessage], deadline: float | None = None) -> ForwardReport:
+        """Deliver what the messages hold; `deadline` (clock time) bounds the in-invocation retries."""
         report = ForwardReport()
-        pending: dict[str, _Pending] = {}
-        for message in messages:
-            envelope = self._parse(message, report)
-            if envelope is not None:
-                self._claim(message.message_id, envelope, pending, report)
+        envelopes = [(m.message_id, e) for m in messages if (e := self._parse(m, report)) is not None]
+        pending = self._claim(envelopes, report)
+        self.checkpoint("claimed")
         by_pixel: dict[str, list[_Pending]] = {}
-        for item in pending.values():
+        for item in pending:
             by_pixel.setdefault(item.envelope.pixel_code, []).append(item)
         for pixel, items in by_pixel.items():
             for start in range(0, len(items), self.max_events_per_request):
-                self._send(pixel, items[start : start + self.max_events_per_request], report)
+                self._deliver(pixel, items[start : start + self.max_events_per_request], report, deadline)
         return report
 
     def _parse(self, message: InboundMessage, report: ForwardReport) -> QueuedEvents | None:
@@ -90,54 +116,78 @@ class Forwarder:
             _rehash(event)
         return envelope
 
-    def _claim(
-        self, message_id: str, envelope: QueuedEvents, pending: dict[str, _Pending], report: ForwardReport
-    ) -> None:
-        now = self.clock()
-        for event in envelope.events:
-            key = dedup_key(envelope.pixel_code, event.event, event.event_id)
-            if key in pending:  # the same event twice in one batch: send once, share the outcome
-                pending[key].message_ids.append(message_id)
-                report.duplicates += 1
-                continue
-            result = self.dedup.claim(key, self.owner, now)
-            if result is ClaimResult.CLAIMED:
-                pending[key] = _Pending(key, event, [message_id], envelope)
-            elif result is ClaimResult.DELIVERED:
-                report.duplicates += 1
-            else:
-                report.failed_message_ids.add(message_id)
+    def _claim(self, envelopes: Sequence[tuple[str, QueuedEvents]], report: ForwardReport) -> list[_Pending]:
+        candidates: dict[str, _Pending] = {}
+        for message_id, envelope in envelopes:
+            for event in envelope.events:
+                key = dedup_key(envelope.pixel_code, event.event, event.event_id)
+                if key in candidates:  # the same event twice in one batch: send once, share the outcome
+                    candidates[key].message_ids.append(message_id)
+                    report.duplicates += 1
+                else:
+                    candidates[key] = _Pending(key, event, [message_id], envelope)
+        results = self.dedup.claim_many(list(candidates), self.owner, self.clock())
+        claimed = []
+        for key, item in candidates.items():
+            if results[key] is ClaimResult.CLAIMED:
+                claimed.append(item)
+            elif results[key] is ClaimResult.DELIVERED:
+                report.duplicates += len(item.message_ids)
+            else:  # another worker holds a live lease: let SQS bring the message back later
+                report.failed_message_ids.update(item.message_ids)
+        return claimed
 
-    def _send(self, pixel: str, items: Sequence[_Pending], report: ForwardReport) -> None:
+    def _deliver(
+        self, pixel: str, items: Sequence[_Pending], report: ForwardReport, deadline: float | None
+    ) -> None:
+        outcome = self._send_with_retries(pixel, items, report, deadline)
+        keys = [item.key for item in items]
+        if outcome.verdict in (Verdict.SUCCESS, Verdict.PARTIAL):
+            # 20001 "partial OK" counts as delivered: which events failed is UNCONFIRMED (reference §6),
+            # and resending the whole request would repeat whatever payload error TikTok saw.
+            self.checkpoint("sent")
+            self.dedup.mark_delivered(keys, self.clock())
+            report.delivered += len(items)
+            return
+        if outcome.verdict is Verdict.PERMANENT and not outcome.alert and len(items) > 1:
+            # A payload error rejects the whole request; halve it so only the bad events are parked.
+            middle = len(items) // 2
+            self._deliver(pixel, items[:middle], report, deadline)
+            self._deliver(pixel, items[middle:], report, deadline)
+            return
+        self.dedup.release(keys, self.owner)
+        if outcome.verdict is Verdict.RETRY:
+            for item in items:
+                report.failed_message_ids.update(item.message_ids)
+        else:
+            self._park(items, outcome, report)
+
+    def _send_with_retries(
+        self, pixel: str, items: Sequence[_Pending], report: ForwardReport, deadline: float | None
+    ) -> Classification:
         body: dict[str, object] = {
             "event_source": "web",
             "event_source_id": pixel,
             "data": [item.event.model_dump(mode="json", exclude_none=True) for item in items],
         }
         if self.test_event_code:
-            body["test_event_code"] = self.test_event_code
-        outcome = self.events_api.send(pixel, body)
-        report.requests += 1
-        report.outcomes.append(outcome)
-        keys = [item.key for item in items]
-        if outcome.verdict in (Verdict.SUCCESS, Verdict.PARTIAL):
-            self.dedup.mark_delivered(keys, self.clock())
-            report.delivered += len(items)
-            return
-        self.dedup.release(keys, self.owner)
-        if outcome.verdict is Verdict.RETRY:
-            for item in items:
-                report.failed_message_ids.update(item.message_ids)
-            return
-        self._park(items, outcome, report)
+            body["test_event_code"] = self.test_event_code  # top level only; such requests carry no others
+        attempt = 0
+        while True:
+            outcome = self.events_api.send(pixel, body)
+            report.requests += 1
+            report.outcomes.append(outcome)
+            if outcome.verdict is not Verdict.RETRY:
+                return outcome
+            delay = self.backoff.delay(attempt, outcome, self.jitter)
+            if delay is None or (deadline is not None and self.clock() + delay >= deadline):
+                return outcome
+            self.sleep(delay)
+            attempt += 1
 
     def _park(self, items: Sequence[_Pending], outcome: Classification, report: ForwardReport) -> None:
         """Permanent failures go to the DLQ with TikTok's reason; redrive re-sends them once fixed."""
-        detail = {
-            "reason": outcome.reason,
-            "message": outcome.message,
-            "request_id": outcome.request_id or "",
-        }
+        detail = {"message": outcome.message, "request_id": outcome.request_id or ""}
         groups: dict[int, list[_Pending]] = {}
         for item in items:
             groups.setdefault(id(item.envelope), []).append(item)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import cache
 
 from ttrelay.collect import CollectDeps
 from ttrelay.config import collect_settings, forward_settings
-from ttrelay.forward import Forwarder
+from ttrelay.forward import Forwarder, no_checkpoint
 
 
 @cache
@@ -48,6 +49,11 @@ def forwarder() -> Forwarder:
     from ttrelay.adapters.sqs import SqsDeadLetters
 
     settings = forward_settings()
+    checkpoint: Callable[[str], None] = no_checkpoint
+    if settings.local_crash_rate:
+        from ttrelay.local.crash import crash_hook
+
+        checkpoint = crash_hook(settings.local_crash_rate)
     return Forwarder(
         dedup=DynamoDedupStore(
             settings.dedup_table_name,
@@ -64,4 +70,5 @@ def forwarder() -> Forwarder:
         owner=f"fwd-{uuid.uuid4()}",
         test_event_code=settings.test_event_code,
         max_events_per_request=settings.max_events_per_request,
+        checkpoint=checkpoint,
     )

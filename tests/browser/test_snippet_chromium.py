@@ -294,7 +294,9 @@ window.__tcfapi = (command, version, callback) => {
 window.__gpp = (command, callback) =>
   callback({gppString: "DBABMA~GPPSTRING", applicableSections: [2, -1]}, true);
 window.__uspapi = () => {};  // a CMP that never answers must not hold events back
-window.ttrelayConsent = {gcm: {ad_storage: "granted", ad_user_data: "denied", wait_for_update: 500}};
+window.ttrelayConsent = {gcm: {ad_storage: "granted", ad_user_data: "denied", wait_for_update: 500},
+                         gpc: false};
+Object.defineProperty(navigator, "globalPrivacyControl", {get: () => true});  // the browser says GPC
 window.__sentBodies = [];
 const realFetch = window.fetch;
 window.fetch = (url, options) => { window.__sentBodies.push(options.body); return realFetch(url, options); };
@@ -302,7 +304,7 @@ window.fetch = (url, options) => { window.__sentBodies.push(options.body); retur
 
 
 def test_events_of_one_moment_share_a_request_with_every_consent_signal(stack: str, browser: Browser) -> None:
-    # Given a page whose CMP APIs load after the snippet, one of them never answering
+    # Given a page whose CMP APIs load after the snippet, one of them never answering, in a GPC browser
     browser.open(f"{stack}/demo/")
     browser.run(CMP_STUBS)
     browser.click("#accept")
@@ -329,6 +331,7 @@ def test_events_of_one_moment_share_a_request_with_every_consent_signal(stack: s
         "gpp_sid": [2],
         "gcm": {"ad_storage": "granted", "ad_user_data": "denied"},
         "cmp": {"marketing": True},
+        "gpc": True,  # the page's own `gpc: false` cannot override the browser
     }
     assert body["pixel_code"] == "CTTRELAYLOCALDEV0001"
     assert body["context"]["page_url"] == f"{stack}/demo/"

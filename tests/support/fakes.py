@@ -1,6 +1,6 @@
 """In-memory implementations of the domain's ports, for unit tests without sockets."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ttrelay.dedup import ClaimResult
@@ -22,6 +22,9 @@ class MemoryDedup:
     lease_seconds: int = 120
     items: dict[str, dict[str, object]] = field(default_factory=dict)
     writes: int = 0
+
+    def claim_many(self, keys: Sequence[str], owner: str, now: float) -> dict[str, ClaimResult]:
+        return {key: self.claim(key, owner, now) for key in keys}
 
     def claim(self, key: str, owner: str, now: float) -> ClaimResult:
         item = self.items.get(key)
@@ -46,16 +49,21 @@ class MemoryDedup:
 
 @dataclass
 class ScriptedEventsApi:
-    """Answers each send with the next scripted (http_status, body) and records the request bodies."""
+    """Answers each send with the next scripted (http_status, body), or with `respond(body)`, and
+    records the request bodies. Without a script or a responder every request succeeds."""
 
     script: list[tuple[int | None, object]] = field(default_factory=list)
+    respond: Callable[[dict[str, object]], tuple[int | None, object]] | None = None
     requests: list[dict[str, object]] = field(default_factory=list)
 
     def send(self, pixel_code: str, body: dict[str, object]) -> Classification:
         self.requests.append(body)
-        if not self.script:
+        if self.script:
+            status, answer = self.script.pop(0)
+        elif self.respond is not None:
+            status, answer = self.respond(body)
+        else:
             return Classification(Verdict.SUCCESS, "code:0", code=0)
-        status, answer = self.script.pop(0)
         return classify(status, answer, None if status is not None else "timeout")
 
 

@@ -1,6 +1,7 @@
 """The forward use case with in-memory ports: batching, dedup, and what each response class does."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,18 +25,24 @@ def message(
     return InboundMessage(message_id, json.dumps(body))
 
 
+SLEPT: list[float] = []
+
+
 def forwarder(
     api: ScriptedEventsApi,
     dedup: MemoryDedup | None = None,
     dlq: MemoryDeadLetters | None = None,
     **kwargs: Any,
 ) -> Forwarder:
+    SLEPT.clear()
     return Forwarder(
         dedup=dedup or MemoryDedup(),
         events_api=api,
         dead_letters=dlq or MemoryDeadLetters(),
         owner="worker-1",
         clock=lambda: 1_795_000_100.0,
+        sleep=SLEPT.append,
+        jitter=lambda: 1.0,  # the largest delay full jitter can draw
         **kwargs,
     )
 
@@ -90,16 +97,47 @@ def test_happy_path_costs_two_dedup_writes_per_event() -> None:
     assert all(item["state"] == "delivered" for item in dedup.items.values())
 
 
-@pytest.mark.parametrize(
-    "response", [(200, {"code": 50000}), (200, {"code": 40100}), (503, "Service Unavailable"), (None, None)]
-)
-def test_retryable_answers_fail_the_messages_and_release_the_claims(response: tuple[Any, Any]) -> None:
-    api, dedup = ScriptedEventsApi([response]), MemoryDedup()
+RETRYABLE = [(200, {"code": 50000}), (200, {"code": 40100}), (503, "Service Unavailable"), (None, None)]
+
+
+@pytest.mark.parametrize("response", RETRYABLE)
+def test_retryable_answers_are_retried_with_backoff_inside_the_invocation(response: tuple[Any, Any]) -> None:
+    api = ScriptedEventsApi([response])
+    report = forwarder(api).forward([message("m1", "a")])
+    assert report.delivered == 1 and report.failed_message_ids == set()
+    assert len(api.requests) == 2 and len(SLEPT) == 1
+
+
+def test_backoff_grows_exponentially_and_rate_limits_wait_longer() -> None:
+    forwarder(ScriptedEventsApi([(200, {"code": 50000})] * 2)).forward([message("m1", "a")])
+    assert SLEPT == [0.2, 0.4]
+    forwarder(ScriptedEventsApi([(200, {"code": 40100})] * 2)).forward([message("m1", "a")])
+    assert SLEPT == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("response", RETRYABLE)
+def test_when_retries_run_out_the_messages_fail_and_the_claims_are_released(
+    response: tuple[Any, Any],
+) -> None:
+    api, dedup = ScriptedEventsApi([response] * 3), MemoryDedup()
     report = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
     assert report.failed_message_ids == {"m1", "m2"}
+    assert len(api.requests) == 3
     assert dedup.items == {}  # released: the SQS retry can claim them again at once
     retry = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
     assert retry.failed_message_ids == set() and retry.delivered == 2
+
+
+def test_no_retry_past_the_invocation_deadline() -> None:
+    api = ScriptedEventsApi([(200, {"code": 50000})])
+    report = forwarder(api).forward([message("m1", "a")], deadline=1_795_000_100.1)
+    assert report.failed_message_ids == {"m1"} and len(api.requests) == 1 and SLEPT == []
+
+
+def test_maintenance_is_left_to_the_queue_not_retried_in_a_loop() -> None:
+    api = ScriptedEventsApi([(200, {"code": 60001})])
+    report = forwarder(api).forward([message("m1", "a")])
+    assert report.failed_message_ids == {"m1"} and len(api.requests) == 1
 
 
 def test_partial_ok_counts_as_delivered() -> None:
@@ -109,16 +147,40 @@ def test_partial_ok_counts_as_delivered() -> None:
     assert dedup.items[dedup_key(PIXEL_A, "Purchase", "a")]["state"] == "delivered"
 
 
-def test_permanent_answers_park_the_events_with_the_reason_and_do_not_retry() -> None:
-    api, dlq = (
-        ScriptedEventsApi([(200, {"code": 40002, "message": "bad", "request_id": "r-9"})]),
-        MemoryDeadLetters(),
-    )
-    report = forwarder(api, dlq=dlq).forward([message("m1", "a", "b")])
-    assert report.failed_message_ids == set() and report.parked == 2
+def rejects(*bad_ids: str) -> Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]:
+    """TikTok rejecting a whole request when it holds one of `bad_ids` (a payload error)."""
+
+    def respond(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if any(event["event_id"] in bad_ids for event in body["data"]):
+            return 200, {"code": 40002, "message": "Batch.0.properties: bad", "request_id": "r-9"}
+        return 200, {"code": 0, "message": "OK"}
+
+    return respond
+
+
+def test_permanent_answers_park_only_the_bad_events_with_the_reason() -> None:
+    api, dlq = ScriptedEventsApi(respond=rejects("c")), MemoryDeadLetters()
+    report = forwarder(api, dlq=dlq).forward([message("m1", "a", "b", "c", "d")])
+    assert report.failed_message_ids == set()
+    assert (report.delivered, report.parked) == (3, 1)
     body, reason, detail = dlq.parked[0]
     assert reason == "code:40002" and detail["request_id"] == "r-9"
-    assert [e["event_id"] for e in json.loads(body)["events"]] == ["a", "b"]
+    assert [e["event_id"] for e in json.loads(body)["events"]] == ["c"]
+    assert SLEPT == []  # never retried
+
+
+def test_configuration_errors_park_everything_without_splitting() -> None:
+    api = ScriptedEventsApi([(200, {"code": 40105, "message": "Access token is invalid"})])
+    dlq = MemoryDeadLetters()
+    report = forwarder(api, dlq=dlq).forward([message("m1", "a", "b")])
+    assert report.parked == 2 and len(api.requests) == 1
+    assert dlq.parked[0][1] == "code:40105"
+
+
+def test_crash_points_are_reported_to_the_checkpoint_hook() -> None:
+    points: list[str] = []
+    forwarder(ScriptedEventsApi(), checkpoint=points.append).forward([message("m1", "a")])
+    assert points == ["claimed", "sent"]
 
 
 def test_an_event_claimed_by_a_live_worker_fails_its_message_for_a_later_retry() -> None:

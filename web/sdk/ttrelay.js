@@ -118,9 +118,7 @@
     return withTimeout((done) => window.__gpp("ping", (data, ok) => {
       if (ok !== false && data && typeof data.gppString === "string" && data.gppString) {
         cmpSignals.gpp = data.gppString;
-        // [-1] means "no section applies"; the collector takes section ids 0..1000.
-        const sections = Array.isArray(data.applicableSections) ? data.applicableSections : [];
-        cmpSignals.gpp_sid = sections.filter((id) => Number.isInteger(id) && id >= 0 && id <= 1000);
+        cmpSignals.gpp_sid = data.applicableSections;
       }
       done();
     }));
@@ -151,11 +149,17 @@
     return undefined;
   }
 
-  function onlyWellFormed(raw) {
-    // Fail closed here too: a malformed signal is left out, never guessed.
+  function fitSchema(raw) {
+    // Shape only, so that one odd value cannot get the whole request rejected (400). Consent strings go
+    // as the CMP gave them: the collector reads a malformed one as a denial. One too long for the
+    // collector is cut, which keeps it malformed, so it still counts as a denial there.
     const out = {};
-    for (const key of ["tcf", "gpp", "usp"]) if (typeof raw[key] === "string" && raw[key]) out[key] = raw[key];
-    if (out.gpp && Array.isArray(raw.gpp_sid)) out.gpp_sid = raw.gpp_sid.filter(Number.isInteger);
+    for (const [key, max] of [["tcf", 16384], ["gpp", 16384], ["usp", 16]]) {
+      if (typeof raw[key] === "string" && raw[key]) out[key] = raw[key].slice(0, max);
+    }
+    if (out.gpp && Array.isArray(raw.gpp_sid)) { // [-1] means "no section applies": not an id
+      out.gpp_sid = raw.gpp_sid.filter((id) => Number.isInteger(id) && id >= 0 && id <= 1000).slice(0, 64);
+    }
     if (typeof raw.gpc === "boolean") out.gpc = raw.gpc;
     if (raw.gcm && typeof raw.gcm === "object") {
       const gcm = {};
@@ -164,17 +168,20 @@
     }
     if (raw.cmp && typeof raw.cmp === "object") {
       const cmp = {};
-      for (const key of Object.keys(raw.cmp)) if (typeof raw.cmp[key] === "boolean") cmp[key] = raw.cmp[key];
+      for (const key of Object.keys(raw.cmp).slice(0, 32)) {
+        if (key.length <= 64 && typeof raw.cmp[key] === "boolean") cmp[key] = raw.cmp[key];
+      }
       if (Object.keys(cmp).length) out.cmp = cmp;
     }
     return out;
   }
 
   function consentNow() {
-    // Later sources win key by key: CMP APIs < GPC < window.ttrelayConsent < the init callback.
+    // Later sources win key by key: CMP APIs < window.ttrelayConsent < the init callback. The browser's
+    // Global Privacy Control comes last: a page cannot turn it off.
     const fromWindow = window.ttrelayConsent && typeof window.ttrelayConsent === "object" ? window.ttrelayConsent : {};
     const gpc = navigator.globalPrivacyControl === true ? { gpc: true } : {};
-    return onlyWellFormed(Object.assign({}, cmpSignals, gpc, fromWindow, pageSignals));
+    return fitSchema(Object.assign({}, cmpSignals, fromWindow, pageSignals, gpc));
   }
 
   async function gatherConsent() {
@@ -253,7 +260,7 @@
     if (pageIsHiding) {
       // No time to ask the CMPs again: use their last answers, and hand the body to the browser,
       // together with events still waiting for those answers (the page may be gone before they come).
-      items = items;
+      items = awaitingConsent.concat(items);
       awaitingConsent = [];
       askPage();
       consent = consentNow();

@@ -16,7 +16,8 @@ def _client(service: str) -> Any:
     from botocore.config import Config
 
     # Standard retry mode: throttling and 5xx from AWS are retried with backoff by botocore itself.
-    config = Config(retries={"mode": "standard", "max_attempts": 5})
+    # A pool as wide as the dedup store's parallel claims, so they do not queue for connections.
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=16)
     return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from ttrelay.dedup import ClaimResult
 _IN_FLIGHT = "in_flight"
 _DELIVERED = "delivered"
 _BATCH_WRITE_LIMIT = 25
+_CLAIM_CONCURRENCY = 16  # matches max_pool_connections in adapters.aws
 
 # Claimable when new, when past its TTL but not yet swept by DynamoDB (TTL deletion lags by up to days),
 # or when an in-flight lease has expired (its worker crashed or timed out).
@@ -23,6 +25,13 @@ class DynamoDedupStore:
     table_name: str
     lease_seconds: int = 120
     ttl_seconds: int = 72 * 3600
+
+    def claim_many(self, keys: Sequence[str], owner: str, now: float) -> dict[str, ClaimResult]:
+        """One conditional write per key (DynamoDB has no conditional batch write), issued in parallel."""
+        if len(keys) <= 1:
+            return {key: self.claim(key, owner, now) for key in keys}
+        with ThreadPoolExecutor(max_workers=min(_CLAIM_CONCURRENCY, len(keys))) as pool:
+            return dict(zip(keys, pool.map(lambda key: self.claim(key, owner, now), keys), strict=True))
 
     def claim(self, key: str, owner: str, now: float) -> ClaimResult:
         client = aws.dynamodb()

@@ -50,6 +50,8 @@ class LocalFront(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes; with Nagle on, the body waits ~40 ms for a delayed ACK.
+    disable_nagle_algorithm = True
     server: LocalFront
 
     def do_GET(self) -> None:
