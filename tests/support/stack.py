@@ -15,6 +15,8 @@ import httpx
 
 from support.paths import ROOT
 
+TTRELAY = str(Path(sys.executable).parent / "ttrelay")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -35,12 +37,13 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: floa
 
 @contextmanager
 def dev_process(log_path: Path, *extra_args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`ttrelay dev` as a user runs it, in its own process; yields the base URL once it serves."""
+    """`ttrelay dev` as a user runs it, in its own process; yields the base URL once it serves.
+    Its state file sits beside the log (`state.json`), not where a developer's `make dev` keeps its own."""
     port = free_port()
-    ttrelay = Path(sys.executable).parent / "ttrelay"
+    state_file = log_path.parent / "state.json"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [str(ttrelay), "dev", "--port", str(port), *extra_args],
+            [TTRELAY, "dev", "--port", str(port), "--state-file", str(state_file), *extra_args],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ttrelay.adapters import aws
 
 if TYPE_CHECKING:
-    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, SendMessageBatchRequestEntryTypeDef
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +32,75 @@ class SqsDeadLetters:
             if value
         }
         aws.sqs().send_message(QueueUrl=self.queue_url, MessageBody=body, MessageAttributes=attributes)
+
+
+_BATCH = 10  # SQS batch and receive limit
+
+
+def peek(queue_url: str, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` messages, left on the queue: received, then made visible again at once."""
+    client = aws.sqs()
+    seen: dict[str, dict[str, Any]] = {}
+    while len(seen) < limit:
+        received = client.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(_BATCH, limit - len(seen)),
+            VisibilityTimeout=60,  # long enough to read the whole queue without seeing a message twice
+            WaitTimeSeconds=1,
+            MessageAttributeNames=["All"],
+            AttributeNames=["SentTimestamp"],
+        ).get("Messages", [])
+        if not received:
+            break
+        seen.update({message["MessageId"]: dict(message) for message in received})
+    messages = list(seen.values())
+    for start in range(0, len(messages), _BATCH):
+        chunk = messages[start : start + _BATCH]
+        client.change_message_visibility_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(chunk)
+            ],
+        )
+    return messages
+
+
+def move(source_url: str, target_url: str, limit: int) -> int:
+    """Moves up to `limit` messages: sent to the target first, deleted from the source after, so a
+    crash in between duplicates a message (the dedup table absorbs it) and never loses one."""
+    client = aws.sqs()
+    moved = 0
+    while moved < limit:
+        received = client.receive_message(
+            QueueUrl=source_url,
+            MaxNumberOfMessages=min(_BATCH, limit - moved),
+            VisibilityTimeout=60,
+            WaitTimeSeconds=1,
+        ).get("Messages", [])
+        if not received:
+            break
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
+            {"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(received)
+        ]
+        failed = {
+            f["Id"] for f in client.send_message_batch(QueueUrl=target_url, Entries=entries).get("Failed", [])
+        }
+        done = [m for i, m in enumerate(received) if str(i) not in failed]
+        if done:
+            client.delete_message_batch(
+                QueueUrl=source_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        moved += len(done)
+        if failed:
+            break
+    return moved
+
+
+def stack_queue_urls(stack_name: str) -> dict[str, str]:
+    """EventsQueueUrl and EventsDLQUrl from a deployed stack's outputs."""
+    import boto3
+
+    stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}

@@ -14,6 +14,7 @@ USAGE = """usage: ttrelay COMMAND ...
   consent decode-tcf S       decode a TCF v2 TC string (JSON; exit 2 if invalid)
   consent decode-gpp S       decode a GPP string (JSON; exit 2 if invalid)
   consent decide [...]       apply the consent policy (see `ttrelay consent decide --help`)
+  dlq inspect|redrive        summarise the dead-letter queue / send it back (see `ttrelay dlq --help`)
 """
 
 
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from ttrelay.cli.invoke import invoke_command
 
         return invoke_command(rest)
+    if command == "dlq":
+        from ttrelay.cli.dlq import dlq_command
+
+        return dlq_command(rest)
     print(f"ttrelay: unknown command {command!r}\n{USAGE}", file=sys.stderr)
     return 2
 

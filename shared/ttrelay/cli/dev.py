@@ -22,6 +22,12 @@ def dev_command(argv: list[str]) -> int:
         default=None,
         help="override the queue's VisibilityTimeout (s) to see retries sooner",
     )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help=f"where `ttrelay invoke` and `ttrelay dlq` find this stack (default ROOT/{STATE_FILE})",
+    )
     parser.add_argument("--test-event-code", default=os.environ.get("TTRELAY_TEST_EVENT_CODE", ""))
     parser.add_argument(
         "--parameter-overrides",
@@ -44,12 +50,13 @@ def dev_command(argv: list[str]) -> int:
         parameter_overrides=overrides,
     )
     stack = LocalStack(options).start()
-    stack.write_state(options.root / STATE_FILE)
+    state_file = args.state_file or options.root / STATE_FILE
+    stack.write_state(state_file)
     print_banner(stack)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
     stopped.wait()
     stack.stop()
-    (options.root / STATE_FILE).unlink(missing_ok=True)
+    state_file.unlink(missing_ok=True)
     return 0

@@ -23,10 +23,11 @@ def invoke_command(argv: list[str]) -> int:
     parser.add_argument("function", help="logical id in template.yaml, e.g. CollectFunction")
     parser.add_argument("--event", "-e", type=Path, required=True, help="event JSON file (events/*.json)")
     parser.add_argument("--root", type=Path, default=Path.cwd())
+    parser.add_argument("--state-file", type=Path, default=None, help="a running local stack's state file")
     args = parser.parse_args(argv)
     event = json.loads(args.event.read_text())
     root = args.root.resolve()
-    running = _running_stack(root / STATE_FILE)
+    running = _running_stack(args.state_file or root / STATE_FILE)
     if running is not None:
         spec_doc = running["functions"].get(args.function)
         if spec_doc is None:

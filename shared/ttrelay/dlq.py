@@ -1,0 +1,63 @@
+"""What the dead-letter queue holds, summarised without personal data (for `ttrelay dlq inspect`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from ttrelay.models import QueuedEvents
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedMessage:
+    body: str
+    attributes: Mapping[str, str]  # our message attributes: reason, message, request_id
+    sent_at_ms: int
+
+
+@dataclass(slots=True)
+class DlqSummary:
+    messages: int = 0
+    events: int = 0
+    by_reason: Counter[str] = field(default_factory=Counter)
+    by_pixel: Counter[str] = field(default_factory=Counter)
+    by_event_name: Counter[str] = field(default_factory=Counter)
+    request_ids: list[str] = field(default_factory=list)
+    oldest_ms: int | None = None
+    newest_ms: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "messages": self.messages,
+            "events": self.events,
+            "by_reason": dict(self.by_reason.most_common()),
+            "by_pixel": dict(self.by_pixel.most_common()),
+            "by_event_name": dict(self.by_event_name.most_common()),
+            "tiktok_request_ids": self.request_ids[:20],
+            "oldest_sent_at_ms": self.oldest_ms,
+            "newest_sent_at_ms": self.newest_ms,
+        }
+
+
+def summarise(messages: Iterable[ParkedMessage]) -> DlqSummary:
+    summary = DlqSummary()
+    for message in messages:
+        summary.messages += 1
+        # Messages that exhausted maxReceiveCount carry no reason of ours: SQS moved them.
+        summary.by_reason[message.attributes.get("reason", "max_receive_count_exceeded")] += 1
+        if request_id := message.attributes.get("request_id"):
+            summary.request_ids.append(request_id)
+        summary.oldest_ms = min(filter(None, (summary.oldest_ms, message.sent_at_ms)), default=None)
+        summary.newest_ms = max(filter(None, (summary.newest_ms, message.sent_at_ms)), default=None)
+        try:
+            envelope = QueuedEvents.model_validate_json(message.body)
+        except ValidationError:
+            summary.by_pixel["(unreadable)"] += 1
+            continue
+        summary.events += len(envelope.events)
+        summary.by_pixel[envelope.pixel_code] += len(envelope.events)
+        summary.by_event_name.update(event.event for event in envelope.events)
+    return summary
