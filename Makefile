@@ -14,7 +14,7 @@ SAM_VENV := .tools/sam
 SAM_PATH := $(dir $(PYTHON313)):$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup dev test lint typecheck unit sam-check bench invoke clean
+.PHONY: help setup browser-deps dev test lint typecheck unit sam-check bench invoke clean
 help:
 	@echo "make dev    run the local stack (http://127.0.0.1:$(PORT))"
 	@echo "make test   lint, type-check, SAM validation and every test"
@@ -34,7 +34,13 @@ $(SAM_VENV)/.synced: $(UV) requirements/sam.lock
 	VIRTUAL_ENV=$(SAM_VENV) $(UV) pip install --quiet --require-hashes -r requirements/sam.lock
 	@touch $@
 
-setup: $(VENV)/.synced $(SAM_VENV)/.synced
+# Browser tests drive Debian's Chromium; installed once per machine (root, or sudo where available).
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
+
+setup: $(VENV)/.synced $(SAM_VENV)/.synced browser-deps
 
 dev: $(VENV)/.synced
 	$(VENV)/bin/ttrelay dev --port $(PORT)

@@ -23,9 +23,9 @@ from typing import Any
 import fixtures
 import httpx
 from cold_child import Context, load_app
-from memory_dedup import InMemoryDedupStore
 from ttrelay.adapters import aws
 from ttrelay.config import forward_settings
+from ttrelay.dedup import InMemoryDedupStore
 from ttrelay.forward import Forwarder, InboundMessage
 from ttrelay.runtime import forwarder
 

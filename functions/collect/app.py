@@ -10,6 +10,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ttrelay.collect import CollectRejected, collect
 from ttrelay.config import collect_settings
+from ttrelay.cookie import COOKIE_NAME
 from ttrelay.http_request import http_request_from
 from ttrelay.observability import MetricUnit, logger, metrics
 from ttrelay.runtime import collect_deps
@@ -39,6 +40,8 @@ def post_events() -> Response[str]:
     metrics.add_metric("EventsAccepted", MetricUnit.Count, outcome.accepted)
     metrics.add_metric("EventsDroppedByConsent", MetricUnit.Count, outcome.dropped)
     cookies = [_click_id_cookie(outcome.set_cookie)] if outcome.set_cookie else []
+    if outcome.clear_cookie:
+        cookies = [_click_id_cookie("", max_age=0)]
     return Response(202, content_types.APPLICATION_JSON, json.dumps(outcome.body()), cookies=cookies)
 
 
@@ -53,16 +56,16 @@ def rejected(error: CollectRejected) -> Response[str]:
     )
 
 
-def _click_id_cookie(value: str) -> Cookie:
+def _click_id_cookie(value: str, max_age: int = settings.cookie_max_age_days * 86_400) -> Cookie:
     return Cookie(
-        name="ttrelay",
+        name=COOKIE_NAME,
         value=value,
         path="/",
         domain=settings.cookie_domain or None,
         secure=True,
         http_only=True,
         same_site=SameSite.LAX_MODE,
-        max_age=settings.cookie_max_age_days * 86_400,
+        max_age=max_age,
     )
 
 

@@ -19,7 +19,7 @@ from ttrelay.config import CollectSettings
 from ttrelay.consent.cmp_cookies import DEFAULT_CMP_COOKIE_CONFIG, CmpCookieConfig, consent_from_cookies
 from ttrelay.consent.decide import evaluate
 from ttrelay.consent.model import ConsentDecision, ConsentSignals, Policy
-from ttrelay.cookie import ClickIdCookie, SigningKeys, sign, verify
+from ttrelay.cookie import COOKIE_NAME, ClickIdCookie, SigningKeys, sign, verify
 from ttrelay.geo import locate, viewer_ip
 from ttrelay.hashing import HASHED_USER_FIELDS, hash_user_field
 from ttrelay.models import CollectRequest, QueuedEvents, TikTokEvent, TikTokPage, TikTokUser
@@ -72,6 +72,7 @@ class CollectOutcome:
     receipt: Mapping[str, object]
     token: str | None
     set_cookie: str | None  # the signed cookie value to set, when consent allows storage
+    clear_cookie: bool = False  # consent now denies storage: expire the cookie set earlier
 
     def body(self) -> dict[str, object]:
         decision = {
@@ -95,7 +96,8 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     evaluation = evaluate(signals, location, deps.policy, int(now))
     decision, receipt = evaluation.decision, evaluation.receipt.model_dump(mode="json")
     if decision.action == "drop":
-        return CollectOutcome(0, len(payload.events), decision, receipt, token=None, set_cookie=None)
+        withdrawn = COOKIE_NAME in request.cookies
+        return CollectOutcome(0, len(payload.events), decision, receipt, None, None, clear_cookie=withdrawn)
 
     keys = deps.signing_keys()
     cookie = _click_id_cookie(payload, request, keys, int(now), settings.cookie_max_age_days)
@@ -178,7 +180,7 @@ def _click_id_cookie(
     payload: CollectRequest, request: HttpRequest, keys: SigningKeys, now: int, max_age_days: int
 ) -> ClickIdCookie:
     """Click id from the body, else the page URL, else the signed cookie or token; refreshed expiry."""
-    previous = verify(request.cookies.get("ttrelay"), keys, now) or verify(payload.context.token, keys, now)
+    previous = verify(request.cookies.get(COOKIE_NAME), keys, now) or verify(payload.context.token, keys, now)
     context = payload.context
     ttclid = context.ttclid or ttclid_from_url(context.page_url) or (previous.ttclid if previous else None)
     ttp = context.ttp or (previous.ttp if previous else None)

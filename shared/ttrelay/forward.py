@@ -63,6 +63,7 @@ class ForwardReport:
     duplicates: int = 0
     parked: int = 0
     requests: int = 0
+    dedup_writes: int = 0
     outcomes: list[Classification] = field(default_factory=list)
 
 
@@ -93,6 +94,7 @@ class Forwarder:
     def forward(self, messages: Iterable[InboundMessage], deadline: float | None = None) -> ForwardReport:
         """Deliver what the messages hold; `deadline` (clock time) bounds the in-invocation retries."""
         report = ForwardReport()
+        writes_before = self.dedup.writes
         envelopes = [(m.message_id, e) for m in messages if (e := self._parse(m, report)) is not None]
         pending = self._claim(envelopes, report)
         self.checkpoint("claimed")
@@ -102,6 +104,7 @@ class Forwarder:
         for pixel, items in by_pixel.items():
             for start in range(0, len(items), self.max_events_per_request):
                 self._deliver(pixel, items[start : start + self.max_events_per_request], report, deadline)
+        report.dedup_writes = self.dedup.writes - writes_before
         return report
 
     def _parse(self, message: InboundMessage, report: ForwardReport) -> QueuedEvents | None:

@@ -187,3 +187,19 @@ def test_function_environment_comes_from_the_template(stack: LocalStack) -> None
     mapping = stack.provisioned.mappings[0]
     assert mapping.function == "ForwardFunction" and mapping.report_batch_item_failures
     assert Path(stack.provisioned.functions["CollectFunction"].code_dir).name == "collect"
+
+
+def test_withdrawn_consent_expires_the_cookie(stack: LocalStack) -> None:
+    granted_response = collect(stack, granted("int-cookie-1"))
+    cookie = granted_response.headers["set-cookie"].split(";")[0]
+    denied = {
+        "consent": {"cmp": {"marketing": False}},
+        "events": [{"event": "Lead", "event_id": "int-cookie-2"}],
+    }
+    response = httpx.post(f"{stack.base_url}/events", json=denied, headers={"cookie": cookie})
+    assert response.json()["decision"]["action"] == "drop"
+    assert (
+        response.headers["set-cookie"].startswith("ttrelay=;")
+        and "Max-Age=0" in response.headers["set-cookie"]
+    )
+    take_records(stack)

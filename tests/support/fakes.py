@@ -1,9 +1,8 @@
 """In-memory implementations of the domain's ports, for unit tests without sockets."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ttrelay.dedup import ClaimResult
 from ttrelay.events_api import Classification, Verdict, classify
 
 
@@ -13,38 +12,6 @@ class MemoryQueue:
 
     def send(self, body: str) -> None:
         self.bodies.append(body)
-
-
-@dataclass
-class MemoryDedup:
-    """The state machine of ttrelay.dedup, kept in a dict (the DynamoDB one is tested against moto)."""
-
-    lease_seconds: int = 120
-    items: dict[str, dict[str, object]] = field(default_factory=dict)
-    writes: int = 0
-
-    def claim_many(self, keys: Sequence[str], owner: str, now: float) -> dict[str, ClaimResult]:
-        return {key: self.claim(key, owner, now) for key in keys}
-
-    def claim(self, key: str, owner: str, now: float) -> ClaimResult:
-        item = self.items.get(key)
-        if item is not None and not (item["state"] == "in_flight" and float(item["lease_until"]) < now):  # type: ignore[arg-type]
-            return ClaimResult.DELIVERED if item["state"] == "delivered" else ClaimResult.BUSY
-        self.items[key] = {"state": "in_flight", "owner": owner, "lease_until": now + self.lease_seconds}
-        self.writes += 1
-        return ClaimResult.CLAIMED
-
-    def mark_delivered(self, keys: Sequence[str], now: float) -> None:
-        for key in keys:
-            self.items[key] = {"state": "delivered"}
-            self.writes += 1
-
-    def release(self, keys: Sequence[str], owner: str) -> None:
-        for key in keys:
-            item = self.items.get(key)
-            if item and item["state"] == "in_flight" and item["owner"] == owner:
-                del self.items[key]
-                self.writes += 1
 
 
 @dataclass

@@ -261,3 +261,10 @@ def test_cloudfront_viewer_headers_are_trusted_only_with_the_origin_secret(queue
     outcome = collect(request, deps)
     assert outcome.decision.regime == regime
     assert json.loads(queue.bodies[0])["events"][0]["user"]["ip"] == ip
+
+
+def test_a_denial_expires_a_cookie_set_under_an_earlier_grant(run, queue) -> None:
+    token = sign(ClickIdCookie("E.C.P.cookie", None, int(NOW), int(NOW) + 100), KEYS)
+    denied = {"consent": {"cmp": {"marketing": False}}, "events": [{"event": "Lead"}]}
+    assert run(denied, cookies={"ttrelay": token}).clear_cookie is True
+    assert run(denied).clear_cookie is False

@@ -5,8 +5,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from support.fakes import MemoryDeadLetters, MemoryDedup, ScriptedEventsApi
-from ttrelay.dedup import dedup_key
+from support.fakes import MemoryDeadLetters, ScriptedEventsApi
+from ttrelay.dedup import InMemoryDedupStore, dedup_key
 from ttrelay.forward import Forwarder, InboundMessage
 
 PIXEL_A = "CAAAAAAAAAAAAAAAAAAA"
@@ -30,13 +30,13 @@ SLEPT: list[float] = []
 
 def forwarder(
     api: ScriptedEventsApi,
-    dedup: MemoryDedup | None = None,
+    dedup: InMemoryDedupStore | None = None,
     dlq: MemoryDeadLetters | None = None,
     **kwargs: Any,
 ) -> Forwarder:
     SLEPT.clear()
     return Forwarder(
-        dedup=dedup or MemoryDedup(),
+        dedup=dedup or InMemoryDedupStore(),
         events_api=api,
         dead_letters=dlq or MemoryDeadLetters(),
         owner="worker-1",
@@ -76,7 +76,7 @@ def test_test_event_code_is_sent_at_the_top_level() -> None:
 
 
 def test_a_redelivered_message_is_never_sent_twice() -> None:
-    api, dedup = ScriptedEventsApi(), MemoryDedup()
+    api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
     forwarder(api, dedup).forward([message("m1", "a")])
     report = forwarder(api, dedup).forward([message("m1-again", "a")])
     assert sent_ids(api) == [["a"]]
@@ -91,10 +91,10 @@ def test_the_same_event_twice_in_one_batch_is_sent_once() -> None:
 
 
 def test_happy_path_costs_two_dedup_writes_per_event() -> None:
-    dedup = MemoryDedup()
+    dedup = InMemoryDedupStore()
     forwarder(ScriptedEventsApi(), dedup).forward([message("m1", "a", "b", "c")])
     assert dedup.writes == 6
-    assert all(item["state"] == "delivered" for item in dedup.items.values())
+    assert all(item.state == "delivered" for item in dedup.items.values())
 
 
 RETRYABLE = [(200, {"code": 50000}), (200, {"code": 40100}), (503, "Service Unavailable"), (None, None)]
@@ -119,7 +119,7 @@ def test_backoff_grows_exponentially_and_rate_limits_wait_longer() -> None:
 def test_when_retries_run_out_the_messages_fail_and_the_claims_are_released(
     response: tuple[Any, Any],
 ) -> None:
-    api, dedup = ScriptedEventsApi([response] * 3), MemoryDedup()
+    api, dedup = ScriptedEventsApi([response] * 3), InMemoryDedupStore()
     report = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
     assert report.failed_message_ids == {"m1", "m2"}
     assert len(api.requests) == 3
@@ -141,10 +141,10 @@ def test_maintenance_is_left_to_the_queue_not_retried_in_a_loop() -> None:
 
 
 def test_partial_ok_counts_as_delivered() -> None:
-    api, dedup = ScriptedEventsApi([(200, {"code": 20001, "message": "Partial OK"})]), MemoryDedup()
+    api, dedup = ScriptedEventsApi([(200, {"code": 20001, "message": "Partial OK"})]), InMemoryDedupStore()
     report = forwarder(api, dedup).forward([message("m1", "a")])
     assert report.delivered == 1 and report.failed_message_ids == set()
-    assert dedup.items[dedup_key(PIXEL_A, "Purchase", "a")]["state"] == "delivered"
+    assert dedup.items[dedup_key(PIXEL_A, "Purchase", "a")].state == "delivered"
 
 
 def rejects(*bad_ids: str) -> Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]:
@@ -184,16 +184,16 @@ def test_crash_points_are_reported_to_the_checkpoint_hook() -> None:
 
 
 def test_an_event_claimed_by_a_live_worker_fails_its_message_for_a_later_retry() -> None:
-    api, dedup = ScriptedEventsApi(), MemoryDedup()
-    dedup.claim(dedup_key(PIXEL_A, "Purchase", "a"), "other-worker", 1_795_000_090.0)
+    api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
+    dedup.claim_many([dedup_key(PIXEL_A, "Purchase", "a")], "other-worker", 1_795_000_090.0)
     report = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
     assert report.failed_message_ids == {"m1"}
     assert sent_ids(api) == [["b"]]
 
 
 def test_an_expired_lease_is_taken_over() -> None:
-    api, dedup = ScriptedEventsApi(), MemoryDedup(lease_seconds=5)
-    dedup.claim(dedup_key(PIXEL_A, "Purchase", "a"), "crashed-worker", 1_795_000_000.0)
+    api, dedup = ScriptedEventsApi(), InMemoryDedupStore(lease_seconds=5)
+    dedup.claim_many([dedup_key(PIXEL_A, "Purchase", "a")], "crashed-worker", 1_795_000_000.0)
     report = forwarder(api, dedup).forward([message("m1", "a")])
     assert report.delivered == 1
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ttrelay.adapters import aws
@@ -20,11 +21,17 @@ _CLAIM_CONCURRENCY = 16  # matches max_pool_connections in adapters.aws
 _CLAIMABLE = "attribute_not_exists(pk) OR expires_at < :now OR (#state = :in_flight AND lease_until < :now)"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class DynamoDedupStore:
     table_name: str
     lease_seconds: int = 120
     ttl_seconds: int = 72 * 3600
+    writes: int = 0  # item write requests issued, failed conditions included (they consume capacity too)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _count(self, items: int) -> None:
+        with self._lock:  # claims run on a thread pool
+            self.writes += items
 
     def claim_many(self, keys: Sequence[str], owner: str, now: float) -> dict[str, ClaimResult]:
         """One conditional write per key (DynamoDB has no conditional batch write), issued in parallel."""
@@ -35,6 +42,7 @@ class DynamoDedupStore:
 
     def claim(self, key: str, owner: str, now: float) -> ClaimResult:
         client = aws.dynamodb()
+        self._count(1)
         try:
             client.update_item(
                 TableName=self.table_name,
@@ -75,12 +83,14 @@ class DynamoDedupStore:
         for start in range(0, len(requests), _BATCH_WRITE_LIMIT):
             pending = {self.table_name: requests[start : start + _BATCH_WRITE_LIMIT]}
             while pending:
+                self._count(len(pending[self.table_name]))
                 response = client.batch_write_item(RequestItems=pending)  # type: ignore[arg-type]
                 pending = response.get("UnprocessedItems") or {}  # type: ignore[assignment]
 
     def release(self, keys: Sequence[str], owner: str) -> None:
         client = aws.dynamodb()
         for key in dict.fromkeys(keys):
+            self._count(1)
             try:
                 client.delete_item(
                     TableName=self.table_name,
