@@ -14,11 +14,12 @@ SAM_VENV := .tools/sam
 SAM_PATH := $(dir $(PYTHON313)):$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup browser-deps dev test lint typecheck unit sam-check bench invoke clean
+.PHONY: help setup browser-deps dev test chaos lint typecheck unit sam-check bench invoke clean
 help:
 	@echo "make dev    run the local stack (http://127.0.0.1:$(PORT))"
 	@echo "make test   lint, type-check, SAM validation and every test"
 	@echo "make bench  print the benchmark figures (bench/results.json)"
+	@echo "make chaos  delivery under faults, crashes and duplicates (N=20000 events)"
 
 $(UV):
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (install it, e.g. 'pyenv install 3.13')" >&2; exit 1; }
@@ -55,6 +56,11 @@ typecheck: $(VENV)/.synced
 test: setup lint typecheck
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 TTRELAY_SAM_BIN=$(SAM_VENV)/bin/sam TTRELAY_CFN_LINT_BIN=$(SAM_VENV)/bin/cfn-lint \
 		$(VENV)/bin/pytest
+
+# The delivery-guarantee harness (docs/delivery.md): make chaos N=20000
+N ?= 20000
+chaos: $(VENV)/.synced
+	$(VENV)/bin/ttrelay chaos --events $(N)
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/run.py

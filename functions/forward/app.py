@@ -51,4 +51,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric("EventsDelivered", MetricUnit.Count, report.delivered)
     metrics.add_metric("EventsDeduplicated", MetricUnit.Count, report.duplicates)
     metrics.add_metric("EventsParked", MetricUnit.Count, report.parked)
+    metrics.add_metric("DedupWrites", MetricUnit.Count, report.dedup_writes)
+    metrics.add_metric("EventsApiRequests", MetricUnit.Count, report.requests)
     return process_partial_response(event, _record_outcome(report), processor, context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TIKTOK_BASE_URL = "https://business-api.tiktok.com"
@@ -62,6 +62,13 @@ class ForwardSettings(CommonSettings):
     events_dlq_url: str = ""
     # Only the local chaos harness sets this: the share of forwarder checkpoints that crash the process.
     local_crash_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    local_crash_log: str = ""
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_request(self) -> ForwardSettings:
+        if self.claim_lease_seconds <= self.events_api_timeout_seconds + 1:
+            raise ValueError("claim_lease_seconds must exceed events_api_timeout_seconds by more than 1 s")
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -35,7 +35,7 @@ class DeadLetters(Protocol):
     def park(self, body: str, reason: str, detail: dict[str, str]) -> None: ...
 
 
-def no_checkpoint(point: str) -> None:
+def no_checkpoint(point: str, keys: Sequence[str]) -> None:
     """Crash-injection hook for the local chaos harness; a no-op everywhere else."""
 
 
@@ -89,15 +89,22 @@ class Forwarder:
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random
-    checkpoint: Callable[[str], None] = no_checkpoint
+    # How long after claiming a send may still start: the lease minus one request's timeout, so a
+    # request never outlives the lease and another worker cannot claim and send the same event meanwhile.
+    send_window_seconds: float | None = None
+    checkpoint: Callable[[str, Sequence[str]], None] = no_checkpoint
 
     def forward(self, messages: Iterable[InboundMessage], deadline: float | None = None) -> ForwardReport:
         """Deliver what the messages hold; `deadline` (clock time) bounds the in-invocation retries."""
         report = ForwardReport()
         writes_before = self.dedup.writes
         envelopes = [(m.message_id, e) for m in messages if (e := self._parse(m, report)) is not None]
+        claimed_at = self.clock()
         pending = self._claim(envelopes, report)
-        self.checkpoint("claimed")
+        self.checkpoint("claimed", [item.key for item in pending])
+        if self.send_window_seconds is not None:
+            lease_end = claimed_at + self.send_window_seconds
+            deadline = lease_end if deadline is None else min(deadline, lease_end)
         by_pixel: dict[str, list[_Pending]] = {}
         for item in pending:
             by_pixel.setdefault(item.envelope.pixel_code, []).append(item)
@@ -148,7 +155,7 @@ class Forwarder:
         if outcome.verdict in (Verdict.SUCCESS, Verdict.PARTIAL):
             # 20001 "partial OK" counts as delivered: which events failed is UNCONFIRMED (reference §6),
             # and resending the whole request would repeat whatever payload error TikTok saw.
-            self.checkpoint("sent")
+            self.checkpoint("sent", keys)
             self.dedup.mark_delivered(keys, self.clock())
             report.delivered += len(items)
             return
@@ -177,6 +184,8 @@ class Forwarder:
             body["test_event_code"] = self.test_event_code  # top level only; such requests carry no others
         attempt = 0
         while True:
+            if deadline is not None and self.clock() >= deadline:
+                return Classification(Verdict.RETRY, "deadline:not_sent")
             outcome = self.events_api.send(pixel, body)
             report.requests += 1
             report.outcomes.append(outcome)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from ttrelay.collect import CollectDeps
@@ -49,11 +49,11 @@ def forwarder() -> Forwarder:
     from ttrelay.adapters.sqs import SqsDeadLetters
 
     settings = forward_settings()
-    checkpoint: Callable[[str], None] = no_checkpoint
+    checkpoint: Callable[[str, Sequence[str]], None] = no_checkpoint
     if settings.local_crash_rate:
         from ttrelay.local.crash import crash_hook
 
-        checkpoint = crash_hook(settings.local_crash_rate)
+        checkpoint = crash_hook(settings.local_crash_rate, settings.local_crash_log)
     return Forwarder(
         dedup=DynamoDedupStore(
             settings.dedup_table_name,
@@ -70,5 +70,6 @@ def forwarder() -> Forwarder:
         owner=f"fwd-{uuid.uuid4()}",
         test_event_code=settings.test_event_code,
         max_events_per_request=settings.max_events_per_request,
+        send_window_seconds=settings.claim_lease_seconds - settings.events_api_timeout_seconds - 1,
         checkpoint=checkpoint,
     )

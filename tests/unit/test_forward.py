@@ -1,5 +1,6 @@
 """The forward use case with in-memory ports: batching, dedup, and what each response class does."""
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -178,9 +179,20 @@ def test_configuration_errors_park_everything_without_splitting() -> None:
 
 
 def test_crash_points_are_reported_to_the_checkpoint_hook() -> None:
-    points: list[str] = []
-    forwarder(ScriptedEventsApi(), checkpoint=points.append).forward([message("m1", "a")])
-    assert points == ["claimed", "sent"]
+    points: list[tuple[str, list[str]]] = []
+    hook = lambda point, keys: points.append((point, list(keys)))  # noqa: E731
+    forwarder(ScriptedEventsApi(), checkpoint=hook).forward([message("m1", "a")])
+    key = dedup_key(PIXEL_A, "Purchase", "a")
+    assert points == [("claimed", [key]), ("sent", [key])]
+
+
+def test_nothing_is_sent_once_the_claims_lease_may_have_run_out() -> None:
+    clock = iter([1_795_000_100.0, 1_795_000_100.0, 1_795_000_200.0, 1_795_000_200.0, 1_795_000_200.0])
+    api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
+    fwd = forwarder(api, dedup, send_window_seconds=30)
+    report = dataclasses.replace(fwd, clock=lambda: next(clock)).forward([message("m1", "a")])
+    assert api.requests == [] and report.failed_message_ids == {"m1"}
+    assert dedup.items == {}  # released for the retry
 
 
 def test_an_event_claimed_by_a_live_worker_fails_its_message_for_a_later_retry() -> None:

@@ -6,6 +6,7 @@ Subcommands import their modules lazily so `ttrelay consent ...` stays fast (no 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 USAGE = """usage: ttrelay COMMAND ...
 
@@ -14,6 +15,7 @@ USAGE = """usage: ttrelay COMMAND ...
   consent decode-tcf S       decode a TCF v2 TC string (JSON; exit 2 if invalid)
   consent decode-gpp S       decode a GPP string (JSON; exit 2 if invalid)
   consent decide [...]       apply the consent policy (see `ttrelay consent decide --help`)
+  chaos [--events N]         delivery under faults, crashes and duplicates (make chaos)
   dlq inspect|redrive        summarise the dead-letter queue / send it back (see `ttrelay dlq --help`)
 """
 
@@ -26,20 +28,23 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = args[0], args[1:]
     if command == "consent":
         return _consent(rest)
-    if command == "dev":
-        from ttrelay.cli.dev import dev_command
+    if command not in _COMMANDS:
+        print(f"ttrelay: unknown command {command!r}\n{USAGE}", file=sys.stderr)
+        return 2
+    import importlib
 
-        return dev_command(rest)
-    if command == "invoke":
-        from ttrelay.cli.invoke import invoke_command
+    module_name, function_name = _COMMANDS[command]
+    run: Callable[[list[str]], int] = getattr(importlib.import_module(module_name), function_name)
+    return run(rest)
 
-        return invoke_command(rest)
-    if command == "dlq":
-        from ttrelay.cli.dlq import dlq_command
 
-        return dlq_command(rest)
-    print(f"ttrelay: unknown command {command!r}\n{USAGE}", file=sys.stderr)
-    return 2
+# Imported only when called, so `ttrelay consent ...` never loads moto, boto3 or the local stack.
+_COMMANDS = {
+    "dev": ("ttrelay.cli.dev", "dev_command"),
+    "invoke": ("ttrelay.cli.invoke", "invoke_command"),
+    "dlq": ("ttrelay.cli.dlq", "dlq_command"),
+    "chaos": ("ttrelay.cli.chaos", "chaos_command"),
+}
 
 
 def _consent(args: list[str]) -> int:

@@ -7,6 +7,7 @@ HTTP :PORT  ──/events──▶ CollectFunction worker ──▶ moto SQS ─
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -43,6 +44,8 @@ class StackOptions:
     test_event_code: str = ""
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     event_sources: bool = True
+    pollers: int = 2  # concurrent forward invocations (the mapping's MaximumConcurrency, scaled down)
+    function_environment: dict[str, dict[str, str]] = field(default_factory=dict)  # per logical id
     log_output: IO[str] | None = None
 
 
@@ -83,14 +86,20 @@ class LocalStack:
             opts.root, resolver, self.clients(), self._secret_values(), opts.visibility_timeout
         )
         env = self.worker_env()
-        for logical_id, spec in self.provisioned.functions.items():
-            self._runners[logical_id] = FunctionRunner(spec, env, concurrency=2, output=opts.log_output)
+        for logical_id, template_spec in self.provisioned.functions.items():
+            overrides = opts.function_environment.get(logical_id, {})
+            spec = dataclasses.replace(template_spec, environment={**template_spec.environment, **overrides})
+            self._runners[logical_id] = FunctionRunner(
+                spec, env, concurrency=opts.pollers, output=opts.log_output
+            )
         front.collect = self._runners["CollectFunction"]
         self._front = front
         front.start()
         if opts.event_sources:
             for mapping in self.provisioned.mappings:
-                source = SqsEventSource(mapping, self._runners[mapping.function], self.clients()["sqs"])
+                source = SqsEventSource(
+                    mapping, self._runners[mapping.function], self.clients()["sqs"], pollers=opts.pollers
+                )
                 source.start()
                 self._sources.append(source)
         return self

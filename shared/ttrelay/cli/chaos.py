@@ -1,0 +1,41 @@
+"""`ttrelay chaos`: the delivery-guarantee harness on the local stack (see ttrelay.local.chaos)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ttrelay.local.chaos import ChaosConfig, run
+
+
+def chaos_command(argv: list[str]) -> int:
+    defaults = ChaosConfig()
+    parser = argparse.ArgumentParser(prog="ttrelay chaos", description=__doc__)
+    parser.add_argument("--events", type=int, default=defaults.events)
+    parser.add_argument("--error-rate", type=float, default=defaults.error_rate)
+    parser.add_argument("--crash-rate", type=float, default=defaults.crash_rate)
+    parser.add_argument("--duplicate-share", type=float, default=defaults.duplicate_share)
+    parser.add_argument("--permanent-events", type=int, default=defaults.permanent_events)
+    parser.add_argument("--lease-seconds", type=int, default=defaults.lease_seconds)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--root", type=Path, default=Path.cwd())
+    parser.add_argument("--log-dir", type=Path, default=None, help="keep function and crash logs here")
+    args = parser.parse_args(argv)
+    config = ChaosConfig(
+        events=args.events,
+        error_rate=args.error_rate,
+        crash_rate=args.crash_rate,
+        duplicate_share=args.duplicate_share,
+        permanent_events=args.permanent_events,
+        lease_seconds=args.lease_seconds,
+        seed=args.seed,
+    )
+    if args.log_dir:
+        args.log_dir.mkdir(parents=True, exist_ok=True)
+    result = run(args.root.resolve(), config, args.log_dir)
+    print(json.dumps(result.figures, indent=2))
+    for problem in result.problems:
+        print(f"FAIL {problem}")
+    print("chaos: every unique event delivered exactly once" if result.passed else "chaos: FAILED")
+    return 0 if result.passed else 1
