@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support.stack import dev_process, fake_requests, free_port, wait_for
+from support.stack import dev_process, fake_requests, free_port, stop_process, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -133,11 +133,7 @@ def chromedriver() -> Iterator[str]:
         wait_for(ready, timeout=30)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -64,11 +64,17 @@ def dev_process(log_path: Path, *extra_args: str, env: dict[str, str] | None = N
             wait_for(ready, timeout=90, interval=0.3)
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process, timeout=20)
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def fake_requests(base: str) -> list[dict[str, Any]]:

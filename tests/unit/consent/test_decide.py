@@ -1,27 +1,18 @@
 """The default consent policy (reference/consent.md 8) through `decide` and `ttrelay consent decide`."""
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from support.paths import vector_params
 from ttrelay.cli.consent_decide import decide_command
 from ttrelay.consent.decide import decide, evaluate, receipt_for
 from ttrelay.consent.model import ConsentSignals, Location, Policy
 from ttrelay.consent.policy import load_policy
 
-VECTORS = Path(__file__).resolve().parents[3] / ".." / "shared" / "vectors"
 NOW = 1_793_491_200  # 2026-11-01T00:00:00Z, the vectors' clock
 FR_GRANT_TCF = "CQr-V4AQr-V4AEwABBENCWEgAP_AAEPAAAYgIzQBIAAgAEAvMB7QEZgLzgBAACAXmAAA.IIzQBIAAgAEAvMB7QEZg"
 SIGNAL_FIELDS = ("tcf", "gpp", "gpp_sid", "usp", "gpc", "gcm", "cmp")
-
-
-def _decision_cases() -> list[Any]:
-    path = VECTORS / "decisions.json"
-    if not path.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"vectors not found at {path}"))]
-    cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
-    return [pytest.param(case, id=case["id"]) for case in cases]
 
 
 def _policy(vendor_id: int | None = None) -> Policy:
@@ -29,7 +20,7 @@ def _policy(vendor_id: int | None = None) -> Policy:
     return policy if vendor_id is None else policy.model_copy(update={"vendor_id": vendor_id})
 
 
-@pytest.mark.parametrize("case", _decision_cases())
+@pytest.mark.parametrize("case", vector_params("decisions.json"))
 def test_vector_through_python_api(case: dict[str, Any]) -> None:
     given = case["input"]
     signals = ConsentSignals(**{name: given[name] for name in SIGNAL_FIELDS if name in given})
@@ -40,7 +31,7 @@ def test_vector_through_python_api(case: dict[str, Any]) -> None:
     assert decision.model_dump() == case["expect"]
 
 
-@pytest.mark.parametrize("case", _decision_cases())
+@pytest.mark.parametrize("case", vector_params("decisions.json"))
 def test_vector_through_cli(case: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     exit_code = decide_command(list(case["args"]))
 

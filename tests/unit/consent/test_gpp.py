@@ -1,7 +1,6 @@
 """decode_gpp: the shared vectors, every strictness rule of consent.md 2.5, the US section layouts."""
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,20 +17,12 @@ from support.encoders import (
     us_core,
     us_section,
 )
+from support.paths import vector_params
 from ttrelay.cli.consent_decode import decode_gpp_command
 from ttrelay.consent.errors import ConsentStringError
 from ttrelay.consent.gpp import UsSection, decode_gpp
 from ttrelay.consent.tcf import decode_tcf
 from ttrelay.consent.usp import UspString
-
-VECTORS = Path(__file__).resolve().parents[3] / ".." / "shared" / "vectors"
-
-
-def _vector_cases(file_name: str) -> list[Any]:
-    path = VECTORS / file_name
-    if not path.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"reference vectors not found at {path}"))]
-    return [pytest.param(case, id=case["id"]) for case in json.loads(path.read_text())["cases"]]
 
 
 def _rejects(text: str) -> ConsentStringError:
@@ -46,7 +37,7 @@ def _rejects(text: str) -> ConsentStringError:
 # --- vectors/gpp.json ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", _vector_cases("gpp.json"))
+@pytest.mark.parametrize("case", vector_params("gpp.json"))
 def test_vector(case: dict[str, Any]) -> None:
     expect = case["expect"]
     if expect == "invalid":

@@ -1,7 +1,6 @@
 """decode_tcf: the shared vectors, every strictness rule of consent.md 1.6, and the model's helpers."""
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,18 +14,10 @@ from support.encoders import (
     vendor_section,
     vendors_segment,
 )
+from support.paths import vector_params
 from ttrelay.cli.consent_decode import decode_tcf_command
 from ttrelay.consent.errors import ConsentStringError
 from ttrelay.consent.tcf import decode_tcf
-
-VECTORS = Path(__file__).resolve().parents[3] / ".." / "shared" / "vectors"
-
-
-def _vector_cases(file_name: str) -> list[Any]:
-    path = VECTORS / file_name
-    if not path.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"reference vectors not found at {path}"))]
-    return [pytest.param(case, id=case["id"]) for case in json.loads(path.read_text())["cases"]]
 
 
 def _rejects(text: str) -> ConsentStringError:
@@ -41,7 +32,7 @@ def _rejects(text: str) -> ConsentStringError:
 # --- vectors/tcf.json ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", _vector_cases("tcf.json"))
+@pytest.mark.parametrize("case", vector_params("tcf.json"))
 def test_vector(case: dict[str, Any]) -> None:
     if case["expect"] == "invalid":
         _rejects(case["input"])

@@ -8,15 +8,14 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.paths import load_vectors
 from ttrelay.local.fake_events_api import FakeEventsApi, FakeResponse
 
-VECTORS = Path(__file__).resolve().parents[3] / ".." / "shared" / "vectors"
 TOKEN = "local-dev-token"
 TRACK = "/open_api/v1.3/event/track/"
 NOW = 1_795_600_000.0  # 2026-11-25, a day after the example's events
@@ -25,10 +24,7 @@ HASH = "a" * 64
 
 @pytest.fixture(scope="module")
 def example_body() -> dict[str, Any]:
-    path = VECTORS / "capi-request-example.json"
-    if not path.is_file():
-        pytest.skip(f"reference kit not found at {VECTORS}: the vectors live beside the repo in shared/")
-    body: dict[str, Any] = json.loads(path.read_text())
+    body: dict[str, Any] = load_vectors("capi-request-example.json")
     return body
 
 
