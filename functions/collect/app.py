@@ -39,7 +39,7 @@ def post_events() -> Response[str]:
     )
     metrics.add_metric("EventsAccepted", MetricUnit.Count, outcome.accepted)
     metrics.add_metric("EventsDroppedByConsent", MetricUnit.Count, outcome.dropped)
-    cookies = [_click_id_cookie(outcome.set_cookie)] if outcome.set_cookie else []
+    cookies = [_click_id_cookie(outcome.token)] if outcome.token else []
     if outcome.clear_cookie:
         cookies = [_click_id_cookie("", max_age=0)]
     return Response(202, content_types.APPLICATION_JSON, json.dumps(outcome.body()), cookies=cookies)

@@ -70,8 +70,7 @@ class CollectOutcome:
     dropped: int
     decision: ConsentDecision
     receipt: Mapping[str, object]
-    token: str | None
-    set_cookie: str | None  # the signed cookie value to set, when consent allows storage
+    token: str | None  # the signed click-id cookie value: set only when consent allows storage
     clear_cookie: bool = False  # consent now denies storage: expire the cookie set earlier
 
     def body(self) -> dict[str, object]:
@@ -97,7 +96,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     decision, receipt = evaluation.decision, evaluation.receipt.model_dump(mode="json")
     if decision.action == "drop":
         withdrawn = COOKIE_NAME in request.cookies
-        return CollectOutcome(0, len(payload.events), decision, receipt, None, None, clear_cookie=withdrawn)
+        return CollectOutcome(0, len(payload.events), decision, receipt, token=None, clear_cookie=withdrawn)
 
     keys = deps.signing_keys()
     cookie = _click_id_cookie(payload, request, keys, int(now), settings.cookie_max_age_days)
@@ -106,7 +105,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     events = _tiktok_events(payload, request, visitor_ip, cookie, decision, settings, int(now))
     message = QueuedEvents(pixel_code=pixel, received_at=now, events=events, receipt=receipt)
     deps.queue.send(message.model_dump_json(exclude_none=True))
-    return CollectOutcome(len(events), 0, decision, receipt, token=token, set_cookie=token)
+    return CollectOutcome(len(events), 0, decision, receipt, token=token)
 
 
 def _check_origin(origin: str | None, allowed: tuple[str, ...]) -> None:

@@ -99,7 +99,7 @@ def test_no_signal_in_an_opt_in_region_drops_everything_queues_nothing_and_sets_
     )
     assert (outcome.accepted, outcome.dropped, outcome.decision.action) == (0, 1, "drop")
     assert outcome.decision.regime == "opt_in"
-    assert outcome.token is None and outcome.set_cookie is None
+    assert outcome.token is None
     assert queue.bodies == []
 
 
@@ -117,7 +117,7 @@ def test_a_present_but_malformed_tcf_string_counts_as_a_denial(run, queue) -> No
 
 def test_ttclid_comes_from_the_page_url_and_is_kept_in_a_signed_cookie(run, queue) -> None:
     outcome = run(granted(context={"page_url": "https://shop.example.com/p?ttclid=E.C.P.url&email=a@b.co"}))
-    cookie = verify(outcome.set_cookie, KEYS, int(NOW))
+    cookie = verify(outcome.token, KEYS, int(NOW))
     assert cookie is not None and cookie.ttclid == "E.C.P.url"
     event = queued(queue)["events"][0]
     assert event["user"]["ttclid"] == "E.C.P.url"
@@ -128,7 +128,7 @@ def test_ttclid_from_a_genuine_cookie_is_used_when_the_body_has_none(run, queue)
     token = sign(ClickIdCookie("E.C.P.cookie", "ttp-9", int(NOW) - 100, int(NOW) + 100), KEYS)
     outcome = run(granted(), cookies={"ttrelay": token})
     assert queued(queue)["events"][0]["user"]["ttclid"] == "E.C.P.cookie"
-    refreshed = verify(outcome.set_cookie, KEYS, int(NOW))
+    refreshed = verify(outcome.token, KEYS, int(NOW))
     assert refreshed is not None and refreshed.first_seen == int(NOW) - 100 and refreshed.exp > int(NOW) + 100
 
 
