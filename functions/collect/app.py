@@ -12,7 +12,7 @@ from ttrelay.collect import CollectRejected, collect
 from ttrelay.config import collect_settings
 from ttrelay.cookie import COOKIE_NAME
 from ttrelay.http_request import http_request_from
-from ttrelay.observability import MetricUnit, logger, metrics
+from ttrelay.observability import logger, metrics, report_collected, report_rejected
 from ttrelay.runtime import collect_deps
 
 settings = collect_settings()
@@ -33,12 +33,7 @@ app = APIGatewayHttpResolver(cors=cors, strip_prefixes=["/_t"])
 @app.post("/events")
 def post_events() -> Response[str]:
     outcome = collect(http_request_from(app.current_event), collect_deps())
-    logger.info(
-        "collected",
-        extra={"consent_receipt": outcome.receipt, "accepted": outcome.accepted, "dropped": outcome.dropped},
-    )
-    metrics.add_metric("EventsAccepted", MetricUnit.Count, outcome.accepted)
-    metrics.add_metric("EventsDroppedByConsent", MetricUnit.Count, outcome.dropped)
+    report_collected(outcome)
     cookies = [_click_id_cookie(outcome.token)] if outcome.token else []
     if outcome.clear_cookie:
         cookies = [_click_id_cookie("", max_age=0)]
@@ -47,8 +42,7 @@ def post_events() -> Response[str]:
 
 @app.exception_handler(CollectRejected)
 def rejected(error: CollectRejected) -> Response[str]:
-    metrics.add_metric("RequestsRejected", MetricUnit.Count, 1)
-    logger.info("rejected", extra={"status": error.status, "error": error.error})
+    report_rejected(error)
     return Response(
         error.status,
         content_types.APPLICATION_JSON,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ttrelay.forward import ForwardReport, InboundMessage
-from ttrelay.observability import MetricUnit, logger, metrics
+from ttrelay.observability import logger, metrics, report_forwarded
 from ttrelay.runtime import forwarder
 
 STATE_WRITE_MARGIN_SECONDS = 10
@@ -20,7 +21,7 @@ class NotDelivered(Exception):
     """This message keeps events that must be retried (SQS redelivers it; the DLQ catches the rest)."""
 
 
-def _record_outcome(report: ForwardReport) -> Any:
+def _record_outcome(report: ForwardReport) -> Callable[[SQSRecord], None]:
     def record_handler(record: SQSRecord) -> None:
         if record.message_id in report.failed_message_ids:
             raise NotDelivered(record.message_id)
@@ -35,22 +36,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Retries inside the invocation stop early enough to write their state before Lambda's timeout.
     deadline = time.time() + context.get_remaining_time_in_millis() / 1000 - STATE_WRITE_MARGIN_SECONDS
     report = forwarder().forward(messages, deadline=deadline)
-    for outcome in report.outcomes:
-        log = logger.warning if outcome.verdict != "success" else logger.debug
-        log(
-            "events_api_response",
-            extra={
-                "verdict": outcome.verdict,
-                "reason": outcome.reason,
-                "request_id": outcome.request_id,
-                "tiktok_message": outcome.message,
-            },
-        )
-        if outcome.alert:
-            metrics.add_metric("EventsApiConfigurationError", MetricUnit.Count, 1)
-    metrics.add_metric("EventsDelivered", MetricUnit.Count, report.delivered)
-    metrics.add_metric("EventsDeduplicated", MetricUnit.Count, report.duplicates)
-    metrics.add_metric("EventsParked", MetricUnit.Count, report.parked)
-    metrics.add_metric("DedupWrites", MetricUnit.Count, report.dedup_writes)
-    metrics.add_metric("EventsApiRequests", MetricUnit.Count, report.requests)
+    report_forwarded(report)
     return process_partial_response(event, _record_outcome(report), processor, context)
