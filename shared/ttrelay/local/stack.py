@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import sys
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from ttrelay.local.event_source import SqsEventSource
 from ttrelay.local.fake_events_api import FakeEventsApi
 from ttrelay.local.http_front import FAKE_PREFIX, LocalFront
 from ttrelay.local.invoker import FunctionRunner
+from ttrelay.local.moto_process import MotoProcess
 from ttrelay.local.provision import Provisioned, provision
 from ttrelay.local.template import Resolver, load_template
 
@@ -53,7 +53,7 @@ class LocalStack:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
         self.fake = FakeEventsApi(access_tokens=(LOCAL_ACCESS_TOKEN,))
-        self._moto: Any = None
+        self._moto: MotoProcess | None = None
         self._front: LocalFront | None = None
         self._runners: dict[str, FunctionRunner] = {}
         self._sources: list[SqsEventSource] = []
@@ -62,13 +62,8 @@ class LocalStack:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> LocalStack:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        self.moto_endpoint = f"http://{host}:{port}"
+        self._moto = MotoProcess()
+        self.moto_endpoint = self._moto.start()
         opts = self.options
         # Bind the port first: the fake's URL goes into the forwarder's environment.
         front = LocalFront(
