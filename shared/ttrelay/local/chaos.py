@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import tempfile
 import threading
 import time
@@ -175,6 +176,7 @@ def _send_all(base_url: str, work: _Plan, senders: int) -> int:
 
 
 def _drain(stack: LocalStack, timeout_s: float) -> dict[str, int]:
+    """Waits until the queue stays empty; returns what is left if it never does."""
     deadline = time.monotonic() + timeout_s
     quiet = 0
     while time.monotonic() < deadline:
@@ -182,6 +184,13 @@ def _drain(stack: LocalStack, timeout_s: float) -> dict[str, int]:
         quiet = quiet + 1 if state["visible"] == 0 and state["in_flight"] == 0 else 0
         if quiet >= 3:
             return {}
+        if int(time.monotonic()) % 15 == 0:
+            delivered = stack.fake.summary()["unique_events_accepted"]
+            print(
+                f"chaos: {delivered} unique events accepted so far; queue {state}",
+                file=sys.stderr,
+                flush=True,
+            )
         time.sleep(1)
     return stack.queue_state()
 
