@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ttrelay.consent.gcm import consent_mode_outcome
-from ttrelay.consent.gpp import GppString, decode_gpp
 from ttrelay.consent.model import (
     Action,
     ConsentDecision,
@@ -31,6 +30,9 @@ from ttrelay.consent.model import (
 from ttrelay.consent.policy import regime_for
 from ttrelay.consent.tcf import TcString, decode_tcf
 from ttrelay.consent.usp import UspString, decode_usp
+
+if TYPE_CHECKING:
+    from ttrelay.consent.gpp import GppString
 
 _SECONDS_PER_DAY = 86_400
 # TCF 2.2 strings carry policy version 4; lower versions are invalid since 2023-09-30 (1.2).
@@ -94,10 +96,17 @@ def receipt_for(
     return _receipt(signals, _decode(signals), location, policy, decision=decision, now=now)
 
 
+def _decode_gpp(text: str) -> GppString:
+    # Imported on first use: most requests carry no GPP string, and its section classes cost cold start.
+    from ttrelay.consent.gpp import decode_gpp
+
+    return decode_gpp(text)
+
+
 def _decode(signals: ConsentSignals) -> _Decoded:
     return _Decoded(
         tcf=_attempt(decode_tcf, signals.tcf),
-        gpp=_attempt(decode_gpp, signals.gpp),
+        gpp=_attempt(_decode_gpp, signals.gpp),
         usp=_attempt(decode_usp, signals.usp),
     )
 
@@ -225,7 +234,7 @@ def _receipt(
         ("gcm", bool(signals.gcm)),
         ("cmp", bool(signals.cmp)),
     )
-    gpp = decoded.gpp if isinstance(decoded.gpp, GppString) else None
+    gpp = None if isinstance(decoded.gpp, ValueError) else decoded.gpp
     tc = _first_tc_string(decoded.tcf, gpp.sections.get("tcfeuv2") if gpp else None)
     return ConsentReceipt(
         policy_version=policy.version,
