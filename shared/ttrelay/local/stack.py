@@ -54,6 +54,7 @@ class LocalStack:
         self.options = options
         self.fake = FakeEventsApi(access_tokens=(LOCAL_ACCESS_TOKEN,))
         self._moto: MotoProcess | None = None
+        self._clients: dict[str, Any] = {}
         self._front: LocalFront | None = None
         self._runners: dict[str, FunctionRunner] = {}
         self._sources: list[SqsEventSource] = []
@@ -140,17 +141,20 @@ class LocalStack:
         return worker_env(self.moto_endpoint)
 
     def clients(self) -> dict[str, Any]:
-        import boto3
+        """boto3 clients of the stack's moto server, made once (thread-safe, and not cheap to make)."""
+        if not self._clients:
+            import boto3
 
-        session = boto3.session.Session(
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106
-            region_name=REGION,
-        )
-        return {
-            name: session.client(name, endpoint_url=self.moto_endpoint)
-            for name in ("sqs", "dynamodb", "secretsmanager")
-        }
+            session = boto3.session.Session(
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",  # noqa: S106
+                region_name=REGION,
+            )
+            self._clients = {
+                name: session.client(name, endpoint_url=self.moto_endpoint)
+                for name in ("sqs", "dynamodb", "secretsmanager")
+            }
+        return self._clients
 
     # -- state -----------------------------------------------------------------------------------
     def queue_state(self) -> dict[str, int]:
