@@ -84,13 +84,31 @@ class DynamoCounter:
         return Counter(self.calls), Counter(self.seconds), self.item_writes
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def server_cpu_s() -> float | None:
-    """CPU seconds used so far by the parent process, which serves the fake Events API and moto (Linux)."""
+    """CPU seconds used so far by the parent process (the fake Events API) and its moto server process
+    (Linux /proc; utime + stime)."""
+    parent = os.getppid()
+
+    def is_moto_child(entry: Path) -> bool:
+        try:
+            return (
+                int(_stat(int(entry.name))[1]) == parent
+                and b"moto.server" in (entry / "cmdline").read_bytes()
+            )
+        except (OSError, ValueError, IndexError):
+            return False  # a process that ended meanwhile
+
     try:
-        fields = Path(f"/proc/{os.getppid()}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+        pids = [parent] + [
+            int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit() and is_moto_child(e)
+        ]
+        return sum(int(_stat(pid)[11]) + int(_stat(pid)[12]) for pid in pids) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def build_batches(scenario: Scenario, count: int, run: str, messages: int = 0) -> list[list[InboundMessage]]:

@@ -143,6 +143,13 @@ def warm_figures(warm: dict[str, Any], figures: Figures) -> None:
 def forward_figures(forward: list[dict[str, Any]], figures: Figures) -> None:
     for row in forward:
         key = "forward." + row["scenario"].replace(" ", ".")
+        if row["failed_messages"] or row["events_accepted_by_fake"] != row["events"]:
+            # A throughput figure of events that did not arrive would be a false one: say so loudly.
+            print(
+                f"WARNING {key}: {row['failed_messages']} messages failed, "
+                f"{row['events_accepted_by_fake']}/{row['events']} events accepted",
+                file=sys.stderr,
+            )
         figure(
             figures,
             f"{key}.events_per_s",
@@ -167,7 +174,7 @@ def forward_figures(forward: list[dict[str, Any]], figures: Figures) -> None:
         )
         if row["store"] == "dynamodb":
             figure(figures, f"{key}.dynamodb_calls_per_event", row["dynamodb_calls_per_event"], "API calls")
-            if row["server_cpu_ms_per_event"] is not None:  # moto's share, in the parent process
+            if row["server_cpu_ms_per_event"] is not None:  # the fake's and moto's processes
                 figure(
                     figures, f"{key}.moto_and_fake_cpu_per_event", row["server_cpu_ms_per_event"], "ms CPU"
                 )
