@@ -27,6 +27,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import cold_init  # noqa: E402 - bench/ is a folder of scripts, not a package
+import cost_model  # noqa: E402
 import fixtures  # noqa: E402
 from ttrelay.local.stack import LocalStack, StackOptions  # noqa: E402
 
@@ -232,6 +233,14 @@ def main() -> None:
     cold_figures(cold, figures)
     warm_figures(warm, figures)
     forward_figures(forward, figures)
+    cost = cost_model.per_million_events(figures)
+    figure(figures, "cost.usd_per_million_events", cost["usd_per_million_events"], "USD (model)")
+    figure(
+        figures,
+        "cost.usd_per_million_events_with_http_api",
+        cost["usd_per_million_events_with_http_api"],
+        "USD (model)",
+    )
     elapsed = time.perf_counter() - started
     RESULTS.write_text(
         json.dumps(
@@ -239,7 +248,7 @@ def main() -> None:
                 "machine": info,
                 "elapsed_s": round(elapsed, 1),
                 "figures": figures,
-                "details": {"cold_init": cold, "warm_collect": warm, "forward": forward},
+                "details": {"cold_init": cold, "warm_collect": warm, "forward": forward, "cost_model": cost},
             },
             indent=2,
         )
