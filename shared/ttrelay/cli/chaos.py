@@ -18,6 +18,9 @@ def chaos_command(argv: list[str]) -> int:
     parser.add_argument("--duplicate-share", type=float, default=defaults.duplicate_share)
     parser.add_argument("--permanent-events", type=int, default=defaults.permanent_events)
     parser.add_argument("--lease-seconds", type=int, default=defaults.lease_seconds)
+    parser.add_argument(
+        "--batch-size", type=int, default=defaults.batch_size, help="ForwardBatchSize for the run"
+    )
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--root", type=Path, default=Path.cwd())
     parser.add_argument("--log-dir", type=Path, default=None, help="keep function and crash logs here")
@@ -29,6 +32,7 @@ def chaos_command(argv: list[str]) -> int:
         duplicate_share=args.duplicate_share,
         permanent_events=args.permanent_events,
         lease_seconds=args.lease_seconds,
+        batch_size=args.batch_size,
         seed=args.seed,
     )
     if args.log_dir:

@@ -40,6 +40,7 @@ class ChaosConfig:
     permanent_events: int = 10
     crash_rate: float = 0.02  # per forwarder checkpoint (two per invocation)
     lease_seconds: int = 20
+    batch_size: int = 100  # ForwardBatchSize for the run; smaller batches mean more invocations to crash
     senders: int = 8
     seed: int = 1
     drain_timeout_s: float = 1800.0
@@ -95,7 +96,7 @@ def run(root: Path, config: ChaosConfig, log_dir: Path | None = None) -> ChaosRe
                 # The queue must hide a message longer than a claim's lease (AWS: ≥ the function timeout).
                 visibility_timeout=config.lease_seconds + 5,
                 parameter_overrides={
-                    "ForwardBatchSize": "100",
+                    "ForwardBatchSize": str(config.batch_size),
                     "ForwardBatchWindowSeconds": "1",
                     # Crashes and 30 % faults cost receives; the DLQ should hold only the marked events.
                     "MaxReceiveCount": "50",
