@@ -11,6 +11,12 @@ from dataclasses import dataclass
 
 TRACK_PATH = "/open_api/v1.3/event/track/"  # keep the trailing slash: without it TikTok answers 404
 MAX_EVENTS_PER_REQUEST = 1000
+# §2 event_source_id: a pixel code is 20 upper-case alphanumerics, e.g. CXXXXXXXXXXXXXXXXXXX.
+PIXEL_CODE_PATTERN = r"[A-Z0-9]{20}"
+# §2 event_time is Unix seconds: from 2015 on, and below 10^10 (a 13-digit value is milliseconds).
+EARLIEST_EVENT_TIME = 1_420_070_400  # 2015-01-01T00:00:00Z
+EVENT_TIME_LIMIT = 10**10
+MAX_EVENT_ID_LENGTH = 256
 
 # §2 properties.currency: the codes TikTok lists.
 TIKTOK_CURRENCIES = frozenset(

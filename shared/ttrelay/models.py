@@ -10,15 +10,23 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from ttrelay.events_api import TIKTOK_CURRENCIES
+from ttrelay.events_api import (
+    EARLIEST_EVENT_TIME,
+    EVENT_TIME_LIMIT,
+    MAX_EVENT_ID_LENGTH,
+    PIXEL_CODE_PATTERN,
+    TIKTOK_CURRENCIES,
+)
 
 EventName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_ .-]+$")]
-EventId = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[\x21-\x7e]+$")]
-PixelCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{20}$")]
+EventId = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_EVENT_ID_LENGTH, pattern=r"^[\x21-\x7e]+$")
+]
+PixelCode = Annotated[str, StringConstraints(pattern=f"^{PIXEL_CODE_PATTERN}$")]
 ShortText = Annotated[str, StringConstraints(max_length=512)]
 Url = Annotated[str, StringConstraints(max_length=4096)]
-# Unix seconds from 2015 up to year 2286: milliseconds (13 digits) are rejected, not guessed.
-EventTime = Annotated[int, Field(ge=1_420_070_400, lt=10_000_000_000, strict=True)]
+# Milliseconds (13 digits) are rejected, not guessed.
+EventTime = Annotated[int, Field(ge=EARLIEST_EVENT_TIME, lt=EVENT_TIME_LIMIT, strict=True)]
 Identifier = str | list[str]
 
 

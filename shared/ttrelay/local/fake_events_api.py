@@ -24,16 +24,18 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final, TypeGuard
 
-from ttrelay.events_api import MAX_EVENTS_PER_REQUEST, TIKTOK_CURRENCIES, TRACK_PATH
+from ttrelay.events_api import (
+    EARLIEST_EVENT_TIME,
+    EVENT_TIME_LIMIT,
+    MAX_EVENT_ID_LENGTH,
+    MAX_EVENTS_PER_REQUEST,
+    PIXEL_CODE_PATTERN,
+    TIKTOK_CURRENCIES,
+    TRACK_PATH,
+)
+from ttrelay.hashing import is_sha256_hex
 
-# §2 event_source_id: a pixel code is 20 upper-case alphanumerics, e.g. CXXXXXXXXXXXXXXXXXXX.
-PIXEL_CODE_PATTERN: Final = re.compile(r"[0-9A-Z]{20}")
-# §3: match keys travel as SHA-256 lower-case hex; anything else is raw PII to TikTok (40062).
-SHA256_HEX_PATTERN: Final = re.compile(r"[0-9a-f]{64}")
-# §2 event_time is Unix seconds: above 10^10 (year 2286) it is milliseconds, before 2015 it is junk.
-EARLIEST_EVENT_TIME: Final = 1_420_070_400  # 2015-01-01T00:00:00Z
-LATEST_EVENT_TIME: Final = 10**10
-MAX_EVENT_ID_LENGTH: Final = 256
+_PIXEL_CODE: Final = re.compile(PIXEL_CODE_PATTERN)
 # §7: TikTok itself drops repeats of (pixel, event, event_id) received within 48 h.
 TIKTOK_DEDUP_WINDOW_S: Final = 48 * 3600
 
@@ -147,7 +149,8 @@ def _require_hashed(value: object, where: str) -> None:
     # §3: a single string is accepted as well as an array; each must be SHA-256 lower-case hex.
     values = value if isinstance(value, list) else [value]
     for item in values:
-        if not isinstance(item, str) or not SHA256_HEX_PATTERN.fullmatch(item):
+        # §3: match keys travel as SHA-256 lower-case hex; anything else is raw PII to TikTok (40062).
+        if not isinstance(item, str) or not is_sha256_hex(item):
             raise EventsApiRejection(PII_NOT_HASHED, f"{where}: {_MESSAGES[PII_NOT_HASHED]}")
 
 
@@ -234,7 +237,7 @@ def _validate_event(value: object, where: str) -> None:
     if not isinstance(event, str) or not event:
         raise _bad(f"{where}.event", "Not a valid event name")
     event_time = item.get("event_time")
-    if not _is_int(event_time) or not EARLIEST_EVENT_TIME <= event_time <= LATEST_EVENT_TIME:
+    if not _is_int(event_time) or not EARLIEST_EVENT_TIME <= event_time < EVENT_TIME_LIMIT:
         raise _bad(f"{where}.event_time", "Not a valid Unix time in seconds")
     event_id = item.get("event_id")
     if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_EVENT_ID_LENGTH:
@@ -253,7 +256,7 @@ def validate_track_body(body: object) -> None:
     if request.get("event_source") != "web":
         raise _bad("event_source", 'Must be "web"')
     pixel = request.get("event_source_id")
-    if not isinstance(pixel, str) or not PIXEL_CODE_PATTERN.fullmatch(pixel):
+    if not isinstance(pixel, str) or not _PIXEL_CODE.fullmatch(pixel):
         raise _bad("event_source_id", "Not a valid pixel code")
     if "test_event_code" in request:
         _require_str(request["test_event_code"], "test_event_code")
