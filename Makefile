@@ -14,12 +14,13 @@ SAM_VENV := .tools/sam
 SAM_PATH := $(dir $(PYTHON313)):$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup browser-deps dev test chaos lint typecheck unit sam-check bench invoke clean
+.PHONY: help setup browser-deps dev test chaos lint typecheck unit sam-check bench invoke clean layer-requirements
 help:
 	@echo "make dev    run the local stack (http://127.0.0.1:$(PORT))"
 	@echo "make test   lint, type-check, SAM validation and every test"
 	@echo "make bench  print the benchmark figures (bench/results.json)"
 	@echo "make chaos  delivery under faults, crashes and duplicates (N=20000 events)"
+	@echo "make layer-requirements  re-export shared/requirements.txt (the Lambda layer's pins) from uv.lock"
 
 $(UV):
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (install it, e.g. 'pyenv install 3.13')" >&2; exit 1; }
@@ -56,6 +57,18 @@ typecheck: $(VENV)/.synced
 test: setup lint typecheck
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 TTRELAY_SAM_BIN=$(SAM_VENV)/bin/sam TTRELAY_CFN_LINT_BIN=$(SAM_VENV)/bin/cfn-lint \
 		$(VENV)/bin/pytest
+
+# The Lambda layer's pins (shared/requirements.txt), with hashes, from uv.lock: the runtime dependencies
+# only (no dev or "local" group). boto3 and what only it pulls in are left out because the python3.13
+# runtime provides them: bundling them would add megabytes to every cold start's layer for no gain.
+# tests/integration/test_template.py fails when the file drifts from this export.
+LAYER_REQUIREMENTS ?= shared/requirements.txt
+RUNTIME_PROVIDED := boto3 botocore s3transfer python-dateutil six urllib3
+layer-requirements: $(UV)
+	{ echo "# The ttrelay Lambda layer's runtime dependencies, exported from uv.lock by make layer-requirements."; \
+	  echo "# Do not edit: change pyproject.toml, run uv lock, then make layer-requirements."; \
+	  $(UV) export --frozen --no-dev --no-group local --no-emit-project --no-header --format requirements-txt \
+		$(addprefix --no-emit-package ,$(RUNTIME_PROVIDED)); } > $(LAYER_REQUIREMENTS)
 
 # The delivery-guarantee harness (docs/delivery.md): make chaos N=20000
 N ?= 20000

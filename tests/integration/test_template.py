@@ -6,6 +6,7 @@ tool venv (`make setup`), exactly as a user's `sam validate --lint` / `sam build
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -113,8 +114,9 @@ def test_functions_run_python313_on_arm64(template: dict[str, Any]) -> None:
     assert layer["Properties"]["ContentUri"] == "shared/"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    # Without BuildArchitecture, sam build installs x86_64 wheels (pydantic-core would not import on arm64).
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    # shared/Makefile builds it, leaving the local stack and the CLI out (asserted on a real build below).
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert (REPO_ROOT / "shared" / "Makefile").is_file()
 
 
 def test_forward_reports_partial_batch_failures(template: dict[str, Any]) -> None:
@@ -189,7 +191,11 @@ def test_functions_get_the_environment_their_settings_read(template: dict[str, A
         "ALLOWED_ORIGINS",
         "COOKIE_DOMAIN",
         "TIKTOK_VENDOR_ID",
+        "API_KEYS_SECRET_ARN",
+        "TRUST_IP_COUNTRY",
     } <= collect.keys()
+    assert collect["API_KEYS_SECRET_ARN"] == {"Ref": "ApiKeysSecret"}
+    assert collect["TRUST_IP_COUNTRY"] == {"Ref": "TrustIpCountry"}
     assert collect["EVENTS_QUEUE_URL"] == {"Ref": "EventsQueue"}
     assert collect["COOKIE_KEYS_SECRET_ARN"] == {"Ref": "CookieKeysSecret"}
     assert collect["ORIGIN_VERIFY_SECRET_ARN"] == {"Ref": "OriginVerifySecret"}
@@ -217,8 +223,8 @@ def test_each_function_reaches_only_its_own_resources(template: dict[str, Any]) 
     forward_refs = set(_strings(_props(template, "ForwardFunction")["Policies"]))
     # The collector never sees the access token or the dedup table; the forwarder never the cookie keys.
     assert {"AccessTokenSecret", "DedupTable"}.isdisjoint(collect_refs)
-    assert {"CookieKeysSecret", "OriginVerifySecret", "EventsQueue"}.isdisjoint(forward_refs)
-    assert {"EventsQueue", "CookieKeysSecret", "OriginVerifySecret"} <= collect_refs
+    assert {"CookieKeysSecret", "OriginVerifySecret", "ApiKeysSecret", "EventsQueue"}.isdisjoint(forward_refs)
+    assert {"EventsQueue", "CookieKeysSecret", "OriginVerifySecret", "ApiKeysSecret"} <= collect_refs
     assert {"AccessTokenSecret", "DedupTable", "EventsDLQ"} <= forward_refs
     for name in ("CollectFunction", "ForwardFunction"):
         assert "*" not in set(_strings(_props(template, name)["Policies"])), name
@@ -227,6 +233,8 @@ def test_each_function_reaches_only_its_own_resources(template: dict[str, Any]) 
 def test_template_holds_no_secret_value(template: dict[str, Any]) -> None:
     # The token is set after deploy; the generated secrets are made by Secrets Manager, not written here.
     assert _props(template, "AccessTokenSecret")["SecretString"] == "{}"
+    # API keys start empty; `ttrelay keys create` adds hashes, never the keys themselves.
+    assert json.loads(_props(template, "ApiKeysSecret")["SecretString"]) == {"keys": []}
     cookie_keys = _props(template, "CookieKeysSecret")
     assert "SecretString" not in cookie_keys
     generated = cookie_keys["GenerateSecretString"]
@@ -273,8 +281,101 @@ def test_outputs_name_what_an_operator_needs(template: dict[str, Any]) -> None:
         "AccessTokenSecretArn",
         "CookieKeysSecretArn",
         "OriginVerifySecretArn",
+        "ApiKeysSecretArn",
     } <= template["Outputs"].keys()
+    assert template["Outputs"]["ApiKeysSecretArn"]["Value"] == {"Ref": "ApiKeysSecret"}
     assert template["Outputs"]["CollectHttpApiUrl"]["Value"]["Fn::Sub"].endswith("/events")
+
+
+def _policy_statements(template: dict[str, Any], logical_id: str) -> list[dict[str, Any]]:
+    """A function's inline statements; fails on a SAM policy template, whose actions are not listed here."""
+    statements: list[dict[str, Any]] = []
+    for policy in _props(template, logical_id)["Policies"]:
+        assert set(policy) == {"Statement"}, f"{logical_id}: write inline statements, not {set(policy)}"
+        statements.extend(policy["Statement"])
+    return statements
+
+
+def test_forward_role_grants_only_the_calls_it_makes(template: dict[str, Any]) -> None:
+    granted = set()
+    for statement in _policy_statements(template, "ForwardFunction"):
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        granted |= {(action, json.dumps(statement["Resource"])) for action in actions}
+    table = json.dumps({"Fn::GetAtt": ["DedupTable", "Arn"]})
+    # adapters/dynamodb_dedup.py: update_item (claim), get_item (a lost claim's state), batch_write_item
+    # (delivered), delete_item (release); adapters/secrets.py: get_secret; adapters/sqs.py: send_message.
+    assert granted == {
+        ("dynamodb:UpdateItem", table),
+        ("dynamodb:GetItem", table),
+        ("dynamodb:BatchWriteItem", table),
+        ("dynamodb:DeleteItem", table),
+        ("secretsmanager:GetSecretValue", json.dumps({"Ref": "AccessTokenSecret"})),
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["EventsDLQ", "Arn"]})),
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://business-api.tiktok.com", True),
+        ("https://sandbox.example.com/tiktok", True),
+        ("http://business-api.tiktok.com", False),
+        ("http://127.0.0.1:3000/_local/tiktok", False),  # the local stack overrides the environment instead
+        ("business-api.tiktok.com", False),
+    ],
+)
+def test_events_api_base_url_parameter_is_https_only(
+    template: dict[str, Any], url: str, allowed: bool
+) -> None:
+    pattern = template["Parameters"]["EventsApiBaseUrl"]["AllowedPattern"]
+    assert (re.fullmatch(pattern, url) is not None) is allowed
+
+
+def test_collector_is_throttled_by_concurrency_and_route_limits(template: dict[str, Any]) -> None:
+    params = template["Parameters"]
+    assert params["CollectReservedConcurrency"]["Default"] == 50
+    assert params["CollectReservedConcurrency"]["MinValue"] == 0
+    # 0 means "no reservation": a reservation of 0 would switch the collector off.
+    assert template["Conditions"]["HasCollectReservedConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CollectReservedConcurrency"}, "0"]}]
+    }
+    assert _props(template, "CollectFunction")["ReservedConcurrentExecutions"] == {
+        "Fn::If": [
+            "HasCollectReservedConcurrency",
+            {"Ref": "CollectReservedConcurrency"},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+    assert params["CollectThrottleRateLimit"]["Default"] == 100
+    assert params["CollectThrottleBurstLimit"]["Default"] == 200
+    assert _props(template, "CollectHttpApi")["DefaultRouteSettings"] == {
+        "ThrottlingRateLimit": {"Ref": "CollectThrottleRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "CollectThrottleBurstLimit"},
+    }
+
+
+def test_collector_reads_its_api_keys_and_ip_country_trust(template: dict[str, Any]) -> None:
+    secret = template["Resources"]["ApiKeysSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert "hashed" in secret["Properties"]["Description"]
+    assert {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "ApiKeysSecret"}}} in _props(
+        template, "CollectFunction"
+    )["Policies"]
+    trust = template["Parameters"]["TrustIpCountry"]
+    assert (trust["Type"], trust["Default"], trust["AllowedValues"]) == ("String", "false", ["false", "true"])
+    assert "stricter" in trust["Description"]
+
+
+def test_allowed_origins_says_empty_admits_no_browser(template: dict[str, Any]) -> None:
+    description = template["Parameters"]["AllowedOrigins"]["Description"]
+    assert "empty list admits NO browser origin" in " ".join(description.split())
+
+
+def test_every_parameter_sits_in_exactly_one_console_group(template: dict[str, Any]) -> None:
+    groups = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    grouped = [name for group in groups for name in group["Parameters"]]
+    assert sorted(grouped) == sorted(template["Parameters"])
 
 
 def _locked_runtime_closure(locked: dict[str, Any]) -> set[str]:
@@ -296,11 +397,11 @@ def _locked_runtime_closure(locked: dict[str, Any]) -> set[str]:
 def _layer_pins() -> dict[str, str]:
     pins: dict[str, str] = {}
     for line in LAYER_REQUIREMENTS.read_text(encoding="utf-8").splitlines():
-        requirement = line.split("#", 1)[0].strip()
-        if requirement:
+        requirement = line.split("#", 1)[0].strip().rstrip("\\").strip()
+        if requirement and not requirement.startswith("--hash="):
             name, sep, version = requirement.partition("==")
             assert sep, f"unpinned layer requirement: {requirement}"
-            pins[canonicalize_name(name)] = version.strip()
+            pins[canonicalize_name(name)] = version.split(";", 1)[0].strip()
     return pins
 
 
@@ -315,6 +416,45 @@ def test_layer_requirements_pin_the_locked_runtime_closure() -> None:
     for package, version in pins.items():
         assert version == locked[package]["version"], f"{package} {version} differs from uv.lock"
     assert not {canonicalize_name(n) for n in NOT_IN_LAYER} & set(pins)
+
+
+def test_layer_requirements_are_the_hashed_export_of_uv_lock(tmp_path: Path) -> None:
+    # `make layer-requirements` holds the one export command; a hand edit or a stale file fails here.
+    exported = tmp_path / "requirements.txt"
+    result = _run(["make", "-s", "layer-requirements", f"LAYER_REQUIREMENTS={exported}"], timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert LAYER_REQUIREMENTS.read_text(encoding="utf-8") == exported.read_text(encoding="utf-8"), (
+        "shared/requirements.txt differs from uv.lock's export: run `make layer-requirements`"
+    )
+    text = exported.read_text(encoding="utf-8")
+    pins = re.findall(r"^\S+==", text, flags=re.MULTILINE)
+    hashed_pins = re.findall(r"^\S+==\S+ \\\n    --hash=sha256:[0-9a-f]{64}", text, flags=re.MULTILINE)
+    # pip --require-hashes refuses a file where any pin lacks a hash.
+    assert pins and len(hashed_pins) == len(pins)
+
+
+def test_shipped_modules_import_nothing_the_layer_leaves_out() -> None:
+    # In Lambda such an import fails at the first call that reaches it, not at build time.
+    package = REPO_ROOT / "shared" / "ttrelay"
+    left_out = ("ttrelay.local", "ttrelay.cli", "yaml", "moto")
+    offenders = []
+    for module in package.rglob("*.py"):
+        if module.relative_to(package).parts[0] in ("local", "cli"):
+            continue
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [
+                f"{module.relative_to(package)}: {name}"
+                for name in names
+                if any(name == root or name.startswith(f"{root}.") for root in left_out)
+            ]
+    assert offenders == []
 
 
 # --- the real tools -----------------------------------------------------------------------------------
@@ -377,15 +517,51 @@ def test_sam_build_packages_an_arm64_layer(sam_bin: str, tmp_path: Path) -> None
     assert result.returncode == 0, result.stdout + result.stderr
 
     site = build_dir / "TtrelayLayer" / "python"
+    listing = sorted(path.name for path in site.iterdir())
+    # The runtime package, without the local stack (its crash hook included) or the CLI.
     assert (site / "ttrelay" / "__init__.py").is_file()
-    for package in ("aws_lambda_powertools", "pydantic", "pydantic_settings", "httpx", "phonenumbers"):
-        assert (site / package).is_dir(), package
-    assert not (site / "boto3").exists()
-    assert not (site / "moto").exists()
-    native = list((site / "pydantic_core").glob("_pydantic_core.*.so"))
-    assert native, "pydantic-core's extension module is missing"
-    assert all("aarch64" in so.name for so in native), [so.name for so in native]
+    assert (site / "ttrelay" / "runtime.py").is_file()
+    assert (site / "ttrelay" / "consent" / "default_policy.json").is_file()
+    assert not (site / "ttrelay" / "local").exists()
+    assert not (site / "ttrelay" / "cli").exists()
+    assert not list(site.rglob("__pycache__"))
+    # The runtime dependencies, and nothing local-only or already in the runtime, not even transitively.
+    for package in (
+        "aws_lambda_powertools",
+        "pydantic",
+        "pydantic_settings",
+        "httpx",
+        "phonenumbers",
+        "iptocc",
+    ):
+        assert (site / package).is_dir(), (package, listing)
+    for absent in ("moto", "yaml", "_yaml", "boto3", "botocore", "s3transfer", "werkzeug", "bin"):
+        assert absent not in listing, (absent, listing)
+    assert not [name for name in listing if name.lower().startswith(("pyyaml", "moto-", "boto3-"))], listing
+    # Native code is built for Lambda's arm64: ELF e_machine 183 is EM_AARCH64.
+    native = [*site.glob("pydantic_core/_pydantic_core.*.so"), *site.glob("iptocc/*.so")]
+    assert {so.parent.name for so in native} == {"pydantic_core", "iptocc"}, native
+    for so in native:
+        assert int.from_bytes(so.read_bytes()[18:20], "little") == 183, so.name
 
     for function in ("CollectFunction", "ForwardFunction"):
         assert (build_dir / function / "app.py").is_file(), function
     assert (build_dir / "template.yaml").is_file()
+
+
+def test_privacy_and_input_limit_parameters_reach_the_collector(template: dict[str, Any]) -> None:
+    env = _props(template, "CollectFunction")["Environment"]["Variables"]
+    assert env["URL_PARAM_MODE"] == {"Ref": "UrlParamMode"}
+    assert env["URL_PII_PARAMS"] == {"Fn::Join": [",", {"Ref": "UrlPiiParams"}]}
+    assert env["URL_ALLOWED_PARAMS"] == {"Fn::Join": [",", {"Ref": "UrlAllowedParams"}]}
+    assert env["EVENT_TIME_MAX_AGE_SECONDS"] == {"Ref": "EventTimeMaxAgeSeconds"}
+    assert env["EVENT_TIME_MAX_FUTURE_SECONDS"] == {"Ref": "EventTimeMaxFutureSeconds"}
+    parameters = template["Parameters"]
+    assert parameters["UrlParamMode"]["AllowedValues"] == ["denylist", "allowlist"]
+    # The template's defaults are the settings' defaults, so an unset parameter changes nothing.
+    from ttrelay.config import CollectSettings
+
+    defaults = CollectSettings(events_queue_url="q", cookie_keys_secret_arn="s")
+    assert parameters["UrlParamMode"]["Default"] == defaults.url_param_mode
+    assert int(parameters["EventTimeMaxAgeSeconds"]["Default"]) == defaults.event_time_max_age_seconds
+    assert int(parameters["EventTimeMaxFutureSeconds"]["Default"]) == defaults.event_time_max_future_seconds

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from ttrelay.local.fake_events_api import FakeEventsApi
 from ttrelay.local.function_url import HttpReply, error_reply, function_url_event, http_reply
-from ttrelay.local.invoker import FunctionRunner
+from ttrelay.local.invoker import FunctionRunner, Throttled
 
 log = logging.getLogger("ttrelay.local")
 FAKE_PREFIX = "/_local/tiktok"
@@ -95,7 +95,12 @@ class _Handler(BaseHTTPRequestHandler):
             if self.server.collect is None:
                 self._json(503, {"error": "starting"})
                 return
-            outcome = self.server.collect.invoke(event)
+            try:
+                outcome = self.server.collect.invoke(event)
+            except Throttled as throttled:
+                # Deployed, Lambda (function URL) or API Gateway answers 429 before the handler runs.
+                self._json(429, {"error": "throttled", "message": str(throttled), "limit": throttled.limit})
+                return
             self._reply(
                 http_reply(outcome.result) if outcome.ok else error_reply(502, "Internal Server Error")
             )

@@ -10,11 +10,20 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
 from ttrelay.local.provision import FunctionSpec
+
+
+class Throttled(Exception):
+    """The function is at its reserved concurrency, so Lambda refuses the invocation (HTTP 429)."""
+
+    def __init__(self, function: str, limit: int) -> None:
+        super().__init__(f"{function} is at its reserved concurrency ({limit})")
+        self.function = function
+        self.limit = limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +136,29 @@ class FunctionRunner:
             self._idle.put(None)  # started lazily on first use
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
+        self._in_flight = 0
 
     def invoke(self, event: Any) -> Invocation:
+        """Runs one invocation; raises Throttled when the function's reserved concurrency is in use."""
+        with self._admitted():
+            return self._run(event)
+
+    @contextlib.contextmanager
+    def _admitted(self) -> Iterator[None]:
+        # Lambda counts an invocation against the reservation from its start to its end, whether or not
+        # an execution environment is free yet, so waiting for a worker counts here too.
+        limit = self.spec.reserved_concurrency
+        with self._lock:
+            if limit is not None and self._in_flight >= limit:
+                raise Throttled(self.spec.logical_id, limit)
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _run(self, event: Any) -> Invocation:
         worker = self._idle.get()
         try:
             if worker is None or not worker.alive:

@@ -30,6 +30,7 @@ class FunctionSpec:
     environment: dict[str, str]
     timeout: int
     memory_mb: int
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions; None = unreserved
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +102,17 @@ def provision(
             environment={key: _env_value(resolver.resolve(value)) for key, value in environment.items()},
             timeout=int(resolver.resolve(properties.get("Timeout", 3))),
             memory_mb=int(resolver.resolve(properties.get("MemorySize", 128))),
+            reserved_concurrency=_optional_int(
+                resolver.resolve(properties.get("ReservedConcurrentExecutions"))
+            ),
         )
         out.mappings.extend(_sqs_mappings(logical_id, properties.get("Events", {}), resolver, out))
     return out
+
+
+def _optional_int(value: Any) -> int | None:
+    # An absent property and !Ref AWS::NoValue (resolved to "") both mean "not set".
+    return None if value in (None, "") else int(value)
 
 
 def _env_value(value: Any) -> str:

@@ -6,6 +6,7 @@ cannot drift from what `sam deploy` creates.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,29 @@ for _tag in (
     _CfnLoader.add_constructor(f"!{_tag}", _construct(_tag))
 
 
+class ParameterError(ValueError):
+    """A parameter value CloudFormation would refuse, so the local stack refuses it too."""
+
+
+def check_parameter(name: str, spec: Mapping[str, Any], value: str) -> None:
+    """AllowedValues, AllowedPattern and MinValue/MaxValue, as CloudFormation checks them at deploy."""
+    allowed = spec.get("AllowedValues")
+    if allowed is not None and value not in [str(v) for v in allowed]:
+        raise ParameterError(f"{name}={value!r} is not one of {allowed}")
+    pattern = spec.get("AllowedPattern")
+    if pattern is not None and re.fullmatch(pattern, value) is None:
+        raise ParameterError(f"{name}={value!r} does not match {pattern}")
+    if spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            raise ParameterError(f"{name}={value!r} is not a number") from None
+        if "MinValue" in spec and number < float(spec["MinValue"]):
+            raise ParameterError(f"{name}={value} is below {spec['MinValue']}")
+        if "MaxValue" in spec and number > float(spec["MaxValue"]):
+            raise ParameterError(f"{name}={value} is above {spec['MaxValue']}")
+
+
 def load_template(path: Path) -> dict[str, Any]:
     document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
     if not isinstance(document, dict) or "Resources" not in document:
@@ -107,9 +131,14 @@ class Resolver:
 
     @classmethod
     def for_template(cls, template: Mapping[str, Any], overrides: Mapping[str, str]) -> Resolver:
+        declared: Mapping[str, Any] = template.get("Parameters") or {}
+        unknown = sorted(set(overrides) - set(declared))
+        if unknown:
+            raise ParameterError(f"template.yaml has no parameter {', '.join(unknown)}")
         parameters: dict[str, Any] = {}
-        for name, spec in (template.get("Parameters") or {}).items():
+        for name, spec in declared.items():
             raw = overrides.get(name, spec.get("Default", ""))
+            check_parameter(name, spec, str(raw))
             parameters[name] = (
                 [v for v in str(raw).split(",") if v]
                 if spec.get("Type") == "CommaDelimitedList"

@@ -8,6 +8,8 @@ and results travel as JSON lines over two inherited pipe descriptors, so the han
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import importlib.util
 import json
 import os
@@ -15,7 +17,10 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ttrelay.forward import Forwarder
 
 
 class LocalLambdaContext:
@@ -49,11 +54,41 @@ def load_handler(code_dir: Path, handler: str, module_alias: str) -> Any:
     return getattr(module, function_name)
 
 
+CRASH_RATE_VARIABLE = "LOCAL_CRASH_RATE"
+CRASH_LOG_VARIABLE = "LOCAL_CRASH_LOG"
+
+
+def install_crash_hook() -> None:
+    """Wires the chaos harness's crash hook (ttrelay.local.crash) into the forwarder of this process.
+
+    The hook lives in the local stack, which the Lambda layer does not ship, so the runtime cannot import
+    it: the worker takes the variables out of the function's environment (the runtime never sees them)
+    and hands `ttrelay.runtime.forwarder` a copy of the real Forwarder with the crash checkpoint in it.
+    """
+    rate = float(os.environ.pop(CRASH_RATE_VARIABLE, "0") or 0)
+    log_path = os.environ.pop(CRASH_LOG_VARIABLE, "")
+    if not rate:
+        return
+    from ttrelay import runtime
+    from ttrelay.local.crash import crash_hook
+
+    build_forwarder = runtime.forwarder
+    checkpoint = crash_hook(rate, log_path)
+
+    @functools.cache
+    def forwarder_with_crashes() -> Forwarder:
+        return dataclasses.replace(build_forwarder(), checkpoint=checkpoint)
+
+    # Before the handler module is imported, so its `from ttrelay.runtime import forwarder` binds this one.
+    runtime.forwarder = forwarder_with_crashes
+
+
 def serve(args: argparse.Namespace) -> None:
     requests = os.fdopen(args.requests_fd, "r", encoding="utf-8")
     results = os.fdopen(args.results_fd, "w", encoding="utf-8")
     init_error: dict[str, str] | None = None
     try:
+        install_crash_hook()
         handler = load_handler(Path(args.code_dir), args.handler, f"ttrelay_local_fn_{args.function_name}")
     except Exception as exc:  # an init error is reported on every invocation, like Lambda
         init_error = {
