@@ -181,6 +181,19 @@ def forward_figures(forward: list[dict[str, Any]], figures: Figures) -> None:
                 )
 
 
+def adversarial_figures(adversarial: dict[str, Any], figures: Figures) -> None:
+    """The worst request's CPU: bounded work per request (tests/unit/test_bounds.py holds it under 25 ms)."""
+    worst = max(adversarial, key=lambda name: adversarial[name]["cpu_ms"])  # details name it
+    figure(
+        figures,
+        "adversarial.worst_request.cpu",
+        adversarial[worst]["cpu_ms"],
+        "ms CPU",
+        "<= 25 (test_bounds)",
+    )
+    figure(figures, "adversarial.requests", len(adversarial), "requests")
+
+
 def print_table(info: dict[str, Any], figures: Figures, elapsed_s: float) -> None:
     print(
         f"machine: {info['cpu']} x{info['cpus']} | Python {info['python']} | {info['date']}"
@@ -229,10 +242,13 @@ def main() -> None:
         warm = run_script("collect_warm.py", collect_env, timeout_s=120)
         print("forward throughput ...", file=sys.stderr, flush=True)
         forward = run_script("forward_throughput.py", forward_env, timeout_s=240)
+        print("adversarial requests ...", file=sys.stderr, flush=True)
+        adversarial = run_script("adversarial.py", collect_env, timeout_s=120)
     figures: Figures = {}
     cold_figures(cold, figures)
     warm_figures(warm, figures)
     forward_figures(forward, figures)
+    adversarial_figures(adversarial, figures)
     cost = cost_model.per_million_events(figures)
     figure(figures, "cost.usd_per_million_events", cost["usd_per_million_events"], "USD (model)")
     figure(
@@ -248,7 +264,13 @@ def main() -> None:
                 "machine": info,
                 "elapsed_s": round(elapsed, 1),
                 "figures": figures,
-                "details": {"cold_init": cold, "warm_collect": warm, "forward": forward, "cost_model": cost},
+                "details": {
+                    "cold_init": cold,
+                    "warm_collect": warm,
+                    "forward": forward,
+                    "adversarial": adversarial,
+                    "cost_model": cost,
+                },
             },
             indent=2,
         )

@@ -7,8 +7,10 @@ body `code` confirms it, so a redelivered message never causes a second effectiv
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -19,6 +21,8 @@ from ttrelay.dedup import ClaimResult, DedupStore, dedup_key
 from ttrelay.events_api import MAINTENANCE_CODE, Classification, Verdict
 from ttrelay.hashing import HASHED_USER_FIELDS, hash_user_field
 from ttrelay.models import QueuedEvents, TikTokEvent
+
+BISECT_CAPPED = "bisect_capped"  # DLQ reason suffix: parked before the bad events were isolated
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,15 @@ class _Pending:
 
 
 @dataclass(frozen=True, slots=True)
+class _Sent:
+    """A group of events and the answer to the request that carried them (or to its parent, if capped)."""
+
+    items: Sequence[_Pending]
+    outcome: Classification
+    capped: bool = False  # bisection's request budget ran out before this group could be split or sent
+
+
+@dataclass(frozen=True, slots=True)
 class Forwarder:
     dedup: DedupStore
     events_api: EventsApi
@@ -85,6 +98,7 @@ class Forwarder:
     owner: str
     test_event_code: str = ""
     max_events_per_request: int = 1000
+    max_bisect_requests: int = 20  # extra requests per rejected batch (ForwardSettings explains 20)
     backoff: Backoff = Backoff()
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
@@ -150,30 +164,63 @@ class Forwarder:
     def _deliver(
         self, pixel: str, items: Sequence[_Pending], report: ForwardReport, deadline: float | None
     ) -> None:
-        outcome = self._send_with_retries(pixel, items, report, deadline)
-        keys = [item.key for item in items]
+        """Send one batch; a payload rejection halves it, breadth first, within `max_bisect_requests`.
+
+        The cap keeps one bad event in 1,000 from costing ~2,000 requests and table writes; breadth
+        first, the budget narrows every rejected half alike instead of isolating the first bad event and
+        parking the rest. Each answer is settled as soon as it arrives, so a success is marked delivered
+        before the next request goes out (the crash-safety order of docs/delivery.md is unchanged)."""
+        budget = self.max_bisect_requests
+        rejected: deque[_Sent] = deque()
+        self._settle_or_split(
+            _Sent(items, self._send_with_retries(pixel, items, report, deadline)), rejected, report
+        )
+        while rejected:
+            group = rejected.popleft()
+            if budget == 0:
+                self._settle(dataclasses.replace(group, capped=True), report)
+                continue
+            middle = len(group.items) // 2
+            for half in (group.items[:middle], group.items[middle:]):
+                if budget == 0:  # the first half spent the rest of the budget: this one is parked unsent
+                    self._settle(_Sent(half, group.outcome, capped=True), report)
+                    continue
+                sent_before = report.requests
+                outcome = self._send_with_retries(pixel, half, report, deadline, max_requests=budget)
+                budget -= report.requests - sent_before
+                self._settle_or_split(_Sent(half, outcome), rejected, report)
+
+    def _settle_or_split(self, sent: _Sent, rejected: deque[_Sent], report: ForwardReport) -> None:
+        outcome = sent.outcome
+        if outcome.verdict is Verdict.PERMANENT and not outcome.alert and len(sent.items) > 1:
+            rejected.append(sent)  # a payload error rejects the whole request: halve it
+        else:
+            self._settle(sent, report)
+
+    def _settle(self, group: _Sent, report: ForwardReport) -> None:
+        keys = [item.key for item in group.items]
+        outcome = group.outcome
         if outcome.verdict in (Verdict.SUCCESS, Verdict.PARTIAL):
             # 20001 "partial OK" counts as delivered: which events failed is UNCONFIRMED (reference §6),
             # and resending the whole request would repeat whatever payload error TikTok saw.
             self.checkpoint("sent", keys)
             self.dedup.mark_delivered(keys, self.clock())
-            report.delivered += len(items)
-            return
-        if outcome.verdict is Verdict.PERMANENT and not outcome.alert and len(items) > 1:
-            # A payload error rejects the whole request; halve it so only the bad events are parked.
-            middle = len(items) // 2
-            self._deliver(pixel, items[:middle], report, deadline)
-            self._deliver(pixel, items[middle:], report, deadline)
+            report.delivered += len(group.items)
             return
         self.dedup.release(keys, self.owner)
         if outcome.verdict is Verdict.RETRY:
-            for item in items:
+            for item in group.items:
                 report.failed_message_ids.update(item.message_ids)
         else:
-            self._park(items, outcome, report)
+            self._park(group.items, outcome, report, capped=group.capped)
 
     def _send_with_retries(
-        self, pixel: str, items: Sequence[_Pending], report: ForwardReport, deadline: float | None
+        self,
+        pixel: str,
+        items: Sequence[_Pending],
+        report: ForwardReport,
+        deadline: float | None,
+        max_requests: int | None = None,
     ) -> Classification:
         body: dict[str, object] = {
             "event_source": "web",
@@ -189,7 +236,7 @@ class Forwarder:
             outcome = self.events_api.send(pixel, body)
             report.requests += 1
             report.outcomes.append(outcome)
-            if outcome.verdict is not Verdict.RETRY:
+            if outcome.verdict is not Verdict.RETRY or attempt + 1 == max_requests:
                 return outcome
             delay = self.backoff.delay(attempt, outcome, self.jitter)
             if delay is None or (deadline is not None and self.clock() + delay >= deadline):
@@ -197,15 +244,21 @@ class Forwarder:
             self.sleep(delay)
             attempt += 1
 
-    def _park(self, items: Sequence[_Pending], outcome: Classification, report: ForwardReport) -> None:
-        """Permanent failures go to the DLQ with TikTok's reason; redrive re-sends them once fixed."""
+    def _park(
+        self, items: Sequence[_Pending], outcome: Classification, report: ForwardReport, capped: bool = False
+    ) -> None:
+        """Permanent failures go to the DLQ with TikTok's reason; redrive re-sends them once fixed.
+
+        `capped`: bisection ran out of requests before these events were isolated, so good events may be
+        among them; the reason says so (`code:40002:bisect_capped`) and a redrive sends them all again."""
+        reason = f"{outcome.reason}:{BISECT_CAPPED}" if capped else outcome.reason
         detail = {"message": outcome.message, "request_id": outcome.request_id or ""}
         groups: dict[int, list[_Pending]] = {}
         for item in items:
             groups.setdefault(id(item.envelope), []).append(item)
         for group in groups.values():
             envelope = group[0].envelope.model_copy(update={"events": [item.event for item in group]})
-            self.dead_letters.park(envelope.model_dump_json(exclude_none=True), outcome.reason, detail)
+            self.dead_letters.park(envelope.model_dump_json(exclude_none=True), reason, detail)
             report.parked += len(group)
 
 

@@ -11,8 +11,9 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 
+from ttrelay.pii_shapes import is_email_address
+
 _SHA256_HEX = re.compile(r"[0-9A-Fa-f]{64}")
-_EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 HASHED_USER_FIELDS = ("email", "phone", "external_id")
 
@@ -23,7 +24,7 @@ def _sha256_hex(text: str) -> str:
 
 def normalise_email(value: str) -> str | None:
     email = value.strip().lower()
-    return email if _EMAIL_SHAPE.fullmatch(email) else None
+    return email if is_email_address(email) else None
 
 
 def normalise_phone(value: str, default_region: str | None = None) -> str | None:

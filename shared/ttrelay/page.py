@@ -1,49 +1,141 @@
-"""Page URLs: read the click id from them and strip personal data from their query strings.
+"""Page URLs: read the click id from them and strip personal data before an event is queued.
 
-TikTok flags PII in `page.url` as prohibited data (reference §2), so query parameters that carry it are
-removed before an event is queued; `ttclid` is kept (it is how TikTok attributes the click).
+TikTok flags PII in `page.url` as prohibited data (reference §2). A query parameter goes when its value
+looks like an email address or a phone number, or when a part of its name says it holds personal data
+or a secret (`customer_email`, `billingPhone`, `user[first_name]`); a path segment holding an email
+address becomes `redacted`. `ttclid` and `utm_*` are kept: they are how TikTok and the site attribute
+the click. docs/privacy.md has the rules and the settings.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
 
-_PII_PARAM = re.compile(
-    r"^(e[-_]?mail|mail|phone|tel|mobile|msisdn|first[-_]?name|last[-_]?name|full[-_]?name|name|address|"
-    r"street|zip|zip[-_]?code|postcode|postal[-_]?code|dob|birthday|password|pass|pwd|token|access[-_]?token|"
-    r"ssn|card|cc)$",
-    re.IGNORECASE,
-)
-_EMAIL_VALUE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+from ttrelay.pii_shapes import contains_email, contains_phone
+
+UrlParamMode = Literal["denylist", "allowlist"]
+
+# Name parts that mark a parameter as personal data or a secret. Parts, not whole names: `fname`,
+# `customer_email` and `billingPhone` all match. `name` and `code` cost some harmless parameters
+# (`product_name`, `promo_code`); keeping an OAuth code or a visitor's name would cost more.
+PII_NAME_PARTS = frozenset(
+    {
+        # contact
+        "email", "mail", "emailaddress", "phone", "phonenumber", "tel", "telephone", "mobile", "msisdn",
+        "cell", "fax",
+        # names
+        "name", "fname", "lname", "firstname", "lastname", "fullname", "surname", "username", "login",
+        # address and identity
+        "address", "addr", "street", "zip", "zipcode", "postcode", "postal", "ip", "dob", "birthday",
+        "birthdate", "ssn", "passport",
+        # payment
+        "card", "cc", "ccnum", "cvv", "cvc", "iban",
+        # secrets and sessions
+        "password", "passwd", "pass", "pwd", "token", "secret", "session", "sessionid", "sid", "auth",
+        "code", "key", "apikey", "otp", "signature", "sig", "credential",
+    }
+)  # fmt: skip
+# Attribution parameters kept in every mode (unless their value is an email or a phone number).
+ALWAYS_KEPT = frozenset({"ttclid"})
+ALWAYS_KEPT_PREFIX = "utm_"
+REDACTED_SEGMENT = "redacted"
+
+# camelCase and acronym boundaries as well as any non-alphanumeric separator: "billingPhone" -> billing,
+# phone; "CCNumber" -> cc, number; "user[first_name]" -> user, first, name.
+_NAME_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class UrlPolicy:
+    """Which query parameters survive: all but personal ones (denylist), or only named ones (allowlist)."""
+
+    mode: UrlParamMode = "denylist"
+    denied_name_parts: frozenset[str] = PII_NAME_PARTS  # a name with any of these parts goes
+    allowed_names: frozenset[str] = field(default_factory=frozenset)  # allowlist mode: names kept
+
+    @classmethod
+    def of(
+        cls, mode: UrlParamMode, extra_pii_names: Iterable[str], allowed_names: Iterable[str]
+    ) -> UrlPolicy:
+        """From settings: extra names are added to the built-in parts (a whole name works too)."""
+        extra = frozenset(name.lower() for name in extra_pii_names)
+        return cls(mode, PII_NAME_PARTS | extra, frozenset(name.lower() for name in allowed_names))
+
+    def keeps_name(self, name: str) -> bool:
+        lowered = name.lower()
+        if lowered in ALWAYS_KEPT or lowered.startswith(ALWAYS_KEPT_PREFIX):
+            return True
+        if self.mode == "allowlist":
+            return lowered in self.allowed_names
+        denied = self.denied_name_parts
+        return lowered not in denied and denied.isdisjoint(part.lower() for part in _NAME_PART.findall(name))
+
+
+DEFAULT_URL_POLICY = UrlPolicy()
 
 
 def ttclid_from_url(url: str | None) -> str | None:
     if not url:
         return None
-    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=False):
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return None
+    for name, value in parse_qsl(query, keep_blank_values=False):
         if name == "ttclid" and value:
             return value[:512]
     return None
 
 
-def scrub_url(url: str | None) -> str | None:
-    """The URL without query parameters that carry personal data, or None if it is not http(s)."""
+def scrub_url(url: str | None, policy: UrlPolicy = DEFAULT_URL_POLICY) -> str | None:
+    """The URL without personal data in its path and query, or None if it is not an http(s) URL.
+
+    Kept parameters stay exactly as sent (order and encoding); userinfo and the fragment are dropped."""
     if not url:
         return None
     try:
         parts = urlsplit(url)
-    except ValueError:
+        port = parts.port
+    except ValueError:  # e.g. an unclosed IPv6 bracket or a port out of range
         return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
+    host = parts.hostname
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc = f"{netloc}:{port}"
+    path = "/".join(
+        REDACTED_SEGMENT if contains_email(_decoded(segment)) else segment
+        for segment in parts.path.split("/")
+    )
+    # One look at the whole query first: a pair holds an address or a phone only if the query does.
+    check_values = _looks_personal(parts.query)
     kept = [
-        (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not _PII_PARAM.match(name) and not _EMAIL_VALUE.search(value)
+        pair
+        for pair in parts.query.split("&")
+        if pair
+        and not (check_values and _looks_personal(pair))
+        and policy.keeps_name(unquote_plus(pair.partition("=")[0]))
     ]
-    # Userinfo ("user:pass@host") is dropped with the fragment.
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(kept), ""))
+    return urlunsplit((parts.scheme, netloc, path, "&".join(kept), ""))
+
+
+def _looks_personal(raw: str) -> bool:
+    """An email address or a written phone number in a name=value pair, however it was encoded.
+
+    A bare run of digits is not a phone here: product, variant and order ids look exactly like that."""
+    readings = {_decoded(raw), _decoded(raw.replace("+", " "))}  # '+' is a space in form encoding
+    return any(contains_email(text) or contains_phone(text, bare_digits=False) for text in readings)
+
+
+def _decoded(text: str) -> str:
+    """Percent-decoded up to three times: redirect parameters often carry an encoded URL inside."""
+    for _ in range(3):
+        if "%" not in text:
+            break
+        text = unquote(text)
+    return text

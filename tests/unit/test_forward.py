@@ -225,3 +225,63 @@ def test_raw_identifiers_from_a_direct_producer_are_hashed_before_sending() -> N
     user = api.requests[0]["data"][0]["user"]  # type: ignore[index]
     assert user["email"] == [SHA]
     assert "CRM-1" not in json.dumps(api.requests)
+
+
+def ids(count: int) -> list[str]:
+    return [f"e-{index:04d}" for index in range(count)]
+
+
+def parked_ids(dlq: MemoryDeadLetters, reason: str) -> list[str]:
+    return sorted(
+        e["event_id"] for body, why, _ in dlq.parked if why == reason for e in json.loads(body)["events"]
+    )
+
+
+def test_one_bad_event_in_a_full_batch_is_isolated_within_the_default_cap() -> None:
+    api, dlq, dedup = ScriptedEventsApi(respond=rejects("e-0500")), MemoryDeadLetters(), InMemoryDedupStore()
+    report = forwarder(api, dedup, dlq).forward([message("m1", *ids(1000))])
+    assert (report.delivered, report.parked, report.failed_message_ids) == (999, 1, set())
+    assert parked_ids(dlq, "code:40002") == ["e-0500"]
+    assert len(api.requests) <= 1 + 20  # 20 = two requests per halving, ten halvings
+    assert report.dedup_writes <= 2 * 1000
+
+
+def test_bisection_stops_at_the_cap_and_parks_what_is_not_isolated_with_a_capped_reason() -> None:
+    bad = ["e-0000", "e-0001", "e-0400"]
+    api, dlq, dedup = ScriptedEventsApi(respond=rejects(*bad)), MemoryDeadLetters(), InMemoryDedupStore()
+    report = forwarder(api, dedup, dlq, max_bisect_requests=6).forward([message("m1", *ids(1000))])
+    assert len(api.requests) == 1 + 6
+    assert report.delivered + report.parked == 1000 and report.failed_message_ids == set()
+    capped = parked_ids(dlq, "code:40002:bisect_capped")
+    assert set(bad) <= set(capped) and report.parked == len(capped)
+    assert all(detail["request_id"] == "r-9" for _, _, detail in dlq.parked)  # TikTok's answer is kept
+    # Parked events are released, delivered ones marked: a redrive sends the parked ones again.
+    assert {item.state for item in dedup.items.values()} == {"delivered"}
+    assert len(dedup.items) == report.delivered == 625
+
+
+def test_breadth_first_the_cap_narrows_every_bad_half_alike() -> None:
+    api, dlq = ScriptedEventsApi(respond=rejects("e-0000", "e-0999")), MemoryDeadLetters()
+    report = forwarder(api, dlq=dlq, max_bisect_requests=8).forward([message("m1", *ids(1000))])
+    # Depth first, eight requests would all go into the first half (500, 250, ... 4 events) and the
+    # second half, good events included, would be parked unsent: nothing delivered.
+    assert report.delivered >= 600 and report.parked == len(parked_ids(dlq, "code:40002:bisect_capped"))
+
+
+def test_a_cap_of_zero_parks_the_rejected_batch_whole() -> None:
+    api, dlq = ScriptedEventsApi(respond=rejects("b")), MemoryDeadLetters()
+    report = forwarder(api, dlq=dlq, max_bisect_requests=0).forward([message("m1", "a", "b", "c")])
+    assert len(api.requests) == 1 and report.parked == 3
+    assert dlq.parked[0][1] == "code:40002:bisect_capped"
+
+
+def test_retries_during_bisection_count_against_the_cap() -> None:
+    def respond(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if len(body["data"]) == 4:  # the whole batch: a payload error
+            return 200, {"code": 40002, "message": "bad"}
+        return 200, {"code": 50000, "message": "busy"}  # every half: retryable
+
+    api = ScriptedEventsApi(respond=respond)
+    report = forwarder(api, max_bisect_requests=4).forward([message("m1", "a", "b", "c", "d")])
+    assert len(api.requests) == 1 + 4
+    assert report.failed_message_ids == {"m1"}  # released for SQS to bring back

@@ -1,7 +1,14 @@
 """Page URLs: the click id is read, personal data in the query is removed."""
 
+import re
+from urllib.parse import unquote, urlsplit
+
 import pytest
-from ttrelay.page import scrub_url, ttclid_from_url
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_url
+
+EMAIL_ORACLE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def test_ttclid_is_read_from_the_query() -> None:
@@ -23,3 +30,104 @@ def test_ttclid_is_read_from_the_query() -> None:
 )
 def test_scrub_url(url: str, expected: str | None) -> None:
     assert scrub_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "customer_email",
+        "billing_phone",
+        "fname",
+        "billingPhone",
+        "customerEmailAddress",
+        "user[first_name]",
+        "shipping.street",
+        "Zip-Code",
+        "CCNumber",
+        "access_token",
+        "session_id",
+        "X-Amz-Signature",
+        "code",
+        "e_mail",
+    ],
+)
+def test_a_parameter_whose_name_has_a_personal_part_is_removed(name: str) -> None:
+    url = f"https://s.example/p?page=2&{name}=x&sort=price"
+    assert scrub_url(url) == "https://s.example/p?page=2&sort=price"
+
+
+def test_everyday_parameters_survive_exactly_as_sent() -> None:
+    query = (
+        "utm_source=tiktok&utm_medium=paid%20social&utm_campaign=bf_2026&utm_content=v2&utm_term=shoes"
+        "&ttclid=E.C.P.abc&q=red+shoes&order=1001&page=2&sort=price_desc&product=trail-runner"
+        "&variant=39581892345678&gclid=Cj0&ref=&color=blue"
+    )
+    assert scrub_url(f"https://s.example/p?{query}") == f"https://s.example/p?{query}"
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        "ref=jane%40doe.com",
+        "ref=jane%2540doe.com",  # encoded twice, as in a redirect parameter
+        "next=https%3A%2F%2Fs.example%2Fa%3Fu%3Djane%40doe.com",
+        "contact=%2B44%2020%207946%200958",
+        "contact=+14155550132",
+        "contact=415-555-0132",
+        "contact=(415)+555+0132",
+        "jane@doe.com",
+    ],
+)
+def test_a_parameter_whose_value_is_an_email_or_a_written_phone_is_removed(pair: str) -> None:
+    assert scrub_url(f"https://s.example/p?a=1&{pair}&b=2") == "https://s.example/p?a=1&b=2"
+
+
+def test_a_path_segment_holding_an_email_is_replaced() -> None:
+    url = "https://s.example/account/jane.doe@example.com/orders/jane%40doe.com?x=1"
+    assert scrub_url(url) == "https://s.example/account/redacted/orders/redacted?x=1"
+
+
+def test_allowlist_mode_keeps_only_named_parameters_ttclid_and_utm() -> None:
+    policy = UrlPolicy.of("allowlist", (), ("Product", "variant"))
+    url = "https://s.example/p?product=1&variant=2&page=3&utm_source=tt&ttclid=X&ref=jane@doe.com"
+    assert scrub_url(url, policy) == "https://s.example/p?product=1&variant=2&utm_source=tt&ttclid=X"
+
+
+def test_extra_personal_names_are_configurable() -> None:
+    policy = UrlPolicy.of("denylist", ("loyalty", "customer_ref"), ())
+    url = "https://s.example/p?loyalty_no=1&customer_ref=2&customer=3"
+    assert scrub_url(url, policy) == "https://s.example/p?customer=3"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://[2001:db8::1]:8080/p?a=1", "http://[2001:db8::1]:8080/p?a=1"),
+        ("http://s.example:99999/p", None),  # a port out of range is not a URL, not a crash
+        ("http://[::1/p", None),
+        ("https:///p", None),
+    ],
+)
+def test_odd_hosts_and_ports(url: str, expected: str | None) -> None:
+    assert scrub_url(url) == expected
+
+
+URLS = st.builds(
+    lambda path, query: f"https://s.example/{path}?{query}",
+    st.text(alphabet=st.sampled_from("ab@.%40/-+"), max_size=30),
+    st.text(alphabet=st.sampled_from("abEmailPhone_=&@.%2B40 +0123456789()-"), max_size=60),
+)
+
+
+@settings(max_examples=300)
+@given(URLS | st.text(max_size=80))
+def test_scrub_url_never_raises_is_idempotent_and_leaves_no_address(url: str) -> None:
+    """No path segment or query parameter holds an address, however often it was encoded."""
+    once = scrub_url(url)
+    if once is None:
+        return
+    assert scrub_url(once) == once
+    parts = urlsplit(once)
+    for component in [*parts.path.split("/"), *parts.query.split("&")]:
+        for text in (component, unquote(component), unquote(unquote(component))):
+            assert not EMAIL_ORACLE.search(text), once

@@ -1,0 +1,232 @@
+"""The worst collect requests we can build within the limits: every field at its bound, filled with the
+shapes that make text scanners backtrack ('.', '@', '%', digit runs, separators), up to the 64 KB body.
+
+Shared by tests/unit/test_bounds.py (a CPU bound per request) and bench/adversarial.py (the figure).
+Each request is a body; some are accepted (202), some refused (4xx): both must be cheap.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+MAX_BODY = 64 * 1024
+MAX_EVENTS = 50  # CollectSettings.max_events_per_request's default
+GRANTED = {"cmp": {"marketing": True}}
+
+
+def repeat(unit: str, length: int) -> str:
+    return (unit * (length // len(unit) + 1))[:length]
+
+
+# Text shapes, each a worst case for some scanner: a quadratic email regex, the phone-run scanner, the
+# URL decoder, the camelCase splitter.
+SHAPES: dict[str, Callable[[int], str]] = {
+    "at_dots": lambda n: "a@" + "." * (n - 3) + "@",
+    "at_dot_units": lambda n: repeat("a@.", n),
+    "ats": lambda n: "@" * n,
+    "at_segments": lambda n: repeat("a@" + "b" * 40 + " ", n),
+    "digit_groups": lambda n: repeat("1 1 1 1 1 1 1 1 " + "2" * 60 + "a ", n),
+    "separators": lambda n: "1" + repeat(" ().-/", n - 1),
+    "plus_parens": lambda n: repeat("+(", n),
+    "percent": lambda n: repeat("%25", n),
+    "emails": lambda n: repeat("jane.doe@example.com +44 20 7946 0958 ", n),
+}
+
+
+def fill(body: dict[str, Any], add: Callable[[dict[str, Any], int], bool]) -> bytes:
+    """Grow `body` with add(body, i) until the next step would pass MAX_BODY or add says stop."""
+    index = 0
+    encoded = json.dumps(body).encode()
+    while True:
+        candidate = json.loads(encoded)
+        if not add(candidate, index):
+            return encoded
+        grown = json.dumps(candidate).encode()
+        if len(grown) > MAX_BODY:
+            return encoded
+        encoded, index = grown, index + 1
+
+
+def identifiers_body(shape: str) -> bytes:
+    text = SHAPES[shape]
+    user = {
+        "email": [text(254)] * 10,
+        "phone": [text(64)] * 10,
+        "external_id": [text(256)] * 10,
+    }
+    context = {
+        "page_url": "https://shop.example.com/" + text(4000),
+        "referrer": "https://shop.example.com/p?" + text(4000),
+        "ttclid": text(512),
+        "ttp": text(512),
+        "locale": text(35),
+        "token": text(2048),
+    }
+    return json.dumps(
+        {"consent": GRANTED, "context": context, "user": user, "events": [{"event": "Lead"}]}
+    ).encode()
+
+
+def free_text_body(shape: str) -> bytes:
+    """MAX_EVENTS events whose every free-text property is 512 characters of `shape`, contents to fill."""
+    text = SHAPES[shape](512)
+    properties = {
+        "description": text,
+        "search_string": text,
+        "query": text,
+        "order_id": text,
+        "shop_id": text,
+    }
+    base = {"consent": GRANTED, "events": []}
+
+    def add(body: dict[str, Any], index: int) -> bool:
+        events = body["events"]
+        if len(events) < MAX_EVENTS:
+            events.append({"event": "Purchase", "event_id": f"o-{index}", "properties": dict(properties)})
+            return True
+        contents = events[index % MAX_EVENTS]["properties"].setdefault("contents", [])
+        if len(contents) >= 200:
+            return False
+        contents.append(
+            {"content_id": text[:256], "content_name": text, "content_category": text, "brand": text}
+        )
+        return True
+
+    return fill(base, add)
+
+
+def url_body(query: str) -> bytes:
+    context = {
+        "page_url": f"https://shop.example.com/p?{query}"[:4096],
+        "referrer": f"https://r.example/?{query}"[:4096],
+    }
+    return json.dumps({"consent": GRANTED, "context": context, "events": [{"event": "ViewContent"}]}).encode()
+
+
+def nesting_body(depth: int) -> bytes:
+    """An unknown top-level field (ignored by the model) holding arrays `depth` deep, as often as fits."""
+    nest = "[" * depth + "]" * depth
+    head = json.dumps({"consent": GRANTED, "events": [{"event": "Lead"}]})[:-1] + ', "x": ['
+    count = (MAX_BODY - len(head) - 2) // (len(nest) + 1)
+    return (head + ",".join([nest] * count) + "]}").encode()
+
+
+def escapes_body() -> bytes:
+    r"""Strings made of JSON escapes: '\u0040' is '@' once decoded, '\"' ends no string."""
+    text = "\\u0040." * 70 + '\\"' * 2
+    event = '{"event": "Purchase", "properties": {"description": "' + text + '"}}'
+    return (
+        '{"consent": {"cmp": {"marketing": true}}, "events": [' + ", ".join([event] * MAX_EVENTS) + "]}"
+    ).encode()
+
+
+def consent_body() -> bytes:
+    consent = {
+        "tcf": repeat("CQr-V4AQr-V4AEwABBENCWEgAP_AAEPAAAYg.", 16_384),
+        "gpp": "DBABM~" + repeat("CQr-V4AQr~", 16_000),
+        "gpp_sid": list(range(64)),
+        "usp": "1YNN",
+        "cmp": {repeat("marketing_", 60) + f"{index:02d}": True for index in range(32)},
+    }
+    return json.dumps({"consent": consent, "events": [{"event": "Lead"}]}).encode()
+
+
+def numbers_body() -> bytes:
+    """Long integers (Python parses up to 4,300 digits) and floats at the edge of what JSON allows."""
+    event = '{"event": "Purchase", "properties": {"value": 1e308, "num_items": ' + "9" * 4000 + "}}"
+    return ('{"consent": {"cmp": {"marketing": true}}, "events": [' + ", ".join([event] * 15) + "]}").encode()
+
+
+def adversarial_requests() -> dict[str, bytes]:
+    """Name -> body, every one at most MAX_BODY bytes."""
+    requests: dict[str, bytes] = {}
+    for shape in SHAPES:
+        requests[f"identifiers.{shape}"] = identifiers_body(shape)
+        requests[f"free_text.{shape}"] = free_text_body(shape)
+    requests["url.many_params"] = url_body(repeat("a&", 4000))
+    requests["url.camel_names"] = url_body(repeat("aBcDeFgHiJkL=1&", 4000))
+    requests["url.encoded_email_and_params"] = url_body("q=jane%2540doe.com&" + repeat("x&", 4000))
+    requests["url.encoded_phones"] = url_body(repeat("r=%2B4420794609&", 4000))
+    requests["url.email_path"] = url_body(repeat("jane@doe.com/", 2000) + "?a=1")
+    requests["nesting.allowed_depth_30"] = nesting_body(30)
+    requests["nesting.too_deep_32000"] = ("[" * 32_000 + "]" * 32_000).encode()
+    requests["json.escapes"] = escapes_body()
+    requests["json.long_strings_of_brackets"] = json.dumps(
+        {"events": [{"event": "Lead"}], "x": "[{" * 30_000}
+    ).encode()
+    requests["consent.max_strings"] = consent_body()
+    requests["numbers.huge"] = numbers_body()
+    requests["events.too_many_minimal"] = (
+        json.dumps({"events": [{"event": "L"}] * 4000}, separators=(",", ":"))[:MAX_BODY]
+        .rsplit(",", 1)[0]
+        .encode()
+        + b"]}"
+    )
+    requests["events.max_minimal"] = json.dumps(
+        {"consent": GRANTED, "events": [{"event": "Lead"}] * MAX_EVENTS}
+    ).encode()
+    requests["original_attack.email"] = json.dumps(
+        {"consent": GRANTED, "user": {"email": "a@" + "." * 30_000 + "@"}, "events": [{"event": "Lead"}]}
+    ).encode()
+    oversized = [name for name, body in requests.items() if len(body) > MAX_BODY]
+    assert not oversized, oversized
+    return requests
+
+
+# ---- running them through the real collect use case, with in-memory ports -----------------------------
+
+SITE = "https://shop.example.com"
+PIXEL = "CTTRELAYTESTPIXEL001"
+NOW = 1_795_000_000.0
+
+
+def in_memory_collect(**setting_overrides: Any) -> Callable[[bytes], tuple[int, Any]]:
+    """collect() with an in-memory queue and fixed keys and clock: body -> (status, what came back), where
+    what came back is the queued message (None if consent dropped it) or the refusal's error body."""
+    from ttrelay.collect import CollectDeps, CollectRejected, HttpRequest, collect
+    from ttrelay.config import CollectSettings
+    from ttrelay.consent.policy import load_policy
+    from ttrelay.cookie import SigningKeys
+
+    from support.fakes import MemoryQueue
+
+    settings = CollectSettings.model_validate(
+        {
+            "events_queue_url": "q",
+            "cookie_keys_secret_arn": "s",
+            "pixel_codes": (PIXEL,),
+            "allowed_origins": (SITE,),
+            **setting_overrides,
+        }
+    )
+    keys = SigningKeys.from_secret({"active_kid": "k1", "k1": "x" * 40})
+    queue = MemoryQueue()
+    deps = CollectDeps(
+        settings=settings, queue=queue, policy=load_policy(), signing_keys=lambda: keys, clock=lambda: NOW
+    )
+    headers = {"content-type": "text/plain;charset=UTF-8", "origin": SITE}
+
+    def run(body: bytes) -> tuple[int, Any]:
+        request = HttpRequest(
+            body=body, headers=headers, cookies={}, source_ip="203.0.113.24", user_agent="UA"
+        )
+        queue.bodies.clear()
+        try:
+            collect(request, deps)
+        except CollectRejected as rejected:
+            return rejected.status, {"error": rejected.error, "errors": rejected.errors}
+        return 202, json.loads(queue.bodies[0]) if queue.bodies else None
+
+    return run
+
+
+def cpu_ms(call: Callable[[], object], repetitions: int = 3) -> float:
+    """The least process CPU time of `repetitions` calls: the call's own cost, with least noise from
+    other work on the machine (a loaded machine slows a call down, it never speeds it up)."""
+    best = float("inf")
+    for _ in range(repetitions):
+        started = time.process_time()
+        call()
+        best = min(best, time.process_time() - started)
+    return best * 1000

@@ -1,0 +1,207 @@
+"""Bounded work per request: field bounds, finite amounts, the event_time window, JSON depth, and a CPU
+budget for the worst requests we can build (tests/support/adversarial.py)."""
+
+import json
+from typing import Any
+
+import pytest
+from support.adversarial import NOW, adversarial_requests, cpu_ms, in_memory_collect
+from ttrelay.config import CollectSettings
+from ttrelay.hashing import hash_user_field
+from ttrelay.request_limits import MAX_JSON_DEPTH, json_too_deep
+
+# Generous for a loaded two-core machine; the quadratic email regex took 8 s on one such request.
+CPU_BUDGET_MS = 25.0
+
+
+def post(body: Any, raw: bytes | None = None, **overrides: Any) -> tuple[int, Any]:
+    """(status, queued message or error body) of one request through the real collect()."""
+    return in_memory_collect(**overrides)(raw if raw is not None else json.dumps(body).encode())
+
+
+def granted(*events: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"consent": {"cmp": {"marketing": True}}, "events": list(events or [{"event": "Lead"}]), **extra}
+
+
+def locs(answer: Any) -> set[str]:
+    return {str(error.get("loc")) for error in answer["errors"]}
+
+
+# ---- field bounds ------------------------------------------------------------------------------------
+
+OVER_LONG = [
+    ("user.email", {"user": {"email": "a" * 250 + "@b.co"}}),
+    ("user.email", {"user": {"email": ["a@b.co"] * 11}}),
+    ("user.phone", {"user": {"phone": "+1" + "5" * 63}}),
+    ("user.phone", {"user": {"phone": ["+14155550132"] * 11}}),
+    ("user.external_id", {"user": {"external_id": "x" * 257}}),
+    ("user.external_id", {"user": {"external_id": ["x" * 257]}}),
+    ("context.page_url", {"context": {"page_url": "https://s.example/" + "a" * 4096}}),
+    ("context.ttclid", {"context": {"ttclid": "x" * 513}}),
+    ("consent.tcf", {"consent": {"tcf": "C" * 16_385}}),
+    ("consent.cmp", {"consent": {"cmp": {f"k{index}": True for index in range(33)}}}),
+    (
+        "events.0.properties.description",
+        {"events": [{"event": "Lead", "properties": {"description": "d" * 513}}]},
+    ),
+    (
+        "events.0.properties.content_ids",
+        {"events": [{"event": "Lead", "properties": {"content_ids": ["x"] * 201}}]},
+    ),
+    (
+        "events.0.properties.contents.0.content_name",
+        {
+            "events": [
+                {
+                    "event": "Lead",
+                    "properties": {"contents": [{"content_id": "1", "content_name": "n" * 513}]},
+                }
+            ]
+        },
+    ),
+    ("events.0.event_id", {"events": [{"event": "Lead", "event_id": "e" * 257}]}),
+    ("events", {"events": [{"event": "Lead"}] * 1001}),
+]
+
+
+@pytest.mark.parametrize(
+    ("loc", "body"), OVER_LONG, ids=[f"{loc}-{i}" for i, (loc, _) in enumerate(OVER_LONG)]
+)
+def test_every_over_long_string_or_list_is_a_400_naming_the_field_without_the_value(
+    loc: str, body: dict
+) -> None:
+    status, answer = post(granted(**body))
+    assert (status, answer["error"]) == (400, "invalid_request")
+    assert any(found.startswith(loc) for found in locs(answer)), locs(answer)
+    assert "aaaaaaaa" not in json.dumps(answer) and "55555555" not in json.dumps(answer)
+
+
+def test_identifiers_at_their_bounds_are_accepted() -> None:
+    user = {
+        "email": ["a" * 240 + "@example.com"] * 10,
+        "phone": ["+14155550132"] * 10,
+        "external_id": ["x" * 256],
+    }
+    status, message = post(granted(user=user))
+    assert status == 202
+    assert len(message["events"][0]["user"]["email"]) == 1  # ten equal values, one digest
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        '{"value": Infinity}',
+        '{"value": NaN}',
+        '{"value": 1e400}',  # json.loads makes it inf
+        '{"value": 1000000000001}',
+        '{"contents": [{"content_id": "1", "price": -Infinity}]}',
+        '{"contents": [{"content_id": "1", "quantity": 1000001}]}',
+        '{"num_items": 1000001}',
+    ],
+)
+def test_amounts_are_finite_and_bounded_and_counts_bounded(properties: str) -> None:
+    raw = '{"consent": {"cmp": {"marketing": true}}, "events": [{"event": "Purchase", "properties": %s}]}'
+    status, answer = post(None, raw=(raw % properties).encode())
+    assert (status, answer["error"]) == (400, "invalid_request")
+    assert any(loc.startswith("events.0.properties") for loc in locs(answer))
+
+
+def test_the_largest_sane_amounts_are_accepted() -> None:
+    properties = {
+        "value": 1e12,
+        "num_items": 1_000_000,
+        "contents": [{"content_id": "1", "price": 1e12, "quantity": 1_000_000}],
+    }
+    assert post(granted({"event": "Purchase", "properties": properties}))[0] == 202
+
+
+# ---- event_time window -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [(0, 202), (300, 202), (301, 400), (-7 * 86_400, 202), (-7 * 86_400 - 1, 400), (2 * 86_400, 400)],
+)
+def test_event_time_must_lie_in_the_window_around_the_server_clock(offset: int, status: int) -> None:
+    events = [{"event": "Lead", "event_time": int(NOW)}, {"event": "Lead", "event_time": int(NOW) + offset}]
+    got, answer = post(granted(*events))
+    assert got == status
+    if status == 400:
+        assert answer["error"] == "invalid_request" and locs(answer) == {"events.1.event_time"}
+
+
+def test_the_event_time_window_is_configurable() -> None:
+    late = granted({"event": "Lead", "event_time": int(NOW) - 3600})
+    assert post(late, event_time_max_age_seconds=1800)[0] == 400
+    early = granted({"event": "Lead", "event_time": int(NOW) + 600})
+    assert post(early, event_time_max_future_seconds=900)[0] == 202
+
+
+def test_event_time_window_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENT_TIME_MAX_FUTURE_SECONDS", "60")
+    monkeypatch.setenv("EVENT_TIME_MAX_AGE_SECONDS", "3600")
+    settings = CollectSettings(events_queue_url="q", cookie_keys_secret_arn="s")
+    assert (settings.event_time_max_future_seconds, settings.event_time_max_age_seconds) == (60, 3600)
+
+
+# ---- JSON depth ------------------------------------------------------------------------------------
+
+
+def test_json_nested_20000_deep_is_a_clear_400_not_a_crash() -> None:
+    status, answer = post(None, raw=b"[" * 20_000 + b"]" * 20_000)
+    assert (status, answer["error"]) == (400, "invalid_json")
+    assert f"deeper than {MAX_JSON_DEPTH}" in answer["errors"][0]["msg"]
+
+
+def test_nesting_up_to_the_limit_is_parsed() -> None:
+    nest = "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)
+    raw = json.dumps(granted())[:-1] + f', "x": {nest}}}'
+    assert post(None, raw=raw.encode())[0] == 202
+    assert post(None, raw=(json.dumps(granted())[:-1] + f', "x": [{nest}]}}').encode())[0] == 400
+
+
+@pytest.mark.parametrize(
+    ("text", "too_deep"),
+    [
+        ('{"a": "' + "[" * 100 + '"}', False),  # brackets inside strings do not nest
+        ('{"a": "\\"' + "{" * 100 + '"}', False),  # nor after an escaped quote
+        ("[" * 33 + "]" * 33, True),
+        ("[]" * 1000, False),
+        ("[" * 32 + "]" * 32, False),
+        ('[[[{"k": ' * 9 + "1" + "}]]]" * 9, True),
+    ],
+)
+def test_json_depth_scan_skips_string_contents(text: str, too_deep: bool) -> None:
+    assert json_too_deep(text) is too_deep
+
+
+def test_a_utf8_bom_is_accepted_and_other_encodings_are_invalid_json() -> None:
+    body = json.dumps(granted())
+    assert post(None, raw=b"\xef\xbb\xbf" + body.encode())[0] == 202
+    status, answer = post(None, raw=body.encode("utf-16"))
+    assert (status, answer["error"]) == (400, "invalid_json")
+
+
+# ---- linear time -------------------------------------------------------------------------------------
+
+
+def test_the_email_shape_check_is_linear_on_the_input_that_took_8_seconds() -> None:
+    attack = "a@" + "." * 30_000 + "@"
+    assert hash_user_field("email", attack) == []
+    assert cpu_ms(lambda: hash_user_field("email", attack)) < CPU_BUDGET_MS
+
+
+ADVERSARIAL = adversarial_requests()
+
+
+@pytest.fixture(scope="module")
+def run_collect() -> Any:
+    return in_memory_collect()
+
+
+@pytest.mark.parametrize("name", list(ADVERSARIAL))
+def test_the_worst_requests_we_can_build_cost_a_few_milliseconds_of_cpu(run_collect: Any, name: str) -> None:
+    body = ADVERSARIAL[name]
+    status, _ = run_collect(body)
+    assert status in (202, 400), status
+    assert cpu_ms(lambda: run_collect(body)) < CPU_BUDGET_MS
