@@ -1,0 +1,129 @@
+"""The OpenAPI 3.1 document of POST /events, generated from the pydantic models (docs/openapi.json).
+
+Generated, never hand-edited: the request schema is `CollectRequest`'s and the responses are the models the
+collector builds its bodies with (ttrelay.responses), so the document cannot drift from the code without
+tests/integration/test_openapi.py noticing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from ttrelay import __version__
+from ttrelay.config import CollectSettings
+from ttrelay.models import CollectRequest
+from ttrelay.responses import CollectAccepted, CollectError
+
+# OpenAPI keeps shared schemas under components/schemas; pydantic's $defs are moved there.
+REF_TEMPLATE = "#/components/schemas/{model}"
+API_KEY_SCHEME = "backendApiKey"
+# sendBeacon cannot send application/json cross-origin without a preflight, so text/plain carries JSON too.
+REQUEST_MEDIA_TYPES = ("application/json", "text/plain")
+
+_MAX_BODY_BYTES = CollectSettings.model_fields["max_body_bytes"].default
+ERROR_STATUSES = {
+    "400": "Invalid JSON, or no usable event (`invalid_json`, `invalid_request`).",
+    "401": "No `Origin` and no valid API key (`api_key_required`, `invalid_api_key`).",
+    "403": "Origin not in AllowedOrigins, or pixel not allowed (`origin_not_allowed`, `pixel_not_allowed`).",
+    "413": f"Body larger than MaxBodyBytes ({_MAX_BODY_BYTES} bytes by default) (`body_too_large`).",
+    "415": "Content-Type is neither application/json nor text/plain (`unsupported_media_type`).",
+}
+# Throttling happens before ttrelay runs (Lambda reserved concurrency, API Gateway limits), so the body
+# is the platform's, e.g. {"message": "Too Many Requests"}: documenting the error model would be untrue.
+THROTTLED = {
+    "description": "Throttled by Lambda or API Gateway before the collector runs; retry later with backoff. "
+    "The body is the platform's, not the error model.",
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+
+
+_BEARER_CHALLENGE = {
+    "WWW-Authenticate": {"description": 'Bearer realm="ttrelay"', "schema": {"type": "string"}}
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    refs, definitions = models_json_schema(
+        [(CollectRequest, "validation"), (CollectAccepted, "serialization"), (CollectError, "serialization")],
+        ref_template=REF_TEMPLATE,
+    )
+    request_schema = refs[(CollectRequest, "validation")]
+    accepted_schema = refs[(CollectAccepted, "serialization")]
+    error_schema = refs[(CollectError, "serialization")]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ttrelay collector",
+            "version": __version__,
+            "description": "Website conversion events in; consent decided, PII hashed, queued for TikTok's "
+            "Events API 2.0. Generated from ttrelay's models by `ttrelay openapi`.",
+        },
+        "servers": [{"url": "http://127.0.0.1:3000", "description": "the local stack (`ttrelay dev`)"}],
+        "paths": {"/events": {"post": _collect_operation(request_schema, accepted_schema, error_schema)}},
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {
+                API_KEY_SCHEME: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A backend's API key (stored hashed, scoped to pixels, rotatable). "
+                    "Only requests without `Origin` need it; browsers are admitted by their Origin. "
+                    "Only a keyed backend may set the visitor's `context.ip` and `context.user_agent`.",
+                }
+            },
+        },
+    }
+
+
+def _collect_operation(
+    request_schema: dict[str, Any], accepted_schema: dict[str, Any], error_schema: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "operationId": "collectEvents",
+        "summary": "Collect website conversion events",
+        "parameters": [
+            {
+                "name": "Origin",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Sent by browsers; must be one of AllowedOrigins (else 403). "
+                "A request without it is a backend's and needs the API key.",
+            }
+        ],
+        # An empty requirement: a browser request is admitted by Origin alone.
+        "security": [{API_KEY_SCHEME: []}, {}],
+        "requestBody": {
+            "required": True,
+            "content": {media_type: {"schema": request_schema} for media_type in REQUEST_MEDIA_TYPES},
+        },
+        "responses": {
+            "202": {
+                "description": "Judged: accepted events are queued whole, the others dropped or rejected.",
+                "headers": {
+                    "Set-Cookie": {
+                        "description": "The signed click-id cookie, when consent allows storage.",
+                        "schema": {"type": "string"},
+                    }
+                },
+                "content": {"application/json": {"schema": accepted_schema}},
+            },
+            **{
+                status: {
+                    "description": description,
+                    "content": {"application/json": {"schema": error_schema}},
+                    **({"headers": _BEARER_CHALLENGE} if status == "401" else {}),
+                }
+                for status, description in ERROR_STATUSES.items()
+            },
+            "429": THROTTLED,
+        },
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    """Stable text (sorted keys, 2-space indent, trailing newline), so a regenerated file diffs cleanly."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,72 @@
+"""Pydantic models of what POST /events answers: 202 with the consent decision, or a 4xx error list.
+
+The collector builds its bodies through these models, so docs/openapi.json (generated from them)
+documents exactly what is sent. Dump with `exclude_unset=True`: optional fields are left out, not null.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
+
+from ttrelay.consent.model import Action, Regime
+
+
+class _Body(BaseModel):
+    # A key not declared here would be sent undocumented; forbidding it makes tests catch that.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _left_out_when_unknown(description: str) -> Any:
+    """An optional key that is omitted, never null: the schema shows neither null nor a null default."""
+    return Field(default=None, description=description, json_schema_extra=_without_default)
+
+
+def _without_default(schema: JsonDict) -> None:
+    schema.pop("default", None)
+
+
+class ErrorDetail(_Body):
+    """One problem with the request; never carries the submitted value (no PII is echoed)."""
+
+    loc: str | SkipJsonSchema[None] = _left_out_when_unknown("Dotted path, e.g. events.0.event")
+    type: str | SkipJsonSchema[None] = _left_out_when_unknown("Machine-readable error type")
+    msg: str
+
+
+class RejectedEvent(_Body):
+    """An unusable event of an otherwise accepted request: it is skipped, the others are not."""
+
+    index: int = Field(ge=0, description="Position in the request's `events`")
+    event_id: str | None
+    errors: list[ErrorDetail]
+
+
+class DecisionSummary(_Body):
+    action: Action
+    regime: Regime
+    reason: str
+
+
+class CollectAccepted(_Body):
+    """202: the request was judged; `accepted` events are queued, `dropped` ones were refused by consent."""
+
+    accepted: int = Field(ge=0)
+    dropped: int = Field(ge=0)
+    rejected: list[RejectedEvent] = Field(
+        default_factory=list, description="Unusable events; left out when there are none"
+    )
+    decision: DecisionSummary
+    token: str | None = Field(
+        description="The signed click-id cookie value; null unless consent allows storage"
+    )
+
+
+class CollectError(_Body):
+    """Every 4xx: a stable `error` code and the details behind it."""
+
+    error: str = Field(description="e.g. invalid_json, invalid_request, origin_not_allowed, body_too_large")
+    errors: list[ErrorDetail]
