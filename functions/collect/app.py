@@ -8,11 +8,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ttrelay.collect import CollectRejected, collect
+from ttrelay.collect import collect
 from ttrelay.config import collect_settings
 from ttrelay.cookie import COOKIE_NAME
 from ttrelay.http_request import http_request_from
 from ttrelay.observability import logger, metrics, report_collected, report_rejected
+from ttrelay.rejection import CollectRejected
+from ttrelay.responses import CollectError
 from ttrelay.runtime import collect_deps
 
 settings = collect_settings()
@@ -43,10 +45,12 @@ def post_events() -> Response[str]:
 @app.exception_handler(CollectRejected)
 def rejected(error: CollectRejected) -> Response[str]:
     report_rejected(error)
+    body = CollectError.model_validate({"error": error.error, "errors": error.errors})
     return Response(
         error.status,
         content_types.APPLICATION_JSON,
-        json.dumps({"error": error.error, "errors": error.errors}),
+        body.model_dump_json(exclude_unset=True),
+        headers=error.headers,
     )
 
 

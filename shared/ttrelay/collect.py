@@ -6,10 +6,11 @@ click-id cookie (storage needs consent), hash identifiers before anything is que
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,24 +19,19 @@ from pydantic import ValidationError
 from ttrelay.config import CollectSettings
 from ttrelay.consent.cmp_cookies import DEFAULT_CMP_COOKIE_CONFIG, CmpCookieConfig, consent_from_cookies
 from ttrelay.consent.decide import evaluate
-from ttrelay.consent.model import ConsentDecision, ConsentSignals, Policy
+from ttrelay.consent.model import ConsentDecision, ConsentSignals, Location, Policy
 from ttrelay.cookie import COOKIE_NAME, ClickIdCookie, SigningKeys, sign, verify
-from ttrelay.geo import locate, viewer_ip
+from ttrelay.geo import cloudfront_marks, locate, viewer_ip
 from ttrelay.hashing import HASHED_USER_FIELDS, hash_user_field
 from ttrelay.models import CollectRequest, QueuedEvents, TikTokEvent, TikTokPage, TikTokUser
-from ttrelay.page import scrub_url, ttclid_from_url
+from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_url
+from ttrelay.redaction import redact_properties
+from ttrelay.rejection import CollectRejected
+from ttrelay.request_limits import MAX_JSON_DEPTH, event_time_errors, json_too_deep
+from ttrelay.responses import CollectAccepted, DecisionSummary
+from ttrelay.senders import ApiKeyRing, Sender, identify_sender
 
 ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")
-
-
-class CollectRejected(Exception):
-    """A request the collector refuses; `errors` never contains the submitted values."""
-
-    def __init__(self, status: int, error: str, errors: Sequence[Mapping[str, object]] = ()) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.errors = [dict(item) for item in errors]
 
 
 class EventQueue(Protocol):
@@ -60,8 +56,23 @@ class CollectDeps:
     policy: Policy
     signing_keys: Callable[[], SigningKeys]
     origin_secret: Callable[[], str | None] = lambda: None
+    api_keys: Callable[[], ApiKeyRing] = ApiKeyRing
     cmp_cookies: CmpCookieConfig = DEFAULT_CMP_COOKIE_CONFIG
     clock: Callable[[], float] = time.time
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """The person behind the events: where they are, and their IP and user agent as TikTok gets them."""
+
+    location: Location
+    ip: str | None
+    user_agent: str | None
+    cloudfront_marks: tuple[str, ...] = ()  # header names only; with an unknown location: failed proof
+
+    @property
+    def origin_unverified(self) -> bool:
+        return self.location.source == "cloudfront_unverified"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,58 +83,110 @@ class CollectOutcome:
     receipt: Mapping[str, object]
     token: str | None  # the signed click-id cookie value: set only when consent allows storage
     clear_cookie: bool = False  # consent now denies storage: expire the cookie set earlier
+    visitor: Visitor | None = None
 
     def body(self) -> dict[str, object]:
-        decision = {
-            "action": self.decision.action,
-            "regime": self.decision.regime,
-            "reason": self.decision.reason,
-        }
-        return {"accepted": self.accepted, "dropped": self.dropped, "decision": decision, "token": self.token}
+        # Built through the response model, so docs/openapi.json documents exactly what is sent.
+        decision = DecisionSummary(
+            action=self.decision.action, regime=self.decision.regime, reason=self.decision.reason
+        )
+        body = CollectAccepted(
+            accepted=self.accepted, dropped=self.dropped, decision=decision, token=self.token
+        )
+        return body.model_dump(mode="json", exclude_unset=True)
 
 
 def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     settings = deps.settings
-    _check_origin(request.headers.get("origin"), settings.allowed_origins)
-    payload = _parse(request, settings)
+    # Who is sending comes first: nobody else's body is parsed, nobody else reaches the pixel.
+    sender = identify_sender(request.headers, settings.allowed_origins, deps.api_keys())
+    payload = _parse(request, settings, deps.clock)
     pixel = _resolve_pixel(payload.pixel_code, settings.pixel_codes)
+    sender.check_pixel(pixel)
     now = deps.clock()
 
-    signals = _signals(payload, request, deps.cmp_cookies)
-    origin_secret, header_name = deps.origin_secret(), settings.origin_verify_header_name
-    location = locate(request.headers, request.source_ip, origin_secret, header_name)
-    evaluation = evaluate(signals, location, deps.policy, int(now))
+    visitor = _visitor(payload, request, sender, deps)
+    signals, stored = _signals(payload, request, deps.cmp_cookies)
+    evaluation = evaluate(
+        signals,
+        visitor.location,
+        deps.policy,
+        int(now),
+        stored=stored,
+        trust_ip_location=settings.trust_ip_country,
+    )
     decision, receipt = evaluation.decision, evaluation.receipt.model_dump(mode="json")
+    had_cookie = COOKIE_NAME in request.cookies
     if decision.action == "drop":
-        withdrawn = COOKIE_NAME in request.cookies
-        return CollectOutcome(0, len(payload.events), decision, receipt, token=None, clear_cookie=withdrawn)
+        return CollectOutcome(
+            0, len(payload.events), decision, receipt, token=None, clear_cookie=had_cookie, visitor=visitor
+        )
 
     keys = deps.signing_keys()
-    cookie = _click_id_cookie(payload, request, keys, int(now), settings.cookie_max_age_days)
-    token = sign(cookie, keys)
-    visitor_ip = viewer_ip(request.headers, request.source_ip, origin_secret, header_name)
-    events = _tiktok_events(payload, request, visitor_ip, cookie, decision, settings, int(now))
+    # Storing a click id needs consent to storage: under `limited` (the visitor opted out of sale or
+    # sharing) nothing is stored or read back; the event carries only what this page itself sent.
+    store = decision.action == "forward"
+    cookie = _click_id_cookie(payload, request, keys, pixel, int(now), settings.cookie_max_age_days, store)
+    token = sign(cookie, keys) if store else None
+    events = _tiktok_events(payload, visitor, cookie, decision, settings, int(now))
     message = QueuedEvents(pixel_code=pixel, received_at=now, events=events, receipt=receipt)
     deps.queue.send(message.model_dump_json(exclude_none=True))
-    return CollectOutcome(len(events), 0, decision, receipt, token=token)
+    return CollectOutcome(
+        len(events), 0, decision, receipt, token=token, clear_cookie=had_cookie and not store, visitor=visitor
+    )
 
 
-def _check_origin(origin: str | None, allowed: tuple[str, ...]) -> None:
-    # Browsers always send Origin on cross-origin POSTs; server-to-server callers send none.
-    if origin and allowed and "*" not in allowed and origin.rstrip("/") not in allowed:
-        raise CollectRejected(403, "origin_not_allowed")
+def _visitor(payload: CollectRequest, request: HttpRequest, sender: Sender, deps: CollectDeps) -> Visitor:
+    """Where the visitor is and which IP and user agent are theirs.
+
+    A keyed backend relays someone else's visit: its own address and agent are not the visitor's, so only
+    `context.ip` / `context.user_agent` count (location from that IP alone; CloudFront headers on a backend
+    call would describe the backend). A browser's `context.ip` is ignored: the connection says who it is.
+    """
+    settings = deps.settings
+    if sender.may_set_visitor:
+        ip = _visitor_ip(payload.context.ip)
+        return Visitor(location=locate({}, ip, None), ip=ip, user_agent=payload.context.user_agent)
+    secret, header = deps.origin_secret(), settings.origin_verify_header_name
+    return Visitor(
+        location=locate(request.headers, request.source_ip, secret, header),
+        ip=viewer_ip(request.headers, request.source_ip, secret, header),
+        user_agent=request.user_agent,
+        cloudfront_marks=cloudfront_marks(request.headers),
+    )
 
 
-def _parse(request: HttpRequest, settings: CollectSettings) -> CollectRequest:
+def _visitor_ip(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        raise CollectRejected(
+            400, "invalid_request", [{"loc": "context.ip", "msg": "not an IPv4 or IPv6 address"}]
+        ) from None
+
+
+def _parse(request: HttpRequest, settings: CollectSettings, clock: Callable[[], float]) -> CollectRequest:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ACCEPTED_MEDIA_TYPES:
         raise CollectRejected(415, "unsupported_media_type", [{"msg": "send application/json or text/plain"}])
     if len(request.body) > settings.max_body_bytes:
         raise CollectRejected(413, "body_too_large", [{"msg": f"at most {settings.max_body_bytes} bytes"}])
+    not_json = CollectRejected(400, "invalid_json", [{"msg": "the body is not valid JSON (UTF-8)"}])
     try:
-        document = json.loads(request.body)
-    except (UnicodeDecodeError, ValueError):
-        raise CollectRejected(400, "invalid_json", [{"msg": "the body is not valid JSON"}]) from None
+        # UTF-8 only (RFC 8259 §8.1): the depth scan below must see the characters json.loads sees.
+        text = request.body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise not_json from None
+    if json_too_deep(text):
+        # Checked before parsing: json.loads recurses per level and 20,000 levels crash it.
+        message = f"the body nests deeper than {MAX_JSON_DEPTH} levels"
+        raise CollectRejected(400, "invalid_json", [{"msg": message}])
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        raise not_json from None
     try:
         payload = CollectRequest.model_validate(document)
     except ValidationError as exc:
@@ -131,6 +194,10 @@ def _parse(request: HttpRequest, settings: CollectSettings) -> CollectRequest:
     if len(payload.events) > settings.max_events_per_request:
         errors = [{"loc": "events", "msg": f"at most {settings.max_events_per_request} events per request"}]
         raise CollectRejected(400, "invalid_request", errors)
+    if any(event.event_time is not None for event in payload.events):
+        max_future, max_age = settings.event_time_max_future_seconds, settings.event_time_max_age_seconds
+        if window_errors := event_time_errors(payload.events, clock(), max_future, max_age):
+            raise CollectRejected(400, "invalid_request", window_errors)
     return payload
 
 
@@ -154,17 +221,18 @@ def _resolve_pixel(requested: str | None, configured: tuple[str, ...]) -> str:
     return requested
 
 
-def _signals(payload: CollectRequest, request: HttpRequest, cmp_cookies: CmpCookieConfig) -> ConsentSignals:
+def _signals(
+    payload: CollectRequest, request: HttpRequest, cmp_cookies: CmpCookieConfig
+) -> tuple[ConsentSignals, ConsentSignals | None]:
+    """The request's own signals (body and Sec-GPC) and, separately, what the CMP stored in cookies.
+
+    Both are always read: the policy lets a refusal from either win (docs/consent.md, precedence)."""
     consent = payload.consent
     # Sec-GPC: only the exact value 1 counts; one among repeated (comma-joined) headers is enough.
     gpc = bool(consent.gpc) or any(
         part.strip() == "1" for part in request.headers.get("sec-gpc", "").split(",")
     )
-    if not (consent.tcf or consent.gpp or consent.usp or consent.gcm or consent.cmp):
-        # The page sent no consent state: fall back to what the site's CMP stored in cookies.
-        stored = consent_from_cookies(request.cookies, cmp_cookies)
-        return ConsentSignals(tcf=stored.tcf, gpp=stored.gpp, usp=stored.usp, cmp=stored.cmp, gpc=gpc)
-    return ConsentSignals(
+    sent = ConsentSignals(
         tcf=consent.tcf,
         gpp=consent.gpp,
         gpp_sid=tuple(consent.gpp_sid),
@@ -173,24 +241,39 @@ def _signals(payload: CollectRequest, request: HttpRequest, cmp_cookies: CmpCook
         gcm=consent.gcm,
         cmp=consent.cmp,
     )
+    found = consent_from_cookies(request.cookies, cmp_cookies)
+    if not (found.tcf or found.gpp or found.usp or found.cmp):
+        return sent, None
+    return sent, ConsentSignals(tcf=found.tcf, gpp=found.gpp, usp=found.usp, cmp=found.cmp)
 
 
 def _click_id_cookie(
-    payload: CollectRequest, request: HttpRequest, keys: SigningKeys, now: int, max_age_days: int
+    payload: CollectRequest,
+    request: HttpRequest,
+    keys: SigningKeys,
+    pixel: str,
+    now: int,
+    max_age_days: int,
+    read_stored: bool,
 ) -> ClickIdCookie:
-    """Click id from the body, else the page URL, else the signed cookie or token; refreshed expiry."""
-    previous = verify(request.cookies.get(COOKIE_NAME), keys, now) or verify(payload.context.token, keys, now)
+    """Click id from the body, else the page URL, else the signed cookie or token of this pixel."""
+    previous = None
+    if read_stored:
+        previous = verify(request.cookies.get(COOKIE_NAME), keys, now, pixel) or verify(
+            payload.context.token, keys, now, pixel
+        )
     context = payload.context
     ttclid = context.ttclid or ttclid_from_url(context.page_url) or (previous.ttclid if previous else None)
     ttp = context.ttp or (previous.ttp if previous else None)
     first_seen = previous.first_seen if previous else now
-    return ClickIdCookie(ttclid=ttclid, ttp=ttp, first_seen=first_seen, exp=now + max_age_days * 86_400)
+    return ClickIdCookie(
+        ttclid=ttclid, ttp=ttp, first_seen=first_seen, exp=now + max_age_days * 86_400, pixel=pixel
+    )
 
 
 def _tiktok_events(
     payload: CollectRequest,
-    request: HttpRequest,
-    visitor_ip: str | None,
+    visitor: Visitor,
     cookie: ClickIdCookie,
     decision: ConsentDecision,
     settings: CollectSettings,
@@ -206,11 +289,13 @@ def _tiktok_events(
         **{name: digests for name, digests in hashed.items() if digests},
         ttclid=cookie.ttclid,
         ttp=cookie.ttp,
-        ip=visitor_ip,
-        user_agent=request.user_agent,
+        ip=visitor.ip,
+        user_agent=visitor.user_agent,
         locale=payload.context.locale,
     )
-    page_url, referrer = scrub_url(payload.context.page_url), scrub_url(payload.context.referrer)
+    url_policy = UrlPolicy.of(settings.url_param_mode, settings.url_pii_params, settings.url_allowed_params)
+    page_url = scrub_url(payload.context.page_url, url_policy)
+    referrer = scrub_url(payload.context.referrer, url_policy)
     page = TikTokPage(url=page_url, referrer=referrer) if page_url or referrer else None
     return [
         TikTokEvent(
@@ -219,7 +304,7 @@ def _tiktok_events(
             event_id=event.event_id or f"srv-{uuid.uuid4()}",
             event_time=event.event_time or now,
             user=user,
-            properties=event.properties.model_dump(exclude_none=True),
+            properties=redact_properties(event.properties.model_dump(exclude_none=True)),
             page=page,
             limited_data_use=decision.limited_data_use,
         )

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TIKTOK_BASE_URL = "https://business-api.tiktok.com"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback  # 127.0.0.0/8 and ::1
+    except ValueError:
+        return False
 
 
 def _split_csv(value: object) -> object:
@@ -30,7 +41,13 @@ class CommonSettings(BaseSettings):
 class CollectSettings(CommonSettings):
     events_queue_url: str
     cookie_keys_secret_arn: str
+    # Browser origins that may post; empty admits no browser (DESIGN.md "Who may send").
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # Backend API keys (hashed, scoped to pixels); empty: no backend may send.
+    api_keys_secret_arn: str = ""
+    api_keys_cache_seconds: int = Field(default=300, ge=1, le=3600)
+    # Off: an IP-registry country may only tighten the consent rules (docs/consent.md, location).
+    trust_ip_country: bool = False
     cookie_domain: str = ""
     cookie_max_age_days: int = Field(default=30, ge=1, le=400)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
@@ -41,6 +58,15 @@ class CollectSettings(CommonSettings):
     tiktok_vendor_id: int | None = None
     policy_file: str = ""
     consent_policy_ssm_parameter: str = ""
+    # event_time window around the server clock (docs/privacy.md); TikTok's own is UNCONFIRMED.
+    event_time_max_future_seconds: int = Field(default=300, ge=0, le=86_400)
+    event_time_max_age_seconds: int = Field(default=7 * 86_400, ge=60, le=90 * 86_400)
+    # Page URL query parameters (docs/privacy.md): extra personal name parts, or an allowlist.
+    url_param_mode: Literal["denylist", "allowlist"] = "denylist"
+    url_pii_params: Annotated[tuple[str, ...], NoDecode] = ()
+    url_allowed_params: Annotated[tuple[str, ...], NoDecode] = ()
+
+    _csv_url_params = field_validator("url_pii_params", "url_allowed_params", mode="before")(_split_csv)
 
     @field_validator("tiktok_vendor_id", mode="before")
     @classmethod
@@ -48,6 +74,17 @@ class CollectSettings(CommonSettings):
         return None if value == "" else value
 
     _csv_origins = field_validator("allowed_origins", mode="before")(_split_csv)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _exact_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # A wildcard would let any site beacon conversions into the pixel: origins are listed one by one.
+        for origin in value:
+            if "*" in origin or not origin.startswith(("https://", "http://")):
+                raise ValueError(
+                    f"AllowedOrigins takes exact origins like https://www.example.com, not {origin!r}"
+                )
+        return tuple(origin.rstrip("/") for origin in value)
 
 
 class ForwardSettings(CommonSettings):
@@ -60,9 +97,18 @@ class ForwardSettings(CommonSettings):
     claim_lease_seconds: int = Field(default=120, ge=5)
     dedup_ttl_hours: int = Field(default=72, ge=48)  # TikTok dedups for 48 h; we keep keys longer
     events_dlq_url: str = ""
-    # Only the local chaos harness sets this: the share of forwarder checkpoints that crash the process.
-    local_crash_rate: float = Field(default=0.0, ge=0.0, le=1.0)
-    local_crash_log: str = ""
+    # Extra Events API requests one rejected batch may spend on halving (docs/delivery.md): 20 isolates a
+    # single bad event in 1,000 (two requests per halving, ten halvings); past it the rest is parked.
+    max_bisect_requests: int = Field(default=20, ge=0, le=200)
+
+    @field_validator("events_api_base_url")
+    @classmethod
+    def _https_unless_loopback(cls, value: str) -> str:
+        # The access token travels in a request header: plain http only to a fake on this machine.
+        url = urlsplit(value)
+        if url.scheme == "https" or (url.scheme == "http" and _is_loopback(url.hostname or "")):
+            return value
+        raise ValueError("events_api_base_url must be https (plain http only for a loopback host)")
 
     @model_validator(mode="after")
     def _lease_outlives_a_request(self) -> ForwardSettings:

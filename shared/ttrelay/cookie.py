@@ -1,7 +1,9 @@
 """The signed first-party click-id cookie (`ClickIdCookie`): HMAC-SHA256 under a key id so keys rotate.
 
 Token: ``v1.<kid>.<base64url(json)>.<base64url(hmac)>``. A tampered, expired or unknown-kid token is
-ignored, never trusted (DESIGN.md "Signed first-party cookie").
+ignored, never trusted (DESIGN.md "Signed first-party cookie"). A token is bound to the pixel it was
+issued for: one pixel's click id is never replayed into another pixel's events (a token without a pixel,
+or for another one, is ignored).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class ClickIdCookie:
     ttp: str | None
     first_seen: int
     exp: int
+    pixel: str
 
 
 def _b64(data: bytes) -> str:
@@ -68,32 +71,42 @@ def _mac(key: bytes, signed_part: str) -> bytes:
 
 
 def sign(cookie: ClickIdCookie, keys: SigningKeys) -> str:
-    payload = {"c": cookie.ttclid, "p": cookie.ttp, "f": cookie.first_seen, "e": cookie.exp}
+    payload = {
+        "c": cookie.ttclid,
+        "p": cookie.ttp,
+        "f": cookie.first_seen,
+        "e": cookie.exp,
+        "x": cookie.pixel,
+    }
     body = _b64(json.dumps(payload, separators=(",", ":")).encode())
     signed_part = f"{_VERSION}.{keys.active_kid}.{body}"
     return f"{signed_part}.{_b64(_mac(keys.keys[keys.active_kid], signed_part))}"
 
 
-def verify(token: str | None, keys: SigningKeys, now: int) -> ClickIdCookie | None:
-    """The cookie if the token is genuine and unexpired; None otherwise (never raises on visitor input)."""
+def verify(token: str | None, keys: SigningKeys, now: int, pixel: str) -> ClickIdCookie | None:
+    """The cookie if the token is genuine, unexpired and issued for `pixel`; None otherwise (never raises
+    on visitor input)."""
     parts = token.split(".") if token and len(token) <= 2048 else []
     if len(parts) != 4 or parts[0] != _VERSION or parts[1] not in keys.keys:
         return None
     _, kid, body, signature = parts
     try:
-        genuine = hmac.compare_digest(_mac(keys.keys[kid], f"{_VERSION}.{kid}.{body}"), _unb64(signature))
+        # The signature's canonical text is compared, so no second spelling of a token verifies.
+        expected = _b64(_mac(keys.keys[kid], f"{_VERSION}.{kid}.{body}"))
+        genuine = hmac.compare_digest(expected.encode(), signature.encode())
         cookie = _cookie_from_payload(json.loads(_unb64(body))) if genuine else None
     except (binascii.Error, ValueError):
         return None
-    return cookie if cookie is not None and cookie.exp > now else None
+    return cookie if cookie is not None and cookie.exp > now and cookie.pixel == pixel else None
 
 
 def _cookie_from_payload(payload: object) -> ClickIdCookie | None:
     if not isinstance(payload, dict):
         return None
     ttclid, ttp, first_seen, exp = payload.get("c"), payload.get("p"), payload.get("f"), payload.get("e")
-    if not (isinstance(first_seen, int) and isinstance(exp, int)):
+    pixel = payload.get("x")
+    if not (isinstance(first_seen, int) and isinstance(exp, int) and isinstance(pixel, str)):
         return None
     if not (ttclid is None or isinstance(ttclid, str)) or not (ttp is None or isinstance(ttp, str)):
         return None
-    return ClickIdCookie(ttclid=ttclid, ttp=ttp, first_seen=first_seen, exp=exp)
+    return ClickIdCookie(ttclid=ttclid, ttp=ttp, first_seen=first_seen, exp=exp, pixel=pixel)

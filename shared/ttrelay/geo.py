@@ -1,8 +1,11 @@
 """Where the visitor is (reference/consent.md section 7).
 
 CloudFront's viewer headers are trusted only when the request proves it came through our distribution:
-anyone can send `CloudFront-Viewer-Country` to a function URL. Without that proof the source IP is looked
-up offline; without that, the location is unknown, which the policy treats as opt_in.
+anyone can send `CloudFront-Viewer-Country` to a function URL. A request that shows CloudFront's marks but
+fails that proof (a rotated or renamed origin secret, a forged header) has an unknown location: its TCP
+peer is an edge server, whose registry country says nothing about the visitor. Otherwise the source IP is
+looked up offline (registry data: the consent engine lets it only tighten the rules unless the site owner
+trusts it); without that, the location is unknown, which the policy treats as opt_in.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 # CloudFront-Viewer-Country-Region is the ISO 3166-2 suffix, at most three characters (`CA`, `TX`, `QC`).
 _REGION = re.compile(r"^[A-Za-z0-9]{1,3}$")
 _UNKNOWN = Location(country=None, subdivision=None, source="none")
+_UNVERIFIED = Location(country=None, subdivision=None, source="cloudfront_unverified")
+# Headers only CloudFront adds (or a forger imitating it); `via` is checked for "cloudfront" separately.
+_CLOUDFRONT_HEADER_PREFIXES = ("cloudfront-", "x-amz-cf-")
 
 
 def locate(
@@ -42,6 +48,8 @@ def locate(
         # Region headers are missing for requests from inside AWS: the country alone still counts.
         subdivision = region if _REGION.match(region) else None
         return Location(country=country, subdivision=subdivision, source="cloudfront")
+    if cloudfront_marks(headers):
+        return _UNVERIFIED
     ip_country = _country_of_ip(source_ip, ip_lookup or offline_ip_country)
     if ip_country is not None:
         return Location(country=ip_country, subdivision=None, source="ip")
@@ -57,12 +65,21 @@ def viewer_ip(
     """The visitor's IP. Behind CloudFront the TCP peer is an edge server; the visitor is in
     `CloudFront-Viewer-Address` ("ip:port"), trusted only with the origin secret."""
     if not _came_through_cloudfront(headers, origin_secret, origin_secret_header):
-        return source_ip
+        # An unverified CloudFront request's peer is an edge server: sending it would misattribute.
+        return None if cloudfront_marks(headers) else source_ip
     host = headers.get("cloudfront-viewer-address", "").rsplit(":", 1)[0].strip("[]")
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
         return None  # the edge's own address would misattribute the visitor
+
+
+def cloudfront_marks(headers: Mapping[str, str]) -> tuple[str, ...]:
+    """Names of the headers that say a request passed through CloudFront (never their values)."""
+    marks = [name for name in headers if name.startswith(_CLOUDFRONT_HEADER_PREFIXES)]
+    if "cloudfront" in headers.get("via", "").lower():
+        marks.append("via")
+    return tuple(sorted(marks))
 
 
 def _came_through_cloudfront(headers: Mapping[str, str], secret: str | None, header_name: str) -> bool:

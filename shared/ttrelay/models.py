@@ -14,6 +14,7 @@ from ttrelay.events_api import (
     EARLIEST_EVENT_TIME,
     EVENT_TIME_LIMIT,
     MAX_EVENT_ID_LENGTH,
+    MAX_EVENTS_PER_REQUEST,
     PIXEL_CODE_PATTERN,
     TIKTOK_CURRENCIES,
 )
@@ -27,7 +28,18 @@ ShortText = Annotated[str, StringConstraints(max_length=512)]
 Url = Annotated[str, StringConstraints(max_length=4096)]
 # Milliseconds (13 digits) are rejected, not guessed.
 EventTime = Annotated[int, Field(ge=EARLIEST_EVENT_TIME, lt=EVENT_TIME_LIMIT, strict=True)]
-Identifier = str | list[str]
+# Every string and list has a bound, so the work per request is bounded too (docs/privacy.md, limits).
+# Amounts: finite, and at most 10^12 in the currency's unit (a large order even in IDR or VND).
+MAX_AMOUNT = 1e12
+MAX_QUANTITY = 1_000_000
+Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+ContentId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# A visitor has a few addresses or numbers, not dozens; 254 is the longest usable address (RFC 5321).
+MAX_IDENTIFIER_VALUES = 10
+Email = Annotated[str, StringConstraints(max_length=254)]
+Phone = Annotated[str, StringConstraints(max_length=64)]
+ExternalId = Annotated[str, StringConstraints(max_length=256)]
 
 
 class _Strict(BaseModel):
@@ -64,23 +76,28 @@ class ContextIn(_Lenient):
     ttp: ShortText | None = None
     locale: Annotated[str, StringConstraints(max_length=35)] | None = None
     token: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    # The visitor's IP and user agent, as a keyed backend relays them; ignored from browsers.
+    ip: Annotated[str, StringConstraints(max_length=64)] | None = None
+    user_agent: Annotated[str, StringConstraints(max_length=1024)] | None = None
 
 
 class UserIn(_Strict):
     """Raw identifiers; hashed before anything leaves the collector. Never echoed in errors."""
 
-    email: Identifier | None = None
-    phone: Identifier | None = None
-    external_id: Identifier | None = None
+    email: Email | Annotated[list[Email], Field(max_length=MAX_IDENTIFIER_VALUES)] | None = None
+    phone: Phone | Annotated[list[Phone], Field(max_length=MAX_IDENTIFIER_VALUES)] | None = None
+    external_id: ExternalId | Annotated[list[ExternalId], Field(max_length=MAX_IDENTIFIER_VALUES)] | None = (
+        None
+    )
 
 
 class Content(_Strict):
-    content_id: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    content_id: ContentId
     content_name: ShortText | None = None
     content_category: ShortText | None = None
     brand: ShortText | None = None
-    price: Annotated[float, Field(ge=0)] | None = None
-    quantity: Annotated[int, Field(ge=0)] | None = None
+    price: Amount | None = None
+    quantity: Quantity | None = None
 
     @field_validator("content_id", mode="before")
     @classmethod
@@ -90,12 +107,12 @@ class Content(_Strict):
 
 
 class Properties(_Strict):
-    value: Annotated[float, Field(ge=0)] | None = None
-    currency: str | None = None
+    value: Amount | None = None
+    currency: str | None = None  # bounded by the validator: one of TikTok's codes
     content_type: Literal["product", "product_group"] | None = None
     contents: list[Content] | None = Field(default=None, max_length=200)
-    content_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=256)]] | None = None
-    num_items: Annotated[int, Field(ge=0)] | None = None
+    content_ids: list[ContentId] | None = Field(default=None, max_length=200)
+    num_items: Quantity | None = None
     order_id: ShortText | None = None
     shop_id: ShortText | None = None
     description: ShortText | None = None
@@ -122,7 +139,8 @@ class CollectRequest(_Lenient):
     consent: ConsentIn = Field(default_factory=ConsentIn)
     context: ContextIn = Field(default_factory=ContextIn)
     user: UserIn = Field(default_factory=UserIn)
-    events: list[EventIn] = Field(min_length=1)
+    # TikTok's own cap; CollectSettings.max_events_per_request is usually lower.
+    events: list[EventIn] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
 
 
 # ---- what goes on the queue and to TikTok -------------------------------------------------------

@@ -9,8 +9,9 @@ from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 if TYPE_CHECKING:
-    from ttrelay.collect import CollectOutcome, CollectRejected
+    from ttrelay.collect import CollectOutcome
     from ttrelay.forward import ForwardReport
+    from ttrelay.rejection import CollectRejected
 
 logger = Logger()
 metrics = Metrics()
@@ -22,6 +23,12 @@ def report_collected(outcome: CollectOutcome) -> None:
         "collected",
         extra={"consent_receipt": outcome.receipt, "accepted": outcome.accepted, "dropped": outcome.dropped},
     )
+    visitor = outcome.visitor
+    if visitor is not None and visitor.origin_unverified:
+        # CloudFront's marks without the origin secret: a rotated or renamed secret, or a forgery.
+        # The location was treated as unknown (strictest rules); header names only, never values.
+        logger.warning("origin_verification_failed", extra={"cloudfront_headers": visitor.cloudfront_marks})
+        metrics.add_metric("OriginVerificationFailed", MetricUnit.Count, 1)
     metrics.add_metric("EventsAccepted", MetricUnit.Count, outcome.accepted)
     metrics.add_metric("EventsDroppedByConsent", MetricUnit.Count, outcome.dropped)
 

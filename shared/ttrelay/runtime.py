@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
 from functools import cache
 
 from ttrelay.collect import CollectDeps
 from ttrelay.config import collect_settings, forward_settings
-from ttrelay.forward import Forwarder, no_checkpoint
+from ttrelay.forward import Forwarder
 
 
 @cache
@@ -17,6 +16,7 @@ def collect_deps() -> CollectDeps:
     from ttrelay.adapters.sqs import SqsEventQueue
     from ttrelay.consent.policy import load_policy
     from ttrelay.cookie import SigningKeys
+    from ttrelay.senders import ApiKeyRing
 
     settings = collect_settings()
     if settings.consent_policy_ssm_parameter:
@@ -32,12 +32,21 @@ def collect_deps() -> CollectDeps:
     def origin_secret() -> str | None:
         return text_secret(settings.origin_verify_secret_arn) if settings.origin_verify_secret_arn else None
 
+    def api_keys() -> ApiKeyRing:
+        # Read through the secret cache (5 minutes by default): a new or revoked key counts within that time.
+        if not settings.api_keys_secret_arn:
+            return ApiKeyRing()
+        return ApiKeyRing.from_secret(
+            json_secret(settings.api_keys_secret_arn, settings.api_keys_cache_seconds)
+        )
+
     return CollectDeps(
         settings=settings,
         queue=SqsEventQueue(settings.events_queue_url),
         policy=policy,
         signing_keys=lambda: SigningKeys.from_secret(json_secret(settings.cookie_keys_secret_arn)),
         origin_secret=origin_secret,
+        api_keys=api_keys,
     )
 
 
@@ -49,11 +58,6 @@ def forwarder() -> Forwarder:
     from ttrelay.adapters.sqs import SqsDeadLetters
 
     settings = forward_settings()
-    checkpoint: Callable[[str, Sequence[str]], None] = no_checkpoint
-    if settings.local_crash_rate:
-        from ttrelay.local.crash import crash_hook
-
-        checkpoint = crash_hook(settings.local_crash_rate, settings.local_crash_log)
     return Forwarder(
         dedup=DynamoDedupStore(
             settings.dedup_table_name,
@@ -70,6 +74,6 @@ def forwarder() -> Forwarder:
         owner=f"fwd-{uuid.uuid4()}",
         test_event_code=settings.test_event_code,
         max_events_per_request=settings.max_events_per_request,
+        max_bisect_requests=settings.max_bisect_requests,
         send_window_seconds=settings.claim_lease_seconds - settings.events_api_timeout_seconds - 1,
-        checkpoint=checkpoint,
     )

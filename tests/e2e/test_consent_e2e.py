@@ -38,7 +38,7 @@ def post(base: str, event_id: str, consent: dict, headers: dict[str, str]) -> ht
             {"event": "Purchase", "event_id": event_id, "properties": {"value": 5, "currency": "EUR"}}
         ],
     }
-    return httpx.post(f"{base}/events", json=body, headers=headers, timeout=30)
+    return httpx.post(f"{base}/events", json=body, headers={"origin": base, **headers}, timeout=30)
 
 
 def sent(base: str, event_id: str) -> list[dict]:

@@ -35,7 +35,7 @@ def test_a_permanently_rejected_event_is_parked_inspected_and_redriven(
             {"event": "Lead", "event_id": "dlq-good-1"},
         ],
     }
-    assert httpx.post(f"{base}/events", json=body).status_code == 202
+    assert httpx.post(f"{base}/events", json=body, headers={"origin": base}).status_code == 202
     wait_for(lambda: httpx.get(f"{base}/_local/queue").json()["dlq"] == 1, timeout=60)
     assert "dlq-good-1" in delivered_event_ids(base)  # the good event of the same request was not held back
 

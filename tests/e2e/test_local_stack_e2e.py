@@ -99,7 +99,8 @@ def test_retryable_faults_are_retried_until_delivered(base: str) -> None:
 
 
 def test_bad_input_is_refused_with_a_4xx(base: str) -> None:
-    response = httpx.post(f"{base}/events", content=b"{", headers={"content-type": "application/json"})
+    headers = {"content-type": "application/json", "origin": base}
+    response = httpx.post(f"{base}/events", content=b"{", headers=headers)
     assert response.status_code == 400 and response.json()["error"] == "invalid_json"
     response = post(base, {"events": [{"event": "Purchase", "properties": {"currency": "EURO"}}]})
     assert response.status_code == 400

@@ -33,6 +33,8 @@ def clean_fake(stack: LocalStack) -> None:
 
 
 def collect(stack: LocalStack, body: dict[str, Any], **headers: str) -> httpx.Response:
+    # The stack's own origin is an allowed browser origin (DESIGN.md "Who may send").
+    headers = {"origin": stack.base_url, **headers}
     return httpx.post(f"{stack.base_url}/events", json=body, headers=headers, timeout=30)
 
 
@@ -146,6 +148,7 @@ def test_a_denied_event_is_never_queued(stack: LocalStack) -> None:
 def test_bad_input_gets_a_json_4xx_over_http(
     stack: LocalStack, content: bytes, headers: dict[str, str], status: int
 ) -> None:
+    headers = {"origin": stack.base_url, **headers}
     response = httpx.post(f"{stack.base_url}/events", content=content, headers=headers)
     assert response.status_code == status
     assert response.json()["error"]
@@ -196,7 +199,7 @@ def test_withdrawn_consent_expires_the_cookie(stack: LocalStack) -> None:
         "consent": {"cmp": {"marketing": False}},
         "events": [{"event": "Lead", "event_id": "int-cookie-2"}],
     }
-    response = httpx.post(f"{stack.base_url}/events", json=denied, headers={"cookie": cookie})
+    response = collect(stack, denied, cookie=cookie)
     assert response.json()["decision"]["action"] == "drop"
     assert (
         response.headers["set-cookie"].startswith("ttrelay=;")

@@ -12,6 +12,7 @@ from ttrelay.consent.policy import load_policy
 from ttrelay.cookie import ClickIdCookie, SigningKeys, sign, verify
 
 PIXEL = "CTTRELAYTESTPIXEL001"
+SITE = "https://shop.example.com"
 NOW = 1_795_000_000.0
 KEYS = SigningKeys.from_secret({"active_kid": "k1", "k1": "x" * 40})
 EMAIL = "Jane.Doe@Example.com"
@@ -19,7 +20,13 @@ EMAIL_SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
 
 
 def settings(**overrides: Any) -> CollectSettings:
-    values = {"events_queue_url": "q", "cookie_keys_secret_arn": "s", "pixel_codes": (PIXEL,), **overrides}
+    values = {
+        "events_queue_url": "q",
+        "cookie_keys_secret_arn": "s",
+        "pixel_codes": (PIXEL,),
+        "allowed_origins": (SITE,),
+        **overrides,
+    }
     return CollectSettings.model_validate(values)
 
 
@@ -47,7 +54,7 @@ def run(queue: MemoryQueue) -> Callable[..., Any]:
         )
         request = HttpRequest(
             body=raw if raw is not None else json.dumps(body).encode(),
-            headers={"content-type": "application/json", **(headers or {})},
+            headers={"content-type": "application/json", "origin": SITE, **(headers or {})},
             cookies=cookies or {},
             source_ip="203.0.113.24",
             user_agent="Mozilla/5.0 test",
@@ -117,7 +124,7 @@ def test_a_present_but_malformed_tcf_string_counts_as_a_denial(run, queue) -> No
 
 def test_ttclid_comes_from_the_page_url_and_is_kept_in_a_signed_cookie(run, queue) -> None:
     outcome = run(granted(context={"page_url": "https://shop.example.com/p?ttclid=E.C.P.url&email=a@b.co"}))
-    cookie = verify(outcome.token, KEYS, int(NOW))
+    cookie = verify(outcome.token, KEYS, int(NOW), PIXEL)
     assert cookie is not None and cookie.ttclid == "E.C.P.url"
     event = queued(queue)["events"][0]
     assert event["user"]["ttclid"] == "E.C.P.url"
@@ -125,15 +132,15 @@ def test_ttclid_comes_from_the_page_url_and_is_kept_in_a_signed_cookie(run, queu
 
 
 def test_ttclid_from_a_genuine_cookie_is_used_when_the_body_has_none(run, queue) -> None:
-    token = sign(ClickIdCookie("E.C.P.cookie", "ttp-9", int(NOW) - 100, int(NOW) + 100), KEYS)
+    token = sign(ClickIdCookie("E.C.P.cookie", "ttp-9", int(NOW) - 100, int(NOW) + 100, PIXEL), KEYS)
     outcome = run(granted(), cookies={"ttrelay": token})
     assert queued(queue)["events"][0]["user"]["ttclid"] == "E.C.P.cookie"
-    refreshed = verify(outcome.token, KEYS, int(NOW))
+    refreshed = verify(outcome.token, KEYS, int(NOW), PIXEL)
     assert refreshed is not None and refreshed.first_seen == int(NOW) - 100 and refreshed.exp > int(NOW) + 100
 
 
 def test_a_tampered_cookie_is_ignored(run, queue) -> None:
-    token = sign(ClickIdCookie("E.C.P.cookie", None, int(NOW), int(NOW) + 100), KEYS)
+    token = sign(ClickIdCookie("E.C.P.cookie", None, int(NOW), int(NOW) + 100, PIXEL), KEYS)
     run(granted(), cookies={"ttrelay": token[:-2] + "AA"})
     assert "ttclid" not in queued(queue)["events"][0]["user"]
 
@@ -154,11 +161,7 @@ def test_missing_event_id_gets_a_server_id(run, queue) -> None:
         ({"headers": {"content-type": "application/x-www-form-urlencoded"}}, 415, "unsupported_media_type"),
         ({"raw": b"{not json"}, 400, "invalid_json"),
         ({"raw": b"\xff\xfe"}, 400, "invalid_json"),
-        (
-            {"headers": {"origin": "https://evil.example"}, "allowed_origins": ("https://shop.example.com",)},
-            403,
-            "origin_not_allowed",
-        ),
+        ({"headers": {"origin": "https://evil.example"}}, 403, "origin_not_allowed"),
         ({"max_body_bytes": 1024, "raw": b'{"events": [' + b" " * 2000 + b"]}"}, 413, "body_too_large"),
     ],
 )
@@ -226,9 +229,14 @@ def test_without_consent_in_the_body_the_cmp_cookie_decides(run, queue) -> None:
     assert len(queue.bodies) == 1
 
 
-def test_consent_in_the_body_wins_over_cookies(run, queue) -> None:
+def test_a_refusal_wins_whether_it_comes_from_the_body_or_the_cmp_cookie(run, queue) -> None:
     outcome = run(granted(consent={"cmp": {"marketing": False}}), cookies={"OptanonConsent": _onetrust(1)})
-    assert outcome.decision.action == "drop"
+    assert (outcome.decision.action, outcome.decision.reason) == ("drop", "deny:cmp:marketing")
+    gcm = {"gcm": {"ad_storage": "granted", "ad_user_data": "granted"}}
+    outcome = run(granted(consent=gcm), cookies={"OptanonConsent": _onetrust(0)})
+    assert (outcome.decision.action, outcome.decision.reason) == ("drop", "deny:cookie.cmp:marketing")
+    assert outcome.receipt["signal_sources"] == {"request": ["gcm"], "cookies": ["cmp"]}
+    assert queue.bodies == []
 
 
 CLOUDFRONT = {
@@ -240,7 +248,8 @@ CLOUDFRONT = {
 
 
 @pytest.mark.parametrize(
-    ("secret", "regime", "ip"), [("edge-secret", "opt_out", "198.51.100.7"), (None, "opt_in", "203.0.113.24")]
+    ("secret", "regime", "ip"),
+    [("edge-secret", "opt_out", "198.51.100.7"), (None, "opt_in", None), ("rotated", "opt_in", None)],
 )
 def test_cloudfront_viewer_headers_are_trusted_only_with_the_origin_secret(queue, secret, regime, ip) -> None:
     deps = CollectDeps(
@@ -253,18 +262,19 @@ def test_cloudfront_viewer_headers_are_trusted_only_with_the_origin_secret(queue
     )
     request = HttpRequest(
         body=json.dumps(granted()).encode(),
-        headers={"content-type": "application/json", **CLOUDFRONT},
+        headers={"content-type": "application/json", "origin": SITE, **CLOUDFRONT},
         cookies={},
         source_ip="203.0.113.24",
         user_agent="UA",
     )
     outcome = collect(request, deps)
     assert outcome.decision.regime == regime
-    assert json.loads(queue.bodies[0])["events"][0]["user"]["ip"] == ip
+    # Without the proof the TCP peer is CloudFront's edge, not the visitor: no IP is sent at all.
+    assert json.loads(queue.bodies[0])["events"][0]["user"].get("ip") == ip
 
 
 def test_a_denial_expires_a_cookie_set_under_an_earlier_grant(run, queue) -> None:
-    token = sign(ClickIdCookie("E.C.P.cookie", None, int(NOW), int(NOW) + 100), KEYS)
+    token = sign(ClickIdCookie("E.C.P.cookie", None, int(NOW), int(NOW) + 100, PIXEL), KEYS)
     denied = {"consent": {"cmp": {"marketing": False}}, "events": [{"event": "Lead"}]}
     assert run(denied, cookies={"ttrelay": token}).clear_cookie is True
     assert run(denied).clear_cookie is False

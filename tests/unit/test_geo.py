@@ -24,19 +24,47 @@ def test_cloudfront_headers_with_the_origin_secret_are_trusted() -> None:
     assert location == Location(country="US", subdivision="TX", source="cloudfront")
 
 
-def test_forged_cloudfront_headers_without_a_configured_secret_are_ignored() -> None:
-    location = geo.locate(FORGED, "81.2.69.160", None, ip_lookup=fake_lookup)
+UNVERIFIED = Location(source="cloudfront_unverified")
 
-    assert location == Location(country="GB", subdivision=None, source="ip")
+
+def test_forged_cloudfront_headers_without_a_configured_secret_make_the_location_unknown() -> None:
+    # Not the IP's country either: behind CloudFront the TCP peer is an edge server (often US-registered).
+    location = geo.locate(FORGED, "8.8.8.8", None, ip_lookup=fake_lookup)
+
+    assert location == UNVERIFIED
 
 
 @pytest.mark.parametrize("presented", [None, "", "wrong", SECRET + "x", SECRET[:-1], SECRET.upper()])
-def test_forged_cloudfront_headers_with_a_wrong_secret_are_ignored(presented: str | None) -> None:
+def test_forged_cloudfront_headers_with_a_wrong_secret_make_the_location_unknown(
+    presented: str | None,
+) -> None:
     headers = dict(FORGED) if presented is None else {**FORGED, "x-origin-verify": presented}
 
-    location = geo.locate(headers, "81.2.69.160", SECRET, ip_lookup=fake_lookup)
+    location = geo.locate(headers, "8.8.8.8", SECRET, ip_lookup=fake_lookup)
 
-    assert location == Location(country="GB", subdivision=None, source="ip")
+    assert location == UNVERIFIED
+    assert (
+        geo.viewer_ip({**headers, "cloudfront-viewer-address": "81.2.69.160:443"}, "8.8.8.8", SECRET) is None
+    )
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        {"x-amz-cf-id": "abc=="},
+        {"via": "2.0 0123456789abcdef.cloudfront.net (CloudFront)"},
+        {"cloudfront-viewer-address": "81.2.69.160:443"},
+        {"cloudfront-is-desktop-viewer": "true"},
+    ],
+)
+def test_any_cloudfront_mark_without_the_secret_means_unknown_not_the_edge_ip(marks: dict[str, str]) -> None:
+    assert geo.locate(marks, "8.8.8.8", SECRET, ip_lookup=fake_lookup) == UNVERIFIED
+    assert geo.viewer_ip(marks, "8.8.8.8", SECRET) is None
+    assert geo.cloudfront_marks(marks) == tuple(marks)
+
+
+def test_a_plain_via_header_is_not_a_cloudfront_mark() -> None:
+    assert geo.locate({"via": "1.1 squid"}, "8.8.8.8", SECRET, ip_lookup=fake_lookup).source == "ip"
 
 
 def test_the_secret_header_name_is_configurable() -> None:
@@ -46,7 +74,7 @@ def test_the_secret_header_name_is_configurable() -> None:
     untrusted = geo.locate(headers, None, SECRET, ip_lookup=fake_lookup)
 
     assert trusted.source == "cloudfront"
-    assert untrusted.source == "none"
+    assert untrusted == UNVERIFIED
 
 
 def test_country_without_region_from_inside_aws() -> None:

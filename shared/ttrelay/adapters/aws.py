@@ -29,3 +29,11 @@ def sqs() -> SQSClient:
 def dynamodb() -> DynamoDBClient:
     client: DynamoDBClient = _client("dynamodb")
     return client
+
+
+def stack_outputs(stack_name: str) -> dict[str, str]:
+    """A deployed stack's outputs (queue URLs, secret ARNs), for the operator CLI."""
+    import boto3
+
+    stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}

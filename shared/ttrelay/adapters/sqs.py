@@ -96,11 +96,3 @@ def move(source_url: str, target_url: str, limit: int) -> int:
         if failed:
             break
     return moved
-
-
-def stack_queue_urls(stack_name: str) -> dict[str, str]:
-    """EventsQueueUrl and EventsDLQUrl from a deployed stack's outputs."""
-    import boto3
-
-    stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
-    return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}

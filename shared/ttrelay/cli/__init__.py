@@ -17,6 +17,8 @@ USAGE = """usage: ttrelay COMMAND ...
   consent decide [...]       apply the consent policy (see `ttrelay consent decide --help`)
   chaos [--events N]         delivery under faults, crashes and duplicates (make chaos)
   dlq inspect|redrive        summarise the dead-letter queue / send it back (see `ttrelay dlq --help`)
+  keys create|list|revoke    backend API keys, hashed and scoped to pixels (see `ttrelay keys --help`)
+  openapi                    print the OpenAPI document of POST /events (docs/openapi.json)
 """
 
 
@@ -44,6 +46,8 @@ _COMMANDS = {
     "invoke": ("ttrelay.cli.invoke", "invoke_command"),
     "dlq": ("ttrelay.cli.dlq", "dlq_command"),
     "chaos": ("ttrelay.cli.chaos", "chaos_command"),
+    "keys": ("ttrelay.cli.keys", "keys_command"),
+    "openapi": ("ttrelay.cli.openapi", "openapi_command"),
 }
 
 

@@ -56,9 +56,9 @@ def _targets(args: argparse.Namespace) -> tuple[str, str | None]:
     if args.dlq_url:
         return args.dlq_url, args.queue_url
     if args.stack_name:
-        from ttrelay.adapters.sqs import stack_queue_urls
+        from ttrelay.adapters.aws import stack_outputs
 
-        outputs = stack_queue_urls(args.stack_name)
+        outputs = stack_outputs(args.stack_name)
         return outputs["EventsDLQUrl"], outputs.get("EventsQueueUrl")
     state_file = args.state_file
     if not state_file.is_file():

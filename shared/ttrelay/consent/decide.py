@@ -41,6 +41,9 @@ _MIN_TCF_POLICY_VERSION = 4
 _NOT_ALLOWED = 0
 
 VerdictKind = Literal["grant", "deny", "opt_out"]
+# Verdicts read from CMP cookies are named `cookie.<signal>` in reasons (e.g. `deny:cookie.cmp:marketing`).
+COOKIE_SOURCE = "cookie"
+_SEVERITY: dict[Action, int] = {"forward": 0, "limited": 1, "drop": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,18 +77,62 @@ class _Decoded:
     usp: UspString | ValueError | None
 
 
-def evaluate(signals: ConsentSignals, location: Location, policy: Policy, now: int) -> Evaluation:
-    """Decide, and describe the decision in a receipt, decoding each consent string once."""
-    regime = regime_for(location, policy)
+def evaluate(
+    signals: ConsentSignals,
+    location: Location,
+    policy: Policy,
+    now: int,
+    *,
+    stored: ConsentSignals | None = None,
+    trust_ip_location: bool = False,
+) -> Evaluation:
+    """Decide, and describe the decision in a receipt, decoding each consent string once.
+
+    `stored` holds what the site's CMP left in cookies. Both sources are read and every verdict counts,
+    so a refusal from either wins over a grant from the other (a stored "no" cannot be silenced by a
+    body that says "yes", and vice versa).
+
+    A location from IP registry data (`source="ip"`) may only tighten the rules unless
+    `trust_ip_location`: the decision is the stricter of the one for that country and the one for an
+    unknown location (VPNs, proxies and cloud egress are registered where their operator is).
+    """
     decoded = _decode(signals)
-    verdicts = tuple(_verdicts(signals, decoded, regime, policy, now))
-    decision = _decision(regime, verdicts, policy)
-    receipt = _receipt(signals, decoded, location, policy, decision=decision, now=now)
+    stored_decoded = _decode(stored) if stored is not None else None
+    candidates: list[tuple[ConsentDecision, tuple[Verdict, ...]]] = []
+    for regime in _regimes(location, policy, trust_ip_location):
+        verdicts = tuple(_verdicts(signals, decoded, regime, policy, now))
+        if stored is not None and stored_decoded is not None:
+            verdicts += tuple(
+                Verdict(v.kind, f"{COOKIE_SOURCE}.{v.source}", v.detail)
+                for v in _verdicts(stored, stored_decoded, regime, policy, now)
+            )
+        candidates.append((_decision(regime, verdicts, policy), verdicts))
+    # max() keeps the first of equals: the location's own regime unless the unknown one is stricter.
+    decision, verdicts = max(candidates, key=lambda candidate: _SEVERITY[candidate[0].action])
+    receipt = _receipt(
+        signals,
+        decoded,
+        location,
+        policy,
+        decision=decision,
+        now=now,
+        stored=stored,
+        stored_decoded=stored_decoded,
+        regimes=tuple(candidate[0].regime for candidate in candidates),
+    )
     return Evaluation(decision=decision, receipt=receipt, verdicts=verdicts)
 
 
+def _regimes(location: Location, policy: Policy, trust_ip_location: bool) -> tuple[Regime, ...]:
+    regime = regime_for(location, policy)
+    if location.source != "ip" or trust_ip_location:
+        return (regime,)
+    unknown = policy.regimes.unknown_location
+    return (regime,) if unknown == regime else (regime, unknown)
+
+
 def decide(signals: ConsentSignals, location: Location, policy: Policy, now: int) -> ConsentDecision:
-    """The decision alone; `now` is unix seconds (TCF staleness is measured against it)."""
+    """The decision alone for one source of signals; `now` is unix seconds (TCF staleness)."""
     return evaluate(signals, location, policy, now).decision
 
 
@@ -93,7 +140,9 @@ def receipt_for(
     signals: ConsentSignals, location: Location, policy: Policy, decision: ConsentDecision, now: int
 ) -> ConsentReceipt:
     """The receipt of a decision already made. This decodes the strings again: prefer `evaluate`."""
-    return _receipt(signals, _decode(signals), location, policy, decision=decision, now=now)
+    return _receipt(
+        signals, _decode(signals), location, policy, decision=decision, now=now, regimes=(decision.regime,)
+    )
 
 
 def _decode_gpp(text: str) -> GppString:
@@ -217,15 +266,7 @@ def _decided(action: Action, regime: Regime, reason: str) -> ConsentDecision:
     return ConsentDecision(action=action, regime=regime, reason=reason, limited_data_use=action == "limited")
 
 
-def _receipt(
-    signals: ConsentSignals,
-    decoded: _Decoded,
-    location: Location,
-    policy: Policy,
-    *,
-    decision: ConsentDecision,
-    now: int,
-) -> ConsentReceipt:
+def _present(signals: ConsentSignals) -> tuple[SignalName, ...]:
     present: tuple[tuple[SignalName, bool], ...] = (
         ("tcf", signals.tcf is not None),
         ("gpp", signals.gpp is not None),
@@ -234,8 +275,26 @@ def _receipt(
         ("gcm", bool(signals.gcm)),
         ("cmp", bool(signals.cmp)),
     )
+    return tuple(name for name, is_present in present if is_present)
+
+
+def _receipt(
+    signals: ConsentSignals,
+    decoded: _Decoded,
+    location: Location,
+    policy: Policy,
+    *,
+    decision: ConsentDecision,
+    now: int,
+    regimes: tuple[Regime, ...],
+    stored: ConsentSignals | None = None,
+    stored_decoded: _Decoded | None = None,
+) -> ConsentReceipt:
     gpp = None if isinstance(decoded.gpp, ValueError) else decoded.gpp
-    tc = _first_tc_string(decoded.tcf, gpp.sections.get("tcfeuv2") if gpp else None)
+    stored_tcf = stored_decoded.tcf if stored_decoded is not None else None
+    tc = _first_tc_string(decoded.tcf, gpp.sections.get("tcfeuv2") if gpp else None, stored_tcf)
+    from_request = _present(signals)
+    from_cookies = _present(stored) if stored is not None else ()
     return ConsentReceipt(
         policy_version=policy.version,
         decided_at=now,
@@ -243,12 +302,17 @@ def _receipt(
         action=decision.action,
         reason=decision.reason,
         limited_data_use=decision.limited_data_use,
-        signals_present=tuple(name for name, is_present in present if is_present),
+        signals_present=tuple(name for name in _SIGNAL_ORDER if name in {*from_request, *from_cookies}),
+        signal_sources={"request": from_request, "cookies": from_cookies},
+        regimes_considered=regimes,
         tcf_cmp_id=tc.cmp_id if tc else None,
         tcf_policy_version=tc.tcf_policy_version if tc else None,
         gpp_section_ids=gpp.section_ids if gpp else (),
         location=location,
     )
+
+
+_SIGNAL_ORDER: tuple[SignalName, ...] = ("tcf", "gpp", "usp", "gpc", "gcm", "cmp")
 
 
 def _first_tc_string(*candidates: object) -> TcString | None:

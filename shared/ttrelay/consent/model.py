@@ -16,7 +16,7 @@ from ttrelay.consent.iso3166 import ASSIGNED_ALPHA2
 Regime = Literal["opt_in", "opt_out", "notice"]
 Action = Literal["forward", "limited", "drop"]
 ConsentModeValue = Literal["granted", "denied"]
-LocationSource = Literal["cloudfront", "ip", "none"]
+LocationSource = Literal["cloudfront", "cloudfront_unverified", "ip", "none"]
 SignalName = Literal["tcf", "gpp", "usp", "gpc", "gcm", "cmp"]
 
 # ISO 3166-2 subdivision suffixes are one to three letters or digits (`QC`, `CA`, `75`, `BY`).
@@ -124,6 +124,10 @@ class ConsentReceipt(_Frozen):
     reason: str
     limited_data_use: bool
     signals_present: tuple[SignalName, ...]
+    # Which source said what: the request (body and Sec-GPC) and the CMP's cookies; both are always read.
+    signal_sources: dict[Literal["request", "cookies"], tuple[SignalName, ...]] = Field(default_factory=dict)
+    # More than one when an IP-registry location was only allowed to tighten the rules.
+    regimes_considered: tuple[Regime, ...] = ()
     tcf_cmp_id: int | None = None
     tcf_policy_version: int | None = None
     gpp_section_ids: tuple[int, ...] = ()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ttrelay.local.stack import LOCAL_PIXEL, LocalStack, StackOptions
+from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_PIXEL, LocalStack, StackOptions
 
 RETRYABLE_CODES = [50000, 50002, 40100, 61000]
 RETRYABLE_STATUSES = [500, 502, 503, 429]
@@ -151,7 +151,9 @@ def _send_all(base_url: str, work: _Plan, senders: int) -> int:
 
     def post(index: int) -> None:
         if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=base_url, timeout=60)
+            # A backend, as a shop's order system would send: the stack's own key.
+            headers = {"authorization": f"Bearer {LOCAL_API_KEY}"}
+            local.client = httpx.Client(base_url=base_url, timeout=60, headers=headers)
         events = [
             {"event": "Purchase", "event_id": event_id, "properties": {"value": 1, "currency": "EUR"}}
             for event_id in work.requests[index]

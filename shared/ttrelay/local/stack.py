@@ -8,6 +8,7 @@ HTTP :PORT  ──/events──▶ CollectFunction worker ──▶ moto SQS ─
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -21,13 +22,20 @@ from ttrelay.local.fake_events_api import FakeEventsApi
 from ttrelay.local.http_front import FAKE_PREFIX, LocalFront
 from ttrelay.local.invoker import FunctionRunner
 from ttrelay.local.moto_process import MotoProcess
-from ttrelay.local.provision import Provisioned, provision
+from ttrelay.local.provision import FunctionSpec, Provisioned, provision
 from ttrelay.local.template import Resolver, load_template
 
 LOCAL_PIXEL = "CTTRELAYLOCALDEV0001"
 LOCAL_ACCESS_TOKEN = "local-dev-token"  # noqa: S105 - the fake Events API's token, not a secret
 # Locally the CloudFront origin-verify secret is a known value, so curl and tests can act as CloudFront.
 LOCAL_ORIGIN_SECRET = "local-origin-verify-secret"  # noqa: S105 - local only, documented
+# The backend API key the local stack accepts (DESIGN.md "Who may send"), stored hashed like `ttrelay keys`.
+LOCAL_API_KEY = "ttrelay-local-dev-key"
+# Where the forwarder reads the Events API base URL. Locally it points at the plain-http fake, which the
+# template's https-only EventsApiBaseUrl parameter refuses, so it is set as an environment override.
+EVENTS_API_BASE_URL_VARIABLE = "EVENTS_API_BASE_URL"
+# The shop of events/*.json and the docs' examples.
+SAMPLE_SITE_ORIGIN = "https://shop.example.com"
 REGION = "us-east-1"
 STATE_FILE = Path(".local-stack/state.json")
 
@@ -76,15 +84,19 @@ class LocalStack:
             web_root=opts.root / "web",
         )
         self.port = front.server_address[1]
-        template = load_template(opts.root / "template.yaml")
-        resolver = Resolver.for_template(template, self._parameters())
+        try:
+            resolver = Resolver.for_template(load_template(opts.root / "template.yaml"), self._parameters())
+        except ValueError:  # a parameter CloudFormation would refuse: free the port before saying so
+            front.server_close()
+            raise
         self.provisioned = provision(
             opts.root, resolver, self.clients(), self._secret_values(), opts.visibility_timeout
         )
         env = self.worker_env()
         for logical_id, template_spec in self.provisioned.functions.items():
-            overrides = opts.function_environment.get(logical_id, {})
-            spec = dataclasses.replace(template_spec, environment={**template_spec.environment, **overrides})
+            spec = dataclasses.replace(template_spec, environment=self._environment(template_spec))
+            # What runs is what `ttrelay invoke` and the state file see.
+            self.provisioned.functions[logical_id] = spec
             self._runners[logical_id] = FunctionRunner(
                 spec, env, concurrency=opts.pollers, output=opts.log_output
             )
@@ -116,25 +128,54 @@ class LocalStack:
         return f"http://{self.options.host}:{self.port}"
 
     def events_api_base_url(self) -> str:
+        override = self._events_api_override()
+        return override or self.options.parameter_overrides.get("EventsApiBaseUrl", TIKTOK_BASE_URL)
+
+    def _events_api_override(self) -> str | None:
+        """The forwarder's Events API URL when it is not the template's: the fake, unless a real token or
+        an EventsApiBaseUrl parameter override says to send elsewhere."""
         opts = self.options
         if opts.events_api_base_url:
             return opts.events_api_base_url
-        return TIKTOK_BASE_URL if opts.access_token else f"{self.base_url}{FAKE_PREFIX}"
+        if opts.access_token or "EventsApiBaseUrl" in opts.parameter_overrides:
+            return None
+        return f"{self.base_url}{FAKE_PREFIX}"
+
+    def _environment(self, spec: FunctionSpec) -> dict[str, str]:
+        """A function's template environment, the local Events API URL, then the caller's overrides."""
+        environment = dict(spec.environment)
+        override = self._events_api_override()
+        if override and EVENTS_API_BASE_URL_VARIABLE in environment:
+            environment[EVENTS_API_BASE_URL_VARIABLE] = override
+        if "API_KEYS_SECRET_ARN" in environment:
+            # `ttrelay keys create|revoke` should count at once locally, not after the 5-minute cache.
+            environment["API_KEYS_CACHE_SECONDS"] = "1"
+        return {**environment, **self.options.function_environment.get(spec.logical_id, {})}
 
     def _parameters(self) -> dict[str, str]:
         opts = self.options
         return {
             "PixelCodes": ",".join(opts.pixel_codes),
-            "EventsApiBaseUrl": self.events_api_base_url(),
+            # The stack's own pages (demo site, snippet) are a browser origin like any site's, and so is
+            # the example shop that the sample events in events/ come from.
+            "AllowedOrigins": f"http://127.0.0.1:{self.port},http://localhost:{self.port},{SAMPLE_SITE_ORIGIN}",
             "TestEventCode": opts.test_event_code,
             "LogLevel": "INFO",
             **opts.parameter_overrides,
         }
 
     def _secret_values(self) -> dict[str, str]:
+        local_key = {
+            "id": "local-dev",
+            "label": "local stack",
+            "hash": hashlib.sha256(LOCAL_API_KEY.encode()).hexdigest(),
+            "pixels": ["*"],
+            "created_at": 0,
+        }
         return {
             "AccessTokenSecret": json.dumps({"default": self.options.access_token or LOCAL_ACCESS_TOKEN}),
             "OriginVerifySecret": LOCAL_ORIGIN_SECRET,
+            "ApiKeysSecret": json.dumps({"keys": [local_key]}),
         }
 
     def worker_env(self) -> dict[str, str]:

@@ -1,0 +1,138 @@
+"""Crafted requests against the real collect handler (function URL events and HTTP over loopback).
+
+Location spoofing through function-URL events (CloudFront's marks without the origin secret, a wrong
+secret, forged viewer headers, US and EU registry addresses) and who may send (origins, API keys).
+"""
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from support.paths import ROOT
+from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_ORIGIN_SECRET, LocalStack, StackOptions
+
+SITE = "https://shop.example.com"
+EU_IP, US_IP, EDGE_IP = "81.2.69.160", "8.8.8.8", "52.94.236.248"  # registry: GB, US, US (an AWS block)
+CLOUDFRONT_MARKS = {"x-amz-cf-id": "Zk3vQm0C8x1A==", "via": "2.0 0a1b2c3d.cloudfront.net (CloudFront)"}
+
+
+@pytest.fixture(scope="module")
+def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("trust") / "functions.log"
+
+
+@pytest.fixture(scope="module")
+def stack(log_path: Path) -> Iterator[LocalStack]:
+    with log_path.open("w") as log:
+        options = StackOptions(
+            root=ROOT,
+            port=0,
+            event_sources=False,
+            log_output=log,
+            parameter_overrides={"AllowedOrigins": SITE},
+        )
+        local = LocalStack(options).start()
+        yield local
+        local.stop()
+
+
+def function_url_event(headers: dict[str, str], source_ip: str, body: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(json.loads((ROOT / "events" / "collect-granted.json").read_text()))
+    event["headers"] = {"content-type": "application/json", "origin": SITE, "user-agent": "UA/1", **headers}
+    event["requestContext"]["http"]["sourceIp"] = source_ip
+    event["body"] = json.dumps({"events": [{"event": "Purchase"}], **body})
+    return event
+
+
+def invoke(stack: LocalStack, headers: dict[str, str], source_ip: str, **body: Any) -> dict[str, Any]:
+    outcome = stack.invoke("CollectFunction", function_url_event(headers, source_ip, body))
+    assert outcome.ok, outcome.error
+    result: dict[str, Any] = outcome.result
+    return result
+
+
+def decision(result: dict[str, Any]) -> tuple[int, str, str]:
+    body = json.loads(result["body"])
+    return result["statusCode"], body["decision"]["action"], body["decision"]["regime"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "source_ip"),
+    [
+        pytest.param(
+            {**CLOUDFRONT_MARKS, "cloudfront-viewer-country": "GB"}, EDGE_IP, id="marks-without-secret"
+        ),
+        pytest.param(
+            {**CLOUDFRONT_MARKS, "cloudfront-viewer-country": "GB", "x-origin-verify": "rotated-away"},
+            EDGE_IP,
+            id="wrong-secret",
+        ),
+        pytest.param(
+            {"cloudfront-viewer-country": "US", "cloudfront-viewer-country-region": "CA"},
+            EU_IP,
+            id="forged-viewer",
+        ),
+        pytest.param({}, US_IP, id="us-registry-ip"),
+        pytest.param({}, EU_IP, id="eu-registry-ip"),
+    ],
+)
+def test_no_crafted_location_lets_an_unconsented_event_through(
+    stack: LocalStack, headers: dict[str, str], source_ip: str
+) -> None:
+    result = invoke(stack, headers, source_ip)
+    assert decision(result) == (202, "drop", "opt_in")
+    assert not result.get("cookies")
+
+
+def test_the_origin_secret_still_unlocks_cloudfronts_viewer_country(stack: LocalStack) -> None:
+    headers = {**CLOUDFRONT_MARKS, "cloudfront-viewer-country": "US", "x-origin-verify": LOCAL_ORIGIN_SECRET}
+    assert decision(invoke(stack, headers, EDGE_IP)) == (202, "forward", "opt_out")
+
+
+def test_failed_origin_verification_is_logged_and_counted_without_values(
+    stack: LocalStack, log_path: Path
+) -> None:
+    headers = {**CLOUDFRONT_MARKS, "cloudfront-viewer-country": "FR", "x-origin-verify": "wrong-value-123"}
+    invoke(stack, headers, EDGE_IP)
+    log = log_path.read_text()
+    assert "origin_verification_failed" in log and "OriginVerificationFailed" in log
+    assert "wrong-value-123" not in log and "0a1b2c3d" not in log
+
+
+def post(stack: LocalStack, headers: dict[str, str], **body: Any) -> httpx.Response:
+    payload = {"consent": {"cmp": {"marketing": True}}, "events": [{"event": "Lead"}], **body}
+    return httpx.post(f"{stack.base_url}/events", json=payload, headers=headers, timeout=30)
+
+
+def test_an_allowed_origin_and_the_local_key_may_send(stack: LocalStack) -> None:
+    assert post(stack, {"origin": SITE}).status_code == 202
+    assert post(stack, {"authorization": f"Bearer {LOCAL_API_KEY}"}).status_code == 202
+
+
+def test_a_foreign_origin_is_403_naming_it_and_the_setting(stack: LocalStack) -> None:
+    response = post(stack, {"origin": "https://attacker.example"})
+    assert response.status_code == 403
+    assert response.json()["error"] == "origin_not_allowed"
+    assert "https://attacker.example" in response.text and "AllowedOrigins" in response.text
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"authorization": "Bearer ttr_guess"}, {"authorization": LOCAL_API_KEY}]
+)
+def test_without_origin_a_missing_or_wrong_key_is_401(stack: LocalStack, headers: dict[str, str]) -> None:
+    response = post(stack, headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["error"] in ("api_key_required", "invalid_api_key")
+
+
+def test_a_send_beacon_from_another_site_is_refused(stack: LocalStack) -> None:
+    # text/plain needs no preflight, so the Origin check is the only thing standing in the way.
+    body = json.dumps({"consent": {"cmp": {"marketing": True}}, "events": [{"event": "Purchase"}]})
+    headers = {"content-type": "text/plain;charset=UTF-8", "origin": "https://other-shop.example"}
+    response = httpx.post(f"{stack.base_url}/events", content=body, headers=headers)
+    assert response.status_code == 403

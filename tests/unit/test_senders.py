@@ -1,0 +1,106 @@
+"""Who may send (DESIGN.md "Who may send"): allowed browser origins, or backends holding a scoped API key."""
+
+import pytest
+from ttrelay.rejection import CollectRejected
+from ttrelay.senders import ApiKeyRing, ApiKeysError, api_key_digest, identify_sender, new_api_key
+
+SITE = "https://shop.example.com"
+PIXEL = "CTTRELAYTESTPIXEL001"
+OTHER_PIXEL = "COTHERPIXEL000000000"
+OLD_KEY, NEW_KEY, SCOPED_KEY = new_api_key(), new_api_key(), new_api_key()
+
+
+def ring(*entries: tuple[str, str, list[str]]) -> ApiKeyRing:
+    return ApiKeyRing.from_secret(
+        {"keys": [{"id": kid, "hash": api_key_digest(key), "pixels": pixels} for kid, key, pixels in entries]}
+    )
+
+
+RING = ring(("old", OLD_KEY, ["*"]), ("new", NEW_KEY, ["*"]), ("scoped", SCOPED_KEY, [OTHER_PIXEL]))
+
+
+def rejection(headers: dict[str, str], allowed: tuple[str, ...] = (SITE,)) -> CollectRejected:
+    with pytest.raises(CollectRejected) as caught:
+        identify_sender(headers, allowed, RING)
+    return caught.value
+
+
+def test_an_allowed_origin_is_a_browser_and_may_not_speak_for_the_visitor() -> None:
+    sender = identify_sender({"origin": SITE + "/"}, (SITE,), RING)
+    assert (sender.kind, sender.origin, sender.may_set_visitor) == ("browser", SITE, False)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://evil.example", "null", "https://shop.example.com.evil.example", "", "http://shop.example.com"],
+)
+def test_an_origin_not_listed_is_403_naming_the_origin_and_the_setting(origin: str) -> None:
+    error = rejection({"origin": origin})
+    assert (error.status, error.error) == (403, "origin_not_allowed")
+    assert repr(origin) in error.errors[0]["msg"] and "AllowedOrigins" in error.errors[0]["msg"]
+
+
+def test_an_empty_allowed_origins_admits_no_browser() -> None:
+    assert rejection({"origin": SITE}, allowed=()).status == 403
+
+
+def test_an_origin_with_a_valid_key_is_still_judged_as_a_browser() -> None:
+    # A key pasted into page code must not open the pixel to every site.
+    assert rejection({"origin": "https://evil.example", "authorization": f"Bearer {NEW_KEY}"}).status == 403
+
+
+@pytest.mark.parametrize(
+    ("headers", "error"),
+    [
+        ({}, "api_key_required"),
+        ({"authorization": "Bearer "}, "api_key_required"),
+        ({"authorization": f"Basic {NEW_KEY}"}, "api_key_required"),
+        ({"authorization": "Bearer ttr_not-a-key"}, "invalid_api_key"),
+        ({"authorization": f"Bearer {NEW_KEY}x"}, "invalid_api_key"),
+        ({"authorization": f"Bearer {api_key_digest(NEW_KEY)}"}, "invalid_api_key"),  # the stored digest
+    ],
+)
+def test_without_origin_a_missing_or_wrong_key_is_401_with_a_bearer_challenge(
+    headers: dict[str, str], error: str
+) -> None:
+    rejected = rejection(headers)
+    assert (rejected.status, rejected.error) == (401, error)
+    assert rejected.headers["www-authenticate"].startswith("Bearer")
+    assert NEW_KEY not in str(rejected.errors)
+
+
+def test_several_keys_are_active_at_once_so_backends_rotate_without_downtime() -> None:
+    for key, kid in ((OLD_KEY, "old"), (NEW_KEY, "new")):
+        sender = identify_sender({"authorization": f"bearer  {key}"}, (SITE,), RING)
+        assert sender.kind == "backend" and sender.key is not None and sender.key.id == kid
+        assert sender.may_set_visitor
+    revoked = ring(("new", NEW_KEY, ["*"]))
+    with pytest.raises(CollectRejected):
+        identify_sender({"authorization": f"Bearer {OLD_KEY}"}, (), revoked)
+
+
+def test_a_key_scoped_to_other_pixels_gets_the_same_403_as_an_unknown_pixel() -> None:
+    sender = identify_sender({"authorization": f"Bearer {SCOPED_KEY}"}, (), RING)
+    sender.check_pixel(OTHER_PIXEL)
+    with pytest.raises(CollectRejected) as caught:
+        sender.check_pixel(PIXEL)
+    assert (caught.value.status, caught.value.error) == (403, "pixel_not_allowed")
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        {"keys": [{"id": "a", "hash": "plaintext-key", "pixels": ["*"]}]},
+        {"keys": [{"id": "a", "hash": "0" * 64, "pixels": []}]},
+        {"keys": "nope"},
+    ],
+)
+def test_an_unusable_keys_secret_is_a_deployment_error(secret: dict[str, object]) -> None:
+    with pytest.raises(ApiKeysError):
+        ApiKeyRing.from_secret(secret)
+
+
+def test_new_keys_are_long_random_and_prefixed() -> None:
+    keys = {new_api_key() for _ in range(50)}
+    assert len(keys) == 50
+    assert all(key.startswith("ttr_") and len(key) >= 40 for key in keys)
