@@ -14,7 +14,7 @@ def openapi_command(argv: list[str]) -> int:
     if argv:
         print(USAGE, file=sys.stderr)
         return 2
-    from ttrelay.openapi import openapi_document, render
+    from ttrelay.cli.openapi_document import openapi_document, render
 
     sys.stdout.write(render(openapi_document()))
     return 0
