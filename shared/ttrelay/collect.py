@@ -1,7 +1,8 @@
 """The collect use case: one HTTP request in, one queued message (or a consented drop) out.
 
 Order matters: reject bad input before anything else, decide consent before reading or setting the
-click-id cookie (storage needs consent), hash identifiers before anything is queued.
+click-id cookie (storage needs consent), hash identifiers before anything is queued. Events are judged
+one by one (ttrelay.event_judgement): the usable ones are queued together, the others are answered.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pydantic import ValidationError
@@ -21,14 +22,16 @@ from ttrelay.consent.cmp_cookies import DEFAULT_CMP_COOKIE_CONFIG, CmpCookieConf
 from ttrelay.consent.decide import evaluate
 from ttrelay.consent.model import ConsentDecision, ConsentSignals, Location, Policy
 from ttrelay.cookie import COOKIE_NAME, ClickIdCookie, SigningKeys, sign, verify
+from ttrelay.event_judgement import Judgement, Problem, UnusableEvent, UsableEvent, judge_events
 from ttrelay.geo import cloudfront_marks, locate, viewer_ip
-from ttrelay.hashing import HASHED_USER_FIELDS, hash_user_field
-from ttrelay.models import CollectRequest, QueuedEvents, TikTokEvent, TikTokPage, TikTokUser
-from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_url
+from ttrelay.match_keys import user_match_keys
+from ttrelay.models import CollectEnvelope, QueuedEvents, TikTokEvent, TikTokPage, TikTokUser
+from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_page
+from ttrelay.pixel_params import events_api_properties
 from ttrelay.redaction import redact_properties
 from ttrelay.rejection import CollectRejected
-from ttrelay.request_limits import MAX_JSON_DEPTH, event_time_errors, json_too_deep
-from ttrelay.responses import CollectAccepted, DecisionSummary
+from ttrelay.request_limits import MAX_JSON_DEPTH, EventTimeWindow, json_too_deep
+from ttrelay.responses import CollectAccepted, DecisionSummary, ErrorDetail, EventWarning, RejectedEvent
 from ttrelay.senders import ApiKeyRing, Sender, identify_sender
 
 ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")
@@ -84,14 +87,20 @@ class CollectOutcome:
     token: str | None  # the signed click-id cookie value: set only when consent allows storage
     clear_cookie: bool = False  # consent now denies storage: expire the cookie set earlier
     visitor: Visitor | None = None
+    judgement: Judgement = field(default_factory=Judgement)
 
     def body(self) -> dict[str, object]:
         # Built through the response model, so docs/openapi.json documents exactly what is sent.
         decision = DecisionSummary(
             action=self.decision.action, regime=self.decision.regime, reason=self.decision.reason
         )
+        extras: dict[str, object] = {}
+        if self.judgement.rejected:
+            extras["rejected"] = [_rejected_entry(event) for event in self.judgement.rejected]
+        if warnings := [entry for event in self.judgement.usable for entry in _warning_entry(event)]:
+            extras["warnings"] = warnings
         body = CollectAccepted(
-            accepted=self.accepted, dropped=self.dropped, decision=decision, token=self.token
+            accepted=self.accepted, dropped=self.dropped, decision=decision, token=self.token, **extras
         )
         return body.model_dump(mode="json", exclude_unset=True)
 
@@ -100,7 +109,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     settings = deps.settings
     # Who is sending comes first: nobody else's body is parsed, nobody else reaches the pixel.
     sender = identify_sender(request.headers, settings.allowed_origins, deps.api_keys())
-    payload = _parse(request, settings, deps.clock)
+    payload, judgement = _parse(request, settings, deps.clock)
     pixel = _resolve_pixel(payload.pixel_code, settings.pixel_codes)
     sender.check_pixel(pixel)
     now = deps.clock()
@@ -117,9 +126,17 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     )
     decision, receipt = evaluation.decision, evaluation.receipt.model_dump(mode="json")
     had_cookie = COOKIE_NAME in request.cookies
+    usable = judgement.usable
     if decision.action == "drop":
         return CollectOutcome(
-            0, len(payload.events), decision, receipt, token=None, clear_cookie=had_cookie, visitor=visitor
+            0,
+            len(usable),
+            decision,
+            receipt,
+            None,
+            clear_cookie=had_cookie,
+            visitor=visitor,
+            judgement=judgement,
         )
 
     keys = deps.signing_keys()
@@ -128,15 +145,16 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     store = decision.action == "forward"
     cookie = _click_id_cookie(payload, request, keys, pixel, int(now), settings.cookie_max_age_days, store)
     token = sign(cookie, keys) if store else None
-    events = _tiktok_events(payload, visitor, cookie, decision, settings, int(now))
+    events = _tiktok_events(payload, usable, visitor, cookie, decision, settings, int(now))
     message = QueuedEvents(pixel_code=pixel, received_at=now, events=events, receipt=receipt)
     deps.queue.send(message.model_dump_json(exclude_none=True))
+    clear = had_cookie and not store
     return CollectOutcome(
-        len(events), 0, decision, receipt, token=token, clear_cookie=had_cookie and not store, visitor=visitor
+        len(events), 0, decision, receipt, token, clear_cookie=clear, visitor=visitor, judgement=judgement
     )
 
 
-def _visitor(payload: CollectRequest, request: HttpRequest, sender: Sender, deps: CollectDeps) -> Visitor:
+def _visitor(payload: CollectEnvelope, request: HttpRequest, sender: Sender, deps: CollectDeps) -> Visitor:
     """Where the visitor is and which IP and user agent are theirs.
 
     A keyed backend relays someone else's visit: its own address and agent are not the visitor's, so only
@@ -167,7 +185,10 @@ def _visitor_ip(text: str | None) -> str | None:
         ) from None
 
 
-def _parse(request: HttpRequest, settings: CollectSettings, clock: Callable[[], float]) -> CollectRequest:
+def _parse(
+    request: HttpRequest, settings: CollectSettings, clock: Callable[[], float]
+) -> tuple[CollectEnvelope, Judgement]:
+    """The request's envelope and its events judged; a 4xx when the envelope is bad or no event usable."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ACCEPTED_MEDIA_TYPES:
         raise CollectRejected(415, "unsupported_media_type", [{"msg": "send application/json or text/plain"}])
@@ -188,17 +209,20 @@ def _parse(request: HttpRequest, settings: CollectSettings, clock: Callable[[], 
     except (ValueError, RecursionError):
         raise not_json from None
     try:
-        payload = CollectRequest.model_validate(document)
+        payload = CollectEnvelope.model_validate(document)
     except ValidationError as exc:
         raise CollectRejected(400, "invalid_request", _safe_errors(exc)) from None
     if len(payload.events) > settings.max_events_per_request:
         errors = [{"loc": "events", "msg": f"at most {settings.max_events_per_request} events per request"}]
         raise CollectRejected(400, "invalid_request", errors)
-    if any(event.event_time is not None for event in payload.events):
-        max_future, max_age = settings.event_time_max_future_seconds, settings.event_time_max_age_seconds
-        if window_errors := event_time_errors(payload.events, clock(), max_future, max_age):
-            raise CollectRejected(400, "invalid_request", window_errors)
-    return payload
+    window = EventTimeWindow(
+        clock(), settings.event_time_max_future_seconds, settings.event_time_max_age_seconds
+    )
+    judgement = judge_events(payload.events, window)
+    if not judgement.usable:
+        problems = [_error(problem) for event in judgement.rejected for problem in event.errors]
+        raise CollectRejected(400, "invalid_request", problems)
+    return payload, judgement
 
 
 def _safe_errors(exc: ValidationError) -> list[dict[str, object]]:
@@ -222,7 +246,7 @@ def _resolve_pixel(requested: str | None, configured: tuple[str, ...]) -> str:
 
 
 def _signals(
-    payload: CollectRequest, request: HttpRequest, cmp_cookies: CmpCookieConfig
+    payload: CollectEnvelope, request: HttpRequest, cmp_cookies: CmpCookieConfig
 ) -> tuple[ConsentSignals, ConsentSignals | None]:
     """The request's own signals (body and Sec-GPC) and, separately, what the CMP stored in cookies.
 
@@ -247,8 +271,25 @@ def _signals(
     return sent, ConsentSignals(tcf=found.tcf, gpp=found.gpp, usp=found.usp, cmp=found.cmp)
 
 
+def _rejected_entry(event: UnusableEvent) -> RejectedEvent:
+    errors = [ErrorDetail.model_validate(_error(problem)) for problem in event.errors]
+    return RejectedEvent(index=event.index, event_id=event.event_id, errors=errors)
+
+
+def _warning_entry(event: UsableEvent) -> list[EventWarning]:
+    event_id = event.event.event_id
+    return [
+        EventWarning(index=event.index, event_id=event_id, loc=problem.loc, msg=problem.msg)
+        for problem in event.warnings
+    ]
+
+
+def _error(problem: Problem) -> dict[str, object]:
+    return {"loc": problem.loc, "type": problem.type, "msg": problem.msg}
+
+
 def _click_id_cookie(
-    payload: CollectRequest,
+    payload: CollectEnvelope,
     request: HttpRequest,
     keys: SigningKeys,
     pixel: str,
@@ -256,14 +297,17 @@ def _click_id_cookie(
     max_age_days: int,
     read_stored: bool,
 ) -> ClickIdCookie:
-    """Click id from the body, else the page URL, else the signed cookie or token of this pixel."""
+    """Click id from the body, else the page URL or a same-host referrer, else this pixel's signed cookie
+    or token (TikTok's capture order, reference §8; the body comes first because the snippet reads it
+    from the same places in the browser)."""
     previous = None
     if read_stored:
         previous = verify(request.cookies.get(COOKIE_NAME), keys, now, pixel) or verify(
             payload.context.token, keys, now, pixel
         )
     context = payload.context
-    ttclid = context.ttclid or ttclid_from_url(context.page_url) or (previous.ttclid if previous else None)
+    from_page = ttclid_from_page(context.page_url, context.referrer)
+    ttclid = context.ttclid or from_page or (previous.ttclid if previous else None)
     ttp = context.ttp or (previous.ttp if previous else None)
     first_seen = previous.first_seen if previous else now
     return ClickIdCookie(
@@ -272,7 +316,8 @@ def _click_id_cookie(
 
 
 def _tiktok_events(
-    payload: CollectRequest,
+    payload: CollectEnvelope,
+    usable: list[UsableEvent],
     visitor: Visitor,
     cookie: ClickIdCookie,
     decision: ConsentDecision,
@@ -280,33 +325,28 @@ def _tiktok_events(
     now: int,
 ) -> list[TikTokEvent]:
     region = settings.default_phone_region or None
-    hashed = {
-        name: hash_user_field(name, getattr(payload.user, name), region)
-        for name in HASHED_USER_FIELDS
-        if getattr(payload.user, name) is not None
-    }
-    user = TikTokUser(
-        **{name: digests for name, digests in hashed.items() if digests},
-        ttclid=cookie.ttclid,
-        ttp=cookie.ttp,
-        ip=visitor.ip,
-        user_agent=visitor.user_agent,
-        locale=payload.context.locale,
-    )
     url_policy = UrlPolicy.of(settings.url_param_mode, settings.url_pii_params, settings.url_allowed_params)
     page_url = scrub_url(payload.context.page_url, url_policy)
     referrer = scrub_url(payload.context.referrer, url_policy)
     page = TikTokPage(url=page_url, referrer=referrer) if page_url or referrer else None
+    visit = {
+        "ttclid": cookie.ttclid,
+        "ttp": cookie.ttp,
+        "ip": visitor.ip,
+        "user_agent": visitor.user_agent,
+        "locale": payload.context.locale,
+    }
     return [
         TikTokEvent(
             event=event.event,
             # A missing id gets a random one: the pixel cannot share it, so such events never pair-dedup.
             event_id=event.event_id or f"srv-{uuid.uuid4()}",
             event_time=event.event_time or now,
-            user=user,
-            properties=redact_properties(event.properties.model_dump(exclude_none=True)),
+            # Match keys the site put into this event's properties join the request's `user`.
+            user=TikTokUser(**user_match_keys([payload.user, event.properties], region), **visit),
+            properties=redact_properties(events_api_properties(event.properties)),
             page=page,
             limited_data_use=decision.limited_data_use,
         )
-        for event in payload.events
+        for event in (judged.event for judged in usable)
     ]

@@ -18,6 +18,25 @@ EARLIEST_EVENT_TIME = 1_420_070_400  # 2015-01-01T00:00:00Z
 EVENT_TIME_LIMIT = 10**10
 MAX_EVENT_ID_LENGTH = 256
 
+# §5: the 18 standard web events, and the legacy names TikTok's own templates still send. Names are
+# case-sensitive: `purchase` is a custom event that neither optimises nor dedups with `Purchase`.
+STANDARD_EVENTS = frozenset(
+    {
+        "AddPaymentInfo", "AddToCart", "AddToWishlist", "ApplicationApproval", "CompleteRegistration",
+        "Contact", "CustomizeProduct", "Download", "FindLocation", "InitiateCheckout", "Lead", "Purchase",
+        "Schedule", "Search", "StartTrial", "SubmitApplication", "Subscribe", "ViewContent",
+    }
+)  # fmt: skip
+LEGACY_EVENTS = frozenset({"CompletePayment", "PlaceAnOrder", "ClickButton", "SubmitForm"})
+_STANDARD_BY_LOWER = {name.lower(): name for name in STANDARD_EVENTS | LEGACY_EVENTS}
+
+
+def case_insensitive_standard_event(name: str) -> str | None:
+    """The standard name `name` differs from only by case (`purchase` → Purchase), else None."""
+    standard = _STANDARD_BY_LOWER.get(name.lower())
+    return standard if standard is not None and standard != name else None
+
+
 # §2 properties.currency: the codes TikTok lists.
 TIKTOK_CURRENCIES = frozenset(
     [

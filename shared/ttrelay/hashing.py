@@ -2,7 +2,10 @@
 
 Rules (reference/tiktok-events-api.md §3, vectors/hashing.json): trim; a 64-hex value is already a
 digest and is sent lowercased, never hashed twice; email lowercased and must look like an address;
-phone to E.164 with libphonenumber (the '+' is hashed); external_id trimmed, case kept.
+phone to E.164 with libphonenumber (the '+' is hashed); external_id trimmed, case kept. First name,
+last name and zip code (optional match keys, reference §2 `user`) are trimmed and lowercased: the
+reference gives no rule of its own for them, and the pixel's advanced matching asks for lowercase
+before hashing (the seed article, "All data must be sent in lowercase and hashed using SHA256").
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from ttrelay.pii_shapes import is_email_address
 
 _SHA256_HEX = re.compile(r"[0-9A-Fa-f]{64}")
 
-HASHED_USER_FIELDS = ("email", "phone", "external_id")
+HASHED_USER_FIELDS = ("email", "phone", "external_id", "first_name", "last_name", "zip_code")
 
 
 def _sha256_hex(text: str) -> str:
@@ -48,6 +51,11 @@ def normalise_external_id(value: str) -> str | None:
     return value.strip() or None
 
 
+def normalise_lowercase(value: str) -> str | None:
+    """First name, last name, zip code: trimmed and lowercased, inner spaces kept ("van der berg")."""
+    return value.strip().lower() or None
+
+
 def hash_identifier(value: object, normalise: Callable[[str], str | None]) -> str | None:
     """The digest to send for one raw value, or None when the value must be dropped."""
     if not isinstance(value, str):
@@ -73,6 +81,8 @@ def hash_user_field(field: str, values: object, default_region: str | None = Non
 
     elif field == "external_id":
         normalise = normalise_external_id
+    elif field in ("first_name", "last_name", "zip_code"):
+        normalise = normalise_lowercase
     else:
         raise ValueError(f"not a hashed user field: {field}")
     items: Iterable[object] = values if isinstance(values, list | tuple) else (values,)

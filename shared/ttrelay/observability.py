@@ -3,10 +3,12 @@ and what each use case reports through them. Nothing here ever sees raw identifi
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.logging import Logger
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
 
 if TYPE_CHECKING:
     from ttrelay.collect import CollectOutcome
@@ -17,11 +19,28 @@ logger = Logger()
 metrics = Metrics()
 
 
+# One metric, one dimension: the error's type (a pydantic error type or ours, e.g. event_time_window),
+# never a value or a path, so its cardinality stays bounded by the code, not by what senders send.
+REJECTION_METRIC = "EventErrors"
+REJECTION_DIMENSION = "error_type"
+
+
 def report_collected(outcome: CollectOutcome) -> None:
-    """One structured line per request with its consent receipt (regime, action, signals; no PII)."""
+    """One structured line per request with its consent receipt (regime, action, signals; no PII), and
+    the error paths of rejected events and left-out fields (paths only, never the values)."""
+    judgement = outcome.judgement
+    rejected = [problem for event in judgement.rejected for problem in event.errors]
+    warned = [problem for event in judgement.usable for problem in event.warnings]
     logger.info(
         "collected",
-        extra={"consent_receipt": outcome.receipt, "accepted": outcome.accepted, "dropped": outcome.dropped},
+        extra={
+            "consent_receipt": outcome.receipt,
+            "accepted": outcome.accepted,
+            "dropped": outcome.dropped,
+            "rejected": len(judgement.rejected),
+            "rejected_paths": [problem.loc for problem in rejected],
+            "warning_paths": [problem.loc for problem in warned],
+        },
     )
     visitor = outcome.visitor
     if visitor is not None and visitor.origin_unverified:
@@ -31,11 +50,26 @@ def report_collected(outcome: CollectOutcome) -> None:
         metrics.add_metric("OriginVerificationFailed", MetricUnit.Count, 1)
     metrics.add_metric("EventsAccepted", MetricUnit.Count, outcome.accepted)
     metrics.add_metric("EventsDroppedByConsent", MetricUnit.Count, outcome.dropped)
+    metrics.add_metric("EventsRejected", MetricUnit.Count, len(judgement.rejected))
+    _count_errors(problem.type for problem in rejected)
 
 
 def report_rejected(error: CollectRejected) -> None:
-    logger.info("rejected", extra={"status": error.status, "error": error.error})
+    paths = [str(detail["loc"]) for detail in error.errors if "loc" in detail]
+    logger.info("rejected", extra={"status": error.status, "error": error.error, "error_paths": paths})
     metrics.add_metric("RequestsRejected", MetricUnit.Count, 1)
+    _count_errors(_error_type(detail, error.error) for detail in error.errors)
+
+
+def _error_type(detail: Mapping[str, object], fallback: str) -> str:
+    kind = detail.get("type")
+    return kind if isinstance(kind, str) else fallback
+
+
+def _count_errors(types: Iterable[str]) -> None:
+    for kind, count in sorted(Counter(types).items()):
+        with single_metric(REJECTION_METRIC, MetricUnit.Count, count, namespace=metrics.namespace) as metric:
+            metric.add_dimension(REJECTION_DIMENSION, kind)
 
 
 def report_forwarded(report: ForwardReport) -> None:

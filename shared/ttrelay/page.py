@@ -43,6 +43,7 @@ PII_NAME_PARTS = frozenset(
 ALWAYS_KEPT = frozenset({"ttclid"})
 ALWAYS_KEPT_PREFIX = "utm_"
 REDACTED_SEGMENT = "redacted"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # camelCase and acronym boundaries as well as any non-alphanumeric separator: "billingPhone" -> billing,
 # phone; "CCNumber" -> cc, number; "user[first_name]" -> user, first, name.
@@ -76,6 +77,32 @@ class UrlPolicy:
 
 
 DEFAULT_URL_POLICY = UrlPolicy()
+
+
+def ttclid_from_page(page_url: str | None, referrer: str | None) -> str | None:
+    """The click id as TikTok's server-side tag captures it (tiktok/gtm-template-eapi, template.tpl,
+    `getTtclidFromUrl`; reference §8): the page URL's query, else the referrer's when the referrer is
+    on the same host, e.g. a landing page that redirected within the site and lost its query."""
+    return ttclid_from_url(page_url) or (ttclid_from_url(referrer) if same_host(page_url, referrer) else None)
+
+
+def same_host(first: str | None, second: str | None) -> bool:
+    """Same host name (case-insensitive) and same port, a default port counting as given."""
+    origins = [_host_and_port(url) for url in (first, second)]
+    return origins[0] is not None and origins[0] == origins[1]
+
+
+def _host_and_port(url: str | None) -> tuple[str, int | None] | None:
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return parts.hostname.lower(), port if port is not None else _DEFAULT_PORTS.get(parts.scheme.lower())
 
 
 def ttclid_from_url(url: str | None) -> str | None:

@@ -8,10 +8,8 @@ may refuse or misattribute (its window for web events is UNCONFIRMED, reference 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import accumulate
-
-from ttrelay.models import EventIn
 
 # The request's own shape is 6 levels deep (body > events > event > properties > contents > content).
 MAX_JSON_DEPTH = 32
@@ -31,17 +29,19 @@ def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > limit
 
 
-def event_time_errors(
-    events: Sequence[EventIn], now: float, max_future_seconds: int, max_age_seconds: int
-) -> list[dict[str, object]]:
-    """One error per event whose event_time is outside [now - max age, now + max future]."""
-    earliest, latest = now - max_age_seconds, now + max_future_seconds
-    return [
-        {
-            "loc": f"events.{index}.event_time",
-            "type": "event_time_window",
-            "msg": f"event_time must be at most {max_age_seconds} s old and {max_future_seconds} s ahead",
-        }
-        for index, event in enumerate(events)
-        if event.event_time is not None and not earliest <= event.event_time <= latest
-    ]
+@dataclass(frozen=True, slots=True)
+class EventTimeWindow:
+    """The event_time values accepted: [now - max age, now + max future] (CollectSettings)."""
+
+    now: float
+    max_future_seconds: int
+    max_age_seconds: int
+
+    def admits(self, event_time: int) -> bool:
+        return self.now - self.max_age_seconds <= event_time <= self.now + self.max_future_seconds
+
+    @property
+    def rule(self) -> str:
+        return (
+            f"event_time must be at most {self.max_age_seconds} s old and {self.max_future_seconds} s ahead"
+        )

@@ -45,6 +45,15 @@ class RejectedEvent(_Body):
     errors: list[ErrorDetail]
 
 
+class EventWarning(_Body):
+    """A field of a usable event that was normalised away or left out; the event was still sent."""
+
+    index: int = Field(ge=0, description="Position in the request's `events`")
+    event_id: str | None
+    loc: str = Field(description="Dotted path, e.g. events.0.properties.currency")
+    msg: str
+
+
 class DecisionSummary(_Body):
     action: Action
     regime: Regime
@@ -52,12 +61,19 @@ class DecisionSummary(_Body):
 
 
 class CollectAccepted(_Body):
-    """202: the request was judged; `accepted` events are queued, `dropped` ones were refused by consent."""
+    """202: the request was judged, event by event.
+
+    `accepted` events are queued, `dropped` ones were refused by consent, `rejected` ones were unusable:
+    the three add up to the request's events."""
 
     accepted: int = Field(ge=0)
     dropped: int = Field(ge=0)
     rejected: list[RejectedEvent] = Field(
         default_factory=list, description="Unusable events; left out when there are none"
+    )
+    warnings: list[EventWarning] = Field(
+        default_factory=list,
+        description="Fields left out of events that were still sent; left out when there are none",
     )
     decision: DecisionSummary
     token: str | None = Field(

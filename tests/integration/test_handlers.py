@@ -4,6 +4,7 @@ The stack's resources come from template.yaml; no event source runs here, so eac
 forwarder itself with the exact SQS records the collector produced.
 """
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,6 +102,81 @@ def test_collect_queues_one_hashed_message_and_forward_delivers_it_once(stack: L
     body = delivered[0]["body"]
     assert body["event_source"] == "web" and body["event_source_id"] == "CTTRELAYLOCALDEV0001"
     assert body["data"][0]["event_id"] == "int-1" and body["data"][0]["user"]["email"] == [SHA]
+
+
+def test_the_seeds_pixel_calls_reach_the_events_api_in_its_shape_with_rejects_and_warnings_answered(
+    stack: LocalStack,
+) -> None:
+    # ViewContent (seed line 173) and the advanced-matching Purchase (seed line 461, GTM placeholders
+    # filled in) as ttrelay.js posts them, beside an unusable event and a mistyped name.
+    hashed_email = hashlib.sha256(b"jane.doe@example.com").hexdigest()
+    body = {
+        "consent": {"cmp": {"marketing": True}},
+        "context": {"page_url": "https://shop.example.com/p/PROD001", "locale": "en-US"},
+        "events": [
+            {
+                "event": "ViewContent",
+                "event_id": "seed-173",
+                "properties": {"content_id": ["PROD001"], "content_type": "product",
+                               "content_name": "Super Gadget Pro", "value": 199.99, "currency": "USD"},
+            },
+            {
+                "event": "Purchase",
+                "event_id": "seed-461",
+                "properties": {"content_id": ["SKU-4711"], "content_type": "product", "value": 59.97,
+                               "currency": "usd", "order_id": "ORD-1001", "email": hashed_email,
+                               "phone_number": "+1 415-555-0132", "first_name": "Jane", "last_name": "Doe"},
+            },
+            {"event": "Purchase", "event_id": "seed-bad", "event_time": 1795000000123},
+            {"event": "purchase", "event_id": "seed-case", "properties": {"currency": "XYZ"}},
+        ],
+    }  # fmt: skip
+    response = collect(stack, body)
+    assert response.status_code == 202, response.text
+    answer = response.json()
+    assert (answer["accepted"], answer["dropped"]) == (3, 0)
+    assert answer["rejected"] == [
+        {
+            "index": 2,
+            "event_id": "seed-bad",
+            "errors": [
+                {
+                    "loc": "events.2.event_time",
+                    "type": "less_than",
+                    "msg": "Input should be less than 10000000000",
+                }
+            ],
+        }
+    ]
+    assert [(w["index"], w["loc"]) for w in answer["warnings"]] == [
+        (3, "events.3.event"),
+        (3, "events.3.properties.currency"),
+    ]
+    assert forward(stack, take_records(stack)) == {"batchItemFailures": []}
+    (delivered,) = [r for r in stack.fake.records() if r["accepted"]]
+    data = {item["event_id"]: item for item in delivered["body"]["data"]}
+    view = data["seed-173"]
+    assert view["properties"] == {
+        "contents": [{"content_id": "PROD001", "content_name": "Super Gadget Pro"}],
+        "content_type": "product",
+        "value": 199.99,
+        "currency": "USD",
+    }
+    purchase = data["seed-461"]
+    assert purchase["properties"] == {
+        "contents": [{"content_id": "SKU-4711"}],
+        "content_type": "product",
+        "value": 59.97,
+        "currency": "USD",
+        "order_id": "ORD-1001",
+    }
+    user = purchase["user"]
+    assert user["email"] == [hashed_email]
+    assert user["phone"] == [hashlib.sha256(b"+14155550132").hexdigest()]
+    assert user["first_name"] == [hashlib.sha256(b"jane").hexdigest()]
+    assert user["last_name"] == [hashlib.sha256(b"doe").hexdigest()]
+    assert "email" not in view["user"]  # match keys belong to the event that carried them
+    assert data["seed-case"]["event"] == "purchase"  # sent as the custom event it is
 
 
 def test_retryable_failures_are_reported_per_message_and_retried_later(stack: LocalStack) -> None:

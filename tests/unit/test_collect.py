@@ -131,6 +131,25 @@ def test_ttclid_comes_from_the_page_url_and_is_kept_in_a_signed_cookie(run, queu
     assert event["page"]["url"] == "https://shop.example.com/p?ttclid=E.C.P.url"  # PII query stripped
 
 
+@pytest.mark.parametrize(
+    ("page_url", "referrer", "expected"),
+    [
+        ("https://Shop.Example.com/thanks", "https://shop.example.com/land?ttclid=E.C.P.ref", "E.C.P.ref"),
+        ("https://shop.example.com/t", "https://shop.example.com:443/l?ttclid=E.C.P.ref", "E.C.P.ref"),
+        ("https://shop.example.com/t?ttclid=E.C.P.page", "https://shop.example.com/?ttclid=x", "E.C.P.page"),
+        ("https://shop.example.com/t", "https://other.example/l?ttclid=E.C.P.ref", "E.C.P.cookie"),
+        ("https://shop.example.com/t", "https://shop.example.com:8443/l?ttclid=E.C.P.ref", "E.C.P.cookie"),
+        ("https://shop.example.com/t", "http://shop.example.com/l?ttclid=E.C.P.ref", "E.C.P.cookie"),
+    ],
+)
+def test_ttclid_from_a_same_host_referrer_comes_after_the_page_url_and_before_the_cookie(
+    run, queue, page_url, referrer, expected
+) -> None:
+    token = sign(ClickIdCookie("E.C.P.cookie", None, int(NOW) - 100, int(NOW) + 100, PIXEL), KEYS)
+    run(granted(context={"page_url": page_url, "referrer": referrer}), cookies={"ttrelay": token})
+    assert queued(queue)["events"][0]["user"]["ttclid"] == expected
+
+
 def test_ttclid_from_a_genuine_cookie_is_used_when_the_body_has_none(run, queue) -> None:
     token = sign(ClickIdCookie("E.C.P.cookie", "ttp-9", int(NOW) - 100, int(NOW) + 100, PIXEL), KEYS)
     outcome = run(granted(), cookies={"ttrelay": token})
@@ -174,29 +193,60 @@ def test_bad_requests_get_a_clear_4xx_and_queue_nothing(run, queue, kwargs, stat
 
 def test_schema_errors_name_the_field_but_never_echo_the_value(run, queue) -> None:
     secret_email = "private.person@example.com"
-    body = granted(
-        user={"email": {"nested": secret_email}}, events=[{"event": "Purchase", "event_time": 1795000000123}]
-    )
     with pytest.raises(CollectRejected) as caught:
-        run(body)
+        run(granted(user={"email": {"nested": secret_email}}))  # the envelope itself: a 400
     assert caught.value.status == 400
-    locations = {error["loc"] for error in caught.value.errors}
-    assert "events.0.event_time" in locations
-    assert any(loc.startswith("user.email") for loc in locations)
+    assert all(error["loc"].startswith("user.email") for error in caught.value.errors)
+    assert secret_email not in json.dumps(caught.value.errors)
+    with pytest.raises(CollectRejected) as caught:  # no usable event: a 400 naming each event's errors
+        run(granted(events=[{"event": "Purchase", "event_id": secret_email, "event_time": 1795000000123}]))
+    assert [error["loc"] for error in caught.value.errors] == ["events.0.event_time"]
     assert secret_email not in json.dumps(caught.value.errors)
     assert queue.bodies == []
 
 
-def test_one_bad_event_rejects_the_whole_request(run, queue) -> None:
+def test_one_bad_event_never_sinks_the_others(run, queue) -> None:
     body = granted(
         events=[
-            {"event": "Purchase", "event_id": "ok"},
-            {"event": "Purchase", "properties": {"currency": "XXX"}},
+            {"event": "Purchase", "event_id": "ok", "properties": {"currency": "XXX", "value": 5}},
+            {"event": "", "event_id": "no-name"},
+            {"event": "Lead", "event_id": "late", "event_time": int(NOW) - 30 * 86_400},
+            "not an event",
         ]
     )
-    with pytest.raises(CollectRejected):
-        run(body)
-    assert queue.bodies == []
+    outcome = run(body)
+    assert (outcome.accepted, outcome.dropped) == (1, 0)
+    (sent,) = queued(queue)["events"]
+    assert sent["event_id"] == "ok" and sent["properties"] == {"value": 5.0}  # the currency left out
+    answer = outcome.body()
+    assert [(entry["index"], entry["event_id"]) for entry in answer["rejected"]] == [
+        (1, "no-name"),
+        (2, "late"),
+        (3, None),
+    ]
+    assert [error["loc"] for entry in answer["rejected"] for error in entry["errors"]] == [
+        "events.1.event",
+        "events.2.event_time",
+        "events.3",
+    ]
+    assert answer["warnings"] == [
+        {
+            "index": 0,
+            "event_id": "ok",
+            "loc": "events.0.properties.currency",
+            "msg": "Value error, currency is not one TikTok accepts (ISO 4217, e.g. USD); left out",
+        }
+    ]
+
+
+def test_accepted_dropped_and_rejected_add_up_to_the_requests_events(run, queue) -> None:
+    events = [{"event": "Lead"}, {"event": "Lead", "event_time": 12}, {"event": "Purchase"}]
+    for consent, counts in [({"marketing": True}, (2, 0)), ({"marketing": False}, (0, 2))]:
+        outcome = run({"consent": {"cmp": consent}, "events": events})
+        body = outcome.body()
+        assert (body["accepted"], body["dropped"], len(body["rejected"])) == (*counts, 1)
+        assert body["accepted"] + body["dropped"] + len(body["rejected"]) == len(events)
+    assert len(queue.bodies) == 1 and len(queued(queue)["events"]) == 2  # queued whole, in one message
 
 
 def test_pixel_code_must_be_in_the_allowlist(run, queue) -> None:

@@ -1,0 +1,192 @@
+"""Each event of a request judged on its own: usable (perhaps with warnings), or rejected with reasons.
+
+DESIGN.md, Contracts: an unusable event is listed with its index, event_id and error paths and never
+sinks the others. A property that cannot be read is left out with a warning when the event is still
+worth sending (a Purchase without a readable currency is still a purchase); an event whose name, id or
+time is unusable is rejected. Error paths are relative to the request and never carry values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
+
+from ttrelay.events_api import case_insensitive_standard_event
+from ttrelay.models import CUSTOM_PROPERTY_NAME, CUSTOM_PROPERTY_NAME_RULE, EventId, EventIn, Properties
+from ttrelay.request_limits import EventTimeWindow
+
+CUSTOM_VALUE_RULE = (
+    "a custom property is a string of at most 512 characters, a finite number, a boolean or a list "
+    "of at most 20 of those; left out"
+)
+# A pruned property is dropped and validation runs again; each pass removes at least one key, and the
+# nesting is shallow (properties > contents > content), so a few passes always settle a real request.
+_MAX_PASSES = 4
+_DECLARED_PROPERTIES = frozenset(Properties.model_fields)
+_EVENT_ID: TypeAdapter[str] = TypeAdapter(EventId)
+_LEFT_OUT = object()  # marks a value to drop, so dropping one list item does not shift the next
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One error or warning about an event: a path from the request's root, a type, a message."""
+
+    loc: str
+    type: str
+    msg: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsableEvent:
+    index: int
+    event: EventIn
+    warnings: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnusableEvent:
+    index: int
+    event_id: str | None
+    errors: tuple[Problem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    usable: list[UsableEvent] = field(default_factory=list)
+    rejected: list[UnusableEvent] = field(default_factory=list)
+
+
+def judge_events(raw_events: Sequence[object], window: EventTimeWindow) -> Judgement:
+    judgement = Judgement()
+    for index, raw in enumerate(raw_events):
+        verdict = judge_event(index, raw, window)
+        if isinstance(verdict, UnusableEvent):
+            judgement.rejected.append(verdict)
+        else:
+            judgement.usable.append(verdict)
+    return judgement
+
+
+def judge_event(index: int, raw: object, window: EventTimeWindow) -> UsableEvent | UnusableEvent:
+    where = f"events.{index}"
+    if not isinstance(raw, Mapping):
+        return UnusableEvent(index, None, (Problem(where, "model_type", "an event is a JSON object"),))
+    event_id = _event_id_or_none(raw.get("event_id"))
+    raw_properties = raw.get("properties")
+    readable = isinstance(raw_properties, Mapping) or raw_properties is None
+    try:
+        # Properties are judged below, key by key; here only the event's own fields (and the shape).
+        event = EventIn.model_validate({**raw, "properties": {}} if readable else raw)
+    except ValidationError as exc:
+        return UnusableEvent(index, event_id, tuple(_problems(exc, where)))
+    if event.event_time is not None and not window.admits(event.event_time):
+        return UnusableEvent(
+            index, event_id, (Problem(f"{where}.event_time", "event_time_window", window.rule),)
+        )
+    properties, warnings = judge_properties(raw_properties or {}, f"{where}.properties")
+    if properties is None:
+        return UnusableEvent(index, event_id, tuple(warnings))
+    if (standard := case_insensitive_standard_event(event.event)) is not None:
+        message = f"did you mean {standard}? TikTok treats names case-sensitively; sent as custom"
+        warnings.insert(0, Problem(f"{where}.event", "event_name_case", message))
+    return UsableEvent(index, event.model_copy(update={"properties": properties}), tuple(warnings))
+
+
+def judge_properties(raw: Mapping[str, object], where: str) -> tuple[Properties | None, list[Problem]]:
+    """The properties without what cannot be read, and a warning per left-out field.
+
+    None (and the errors) when the object as a whole is unusable, e.g. too many custom properties."""
+    data: dict[str, object] = {}
+    warnings: list[Problem] = []
+    for key, value in raw.items():
+        if key in _DECLARED_PROPERTIES or CUSTOM_PROPERTY_NAME.fullmatch(key):
+            data[key] = value
+        else:  # the name is the site's text: reported by rule, never echoed
+            warnings.append(Problem(where, "custom_property_name", f"{CUSTOM_PROPERTY_NAME_RULE}; left out"))
+    for _ in range(_MAX_PASSES):
+        try:
+            return Properties.model_validate(data), warnings
+        except ValidationError as exc:
+            errors = exc.errors(include_input=False, include_url=False, include_context=False)
+        paths: dict[tuple[str | int, ...], ErrorDetails] = {}
+        for error in errors:  # a union reports one error per member: the first one says most
+            paths.setdefault(_existing_path(data, error["loc"]), error)
+        if () in paths:
+            return None, [*warnings, *_problems_of([paths[()]], where)]
+        for path, error in paths.items():
+            warnings.append(Problem(_dotted(where, path), error["type"], _left_out_message(path, error)))
+        data = _purged(_marked(data, set(paths)))
+    return None, [*warnings, Problem(where, "properties_unreadable", "the properties could not be read")]
+
+
+def _left_out_message(path: tuple[str | int, ...], error: ErrorDetails) -> str:
+    if path[0] not in _DECLARED_PROPERTIES:
+        return CUSTOM_VALUE_RULE
+    if error["type"] == "missing":  # a content without its content_id: the whole item goes
+        return f"{error['loc'][-1]} is required; left out"
+    return f"{error['msg']}; left out"
+
+
+def _existing_path(data: object, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """The part of a pydantic error location that exists in the data.
+
+    Union members add tags such as `list[...]` or `constrained-str` that are not keys of the data; a
+    missing required key (`contents.0.content_id`) points at its container, which then goes."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, Mapping) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_dict or in_list):
+            break
+        node = node[part]  # type: ignore[index]
+        path.append(part)
+    return tuple(path)
+
+
+def _marked(node: object, paths: set[tuple[str | int, ...]], at: tuple[str | int, ...] = ()) -> object:
+    """The data with `_LEFT_OUT` wherever a path points (an outer path covers the inner ones)."""
+    if at in paths:
+        return _LEFT_OUT
+    if isinstance(node, Mapping):
+        return {key: _marked(value, paths, (*at, key)) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_marked(item, paths, (*at, position)) for position, item in enumerate(node)]
+    return node
+
+
+def _purged(data: object) -> dict[str, object]:
+    assert isinstance(data, dict)
+    return {key: _purged_value(value) for key, value in data.items() if value is not _LEFT_OUT}
+
+
+def _purged_value(node: object) -> object:
+    if isinstance(node, dict):
+        return _purged(node)
+    if isinstance(node, list):
+        return [_purged_value(item) for item in node if item is not _LEFT_OUT]
+    return node
+
+
+def _event_id_or_none(value: object) -> str | None:
+    """The event's id for the answer when it is a well-formed id; anything else is not echoed."""
+    try:
+        return _EVENT_ID.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _problems(exc: ValidationError, where: str) -> Iterator[Problem]:
+    yield from _problems_of(exc.errors(include_input=False, include_url=False, include_context=False), where)
+
+
+def _problems_of(errors: Sequence[ErrorDetails], where: str) -> Iterator[Problem]:
+    for error in errors:
+        yield Problem(_dotted(where, error["loc"]), error["type"], error["msg"])
+
+
+def _dotted(where: str, loc: Sequence[str | int]) -> str:
+    return ".".join([where, *(str(part) for part in loc)])
