@@ -6,17 +6,22 @@ import json
 import logging
 import mimetypes
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ttrelay.local.collect_exchange import CollectExchange
 from ttrelay.local.fake_events_api import FakeEventsApi
 from ttrelay.local.function_url import HttpReply, error_reply, function_url_event, http_reply
+from ttrelay.local.inspector import Inspector
 from ttrelay.local.invoker import FunctionRunner, Throttled
 
 log = logging.getLogger("ttrelay.local")
 FAKE_PREFIX = "/_local/tiktok"
+INSPECTOR_PREFIX = "/_local/inspector"
 COLLECT_PATHS = ("/events", "/_t/events")
 MAX_BODY = 6 * 1024 * 1024  # the function URL payload limit
 
@@ -38,6 +43,7 @@ class LocalFront(ThreadingHTTPServer):
         self.fake = fake
         self.queue_state = queue_state
         self.web_root = web_root
+        self.inspector: Inspector | None = None
         self._thread = threading.Thread(target=self.serve_forever, name="local-front", daemon=True)
 
     def start(self) -> None:
@@ -89,41 +95,62 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_local/queue" and self.command == "GET":
             self._json(200, self.server.queue_state())
         elif path in COLLECT_PATHS:
-            event = function_url_event(
-                self.command, path, url.query, self.headers.items(), body, self.client_address[0]
-            )
-            if self.server.collect is None:
-                self._json(503, {"error": "starting"})
-                return
-            try:
-                outcome = self.server.collect.invoke(event)
-            except Throttled as throttled:
-                # Deployed, Lambda (function URL) or API Gateway answers 429 before the handler runs.
-                self._json(429, {"error": "throttled", "message": str(throttled), "limit": throttled.limit})
-                return
-            self._reply(
-                http_reply(outcome.result) if outcome.ok else error_reply(502, "Internal Server Error")
-            )
+            self._collect(path, url.query, body)
+        elif path == f"{INSPECTOR_PREFIX}/feed" and self.command == "GET" and self.server.inspector:
+            self._json(200, self.server.inspector.feed())
+        elif f"{path}/".startswith(f"{INSPECTOR_PREFIX}/") and self.command == "GET":
+            self._static("/inspector/" + path[len(INSPECTOR_PREFIX) :].lstrip("/"))
         elif self.command == "GET":
             self._static(path)
         else:
             self._json(404, {"error": "not_found"})
 
+    def _collect(self, path: str, query: str, body: bytes) -> None:
+        received_at, request_id = time.time(), str(uuid.uuid4())
+        event = function_url_event(
+            self.command, path, query, self.headers.items(), body, self.client_address[0]
+        )
+        reply = self._invoke_collect(event, request_id)
+        if self.server.inspector is not None and self.command == "POST":
+            self.server.inspector.record(
+                CollectExchange.of(
+                    request_id, received_at, path, self.headers.items(), body, reply.status, reply.body
+                )
+            )
+        self._reply(reply)
+
+    def _invoke_collect(self, event: dict[str, object], request_id: str) -> HttpReply:
+        if self.server.collect is None:
+            return _json_reply(503, {"error": "starting"})
+        try:
+            outcome = self.server.collect.invoke(event, request_id)
+        except Throttled as throttled:
+            # Deployed, Lambda (function URL) or API Gateway answers 429 before the handler runs.
+            return _json_reply(
+                429, {"error": "throttled", "message": str(throttled), "limit": throttled.limit}
+            )
+        return http_reply(outcome.result) if outcome.ok else error_reply(502, "Internal Server Error")
+
     def _static(self, path: str) -> None:
-        """GET /sdk/<file> serves web/sdk/, GET /demo/ serves web/demo/ (index.html for a folder)."""
+        """GET /sdk/<file> serves web/sdk/, GET /demo/ web/demo/, /inspector/ web/inspector/ (index.html
+        for a folder)."""
         root = self.server.web_root.resolve()
         relative = path.lstrip("/")
         target = (root / relative).resolve()
         if target.is_dir():
             target = target / "index.html"
-        if not (path.startswith(("/sdk/", "/demo")) and target.is_relative_to(root) and target.is_file()):
+        if not (
+            path.startswith(("/sdk/", "/demo", "/inspector/"))
+            and target.is_relative_to(root)
+            and target.is_file()
+        ):
             self._json(404, {"error": "not_found"})
             return
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         self._reply(HttpReply(200, [("content-type", content_type)], target.read_bytes()))
 
     def _json(self, status: int, document: object) -> None:
-        self._reply(HttpReply(status, [("content-type", "application/json")], json.dumps(document).encode()))
+        self._reply(_json_reply(status, document))
 
     def _reply(self, reply: HttpReply) -> None:
         self.send_response(reply.status)
@@ -134,3 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(reply.body)
+
+
+def _json_reply(status: int, document: object) -> HttpReply:
+    return HttpReply(status, [("content-type", "application/json")], json.dumps(document).encode())

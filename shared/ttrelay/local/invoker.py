@@ -10,10 +10,11 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
+from ttrelay.local.log_tee import LogTee
 from ttrelay.local.provision import FunctionSpec
 
 
@@ -33,9 +34,19 @@ class Invocation:
     error: Mapping[str, str] | None = None
 
 
+LogListener = Callable[[str], None]
+
+
 class _Worker:
-    def __init__(self, spec: FunctionSpec, base_env: Mapping[str, str], output: IO[str] | None) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        base_env: Mapping[str, str],
+        output: IO[str] | None,
+        on_log_line: LogListener | None = None,
+    ) -> None:
         self.spec = spec
+        tee = LogTee(output, on_log_line) if on_log_line else None
         req_read, self._req_write = os.pipe()
         self._res_read, res_write = os.pipe()
         env = {
@@ -67,17 +78,19 @@ class _Worker:
             ],
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=output,
+            stdout=tee.write_fd if tee else output,
+            stderr=tee.write_fd if tee else output,
             pass_fds=(req_read, res_write),
         )
+        if tee:
+            tee.child_started()
         os.close(req_read)
         os.close(res_write)
         self._requests = os.fdopen(self._req_write, "w", encoding="utf-8")
         self._results = os.fdopen(self._res_read, "r", encoding="utf-8")
 
-    def invoke(self, event: Any, timeout_s: float) -> Invocation:
-        self._requests.write(json.dumps({"event": event, "request_id": str(uuid.uuid4())}) + "\n")
+    def invoke(self, event: Any, timeout_s: float, request_id: str) -> Invocation:
+        self._requests.write(json.dumps({"event": event, "request_id": request_id}) + "\n")
         self._requests.flush()
         answer: queue.Queue[str] = queue.Queue(maxsize=1)
         reader = threading.Thread(target=lambda: answer.put(self._results.readline()), daemon=True)
@@ -127,10 +140,12 @@ class FunctionRunner:
         base_env: Mapping[str, str],
         concurrency: int = 1,
         output: IO[str] | None = None,
+        on_log_line: LogListener | None = None,
     ) -> None:
         self.spec = spec
         self._base_env = dict(base_env)
         self._output = output
+        self._on_log_line = on_log_line
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         for _ in range(concurrency):
             self._idle.put(None)  # started lazily on first use
@@ -138,10 +153,13 @@ class FunctionRunner:
         self._lock = threading.Lock()
         self._in_flight = 0
 
-    def invoke(self, event: Any) -> Invocation:
-        """Runs one invocation; raises Throttled when the function's reserved concurrency is in use."""
+    def invoke(self, event: Any, request_id: str | None = None) -> Invocation:
+        """Runs one invocation; raises Throttled when the function's reserved concurrency is in use.
+
+        `request_id` becomes the context's aws_request_id (Powertools logs it as `function_request_id`),
+        so a caller that picks it can find the invocation's log lines."""
         with self._admitted():
-            return self._run(event)
+            return self._run(event, request_id or str(uuid.uuid4()))
 
     @contextlib.contextmanager
     def _admitted(self) -> Iterator[None]:
@@ -158,14 +176,14 @@ class FunctionRunner:
             with self._lock:
                 self._in_flight -= 1
 
-    def _run(self, event: Any) -> Invocation:
+    def _run(self, event: Any, request_id: str) -> Invocation:
         worker = self._idle.get()
         try:
             if worker is None or not worker.alive:
-                worker = _Worker(self.spec, self._base_env, self._output)
+                worker = _Worker(self.spec, self._base_env, self._output, self._on_log_line)
                 with self._lock:
                     self._all.append(worker)
-            return worker.invoke(event, self.spec.timeout)
+            return worker.invoke(event, self.spec.timeout, request_id)
         finally:
             self._idle.put(worker if worker is not None and worker.alive else None)
 

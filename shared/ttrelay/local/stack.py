@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from ttrelay.config import TIKTOK_BASE_URL
+from ttrelay.local.dead_letter_watch import DeadLetterWatch
 from ttrelay.local.event_source import SqsEventSource
 from ttrelay.local.fake_events_api import FakeEventsApi
-from ttrelay.local.http_front import FAKE_PREFIX, LocalFront
+from ttrelay.local.http_front import FAKE_PREFIX, INSPECTOR_PREFIX, LocalFront
+from ttrelay.local.inspector import Inspector
 from ttrelay.local.invoker import FunctionRunner
 from ttrelay.local.moto_process import MotoProcess
 from ttrelay.local.provision import FunctionSpec, Provisioned, provision
@@ -93,12 +95,21 @@ class LocalStack:
             opts.root, resolver, self.clients(), self._secret_values(), opts.visibility_timeout
         )
         env = self.worker_env()
+        dead_letters = DeadLetterWatch(self.clients()["sqs"], self.provisioned.queue_urls["EventsDLQ"])
+        front.inspector = Inspector(
+            self.fake.records,
+            self.queue_state,
+            dead_letters.messages,
+            follows_fake=self.events_api_base_url().startswith(self.base_url),
+        )
         for logical_id, template_spec in self.provisioned.functions.items():
             spec = dataclasses.replace(template_spec, environment=self._environment(template_spec))
             # What runs is what `ttrelay invoke` and the state file see.
             self.provisioned.functions[logical_id] = spec
+            # The collector's `collected` log line holds the consent receipt the inspector shows.
+            listener = front.inspector.collect_log_line if logical_id == "CollectFunction" else None
             self._runners[logical_id] = FunctionRunner(
-                spec, env, concurrency=opts.pollers, output=opts.log_output
+                spec, env, concurrency=opts.pollers, output=opts.log_output, on_log_line=listener
             )
         front.collect = self._runners["CollectFunction"]
         self._front = front
@@ -258,6 +269,7 @@ class LocalStack:
             f"  POST {base}/_local/tiktok/faults    fault injection",
             f"  GET  {base}/_local/queue            queue depth (visible, in_flight, dlq)",
             f"  GET  {base}/sdk/ttrelay.js          browser snippet;  {base}/demo/  demo site",
+            f"  GET  {base}{INSPECTOR_PREFIX}/      live inspector: each request's consent and delivery",
             f"  pixel codes: {', '.join(self.options.pixel_codes)}",
         ]
         return "\n".join(lines)

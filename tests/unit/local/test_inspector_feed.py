@@ -1,0 +1,192 @@
+"""The inspector's joins and words, with in-memory sources: no stack, no sockets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from ttrelay.dlq import ParkedMessage
+from ttrelay.local.collect_exchange import CollectExchange
+from ttrelay.local.inspector import Inspector
+from ttrelay.local.inspector_explanations import explain_decision
+from ttrelay.local.masked_match_keys import NOT_HASHED, masked_match_keys
+
+SHA = "a" * 64
+ORIGIN = [("Origin", "https://shop.example.com")]
+
+
+def accepted(action: str = "forward", **extra: object) -> bytes:
+    body = {
+        "accepted": 1,
+        "dropped": 0,
+        "decision": {"action": action, "regime": "opt_in", "reason": "grant:cmp"},
+    }
+    return json.dumps({**body, "token": "v1.secret-token", **extra}).encode()
+
+
+def exchange(
+    request_id: str, event_ids: list[str | None], at: float = 100.0, response: bytes = b""
+) -> CollectExchange:
+    events = [{"event": "Purchase", **({"event_id": e} if e else {})} for e in event_ids]
+    body = json.dumps({"user": {"email": "x@example.com"}, "events": events}).encode()
+    return CollectExchange.of(request_id, at, "/events", ORIGIN, body, 202, response or accepted())
+
+
+def record(event_id: str, at: float, code: int = 0) -> dict[str, Any]:
+    return {
+        "received_at": at,
+        "status": 200,
+        "accepted": code == 0,
+        "response": {"code": code, "message": "OK" if code == 0 else "Bad", "request_id": f"rq-{at}"},
+        "body": {"data": [{"event_id": event_id, "user": {"email": [SHA]}}]},
+    }
+
+
+class Sources:
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        self.parked: list[ParkedMessage] = []
+
+    def inspector(self, keep: int = 200) -> Inspector:
+        return Inspector(
+            lambda: self.records,
+            lambda: {"visible": 0, "in_flight": 0, "dlq": len(self.parked)},
+            lambda _size: self.parked,
+            keep=keep,
+        )
+
+
+def statuses(inspector: Inspector) -> list[list[str]]:
+    return [[event["status"] for event in request["events"]] for request in inspector.feed()["requests"]]
+
+
+def test_each_event_gets_the_status_its_sources_show() -> None:
+    sources = Sources()
+    inspector = sources.inspector()
+    inspector.record(exchange("r1", ["queued-1", "retry-1", "done-1", "parked-1", None]))
+    sources.records += [record("retry-1", 101, code=50000), record("done-1", 101)]
+    sources.parked.append(
+        ParkedMessage(json.dumps({"events": [{"event_id": "parked-1"}]}), {"reason": "code:40002"}, 0)
+    )
+
+    assert statuses(inspector) == [["queued", "retrying", "delivered", "parked", "untraceable"]]
+    parked = inspector.feed()["requests"][0]["events"][3]
+    assert parked["parked"]["reason"] == "code:40002"
+
+
+def test_a_resent_event_already_delivered_is_shown_as_deduplicated() -> None:
+    sources = Sources()
+    inspector = sources.inspector()
+    inspector.record(exchange("r1", ["order-1"], at=100))
+    sources.records.append(record("order-1", 101))
+    inspector.record(exchange("r2", ["order-1"], at=200))
+
+    assert statuses(inspector) == [["delivered"], ["deduplicated"]]
+
+
+def test_the_receipt_joins_by_the_invocation_request_id_in_either_order() -> None:
+    inspector = Sources().inspector()
+    line = {
+        "message": "collected",
+        "function_request_id": "r2",
+        "consent_receipt": {
+            "reason": "grant:cmp",
+            "signal_sources": {"request": ["cmp"], "cookies": []},
+            "location": {"source": "none", "ip": "1.2.3.4"},
+        },
+    }
+    inspector.collect_log_line(json.dumps(line) + "\n")  # the log line may come first
+    inspector.record(exchange("r1", ["a"]))
+    inspector.record(exchange("r2", ["b"]))
+
+    first, second = inspector.feed()["requests"]
+    assert first["decision"]["receipt"] is None
+    assert second["decision"]["receipt"]["signal_sources"]["request"] == ["cmp"]
+    assert "ip" not in second["decision"]["receipt"]["location"]  # only the fields the page shows are kept
+
+
+def test_memory_is_bounded_to_the_last_requests_kept() -> None:
+    inspector = Sources().inspector(keep=3)
+    for number in range(10):
+        inspector.record(exchange(f"r{number}", [f"e{number}"]))
+        inspector.collect_log_line(
+            json.dumps({"message": "collected", "function_request_id": f"r{number}", "consent_receipt": {}})
+        )
+
+    requests = inspector.feed()["requests"]
+    assert [request["events"][0]["event_id"] for request in requests] == ["e7", "e8", "e9"]
+    assert len(inspector._receipts) == 6
+
+
+def test_the_exchange_keeps_neither_the_token_nor_the_body_nor_secret_header_values() -> None:
+    headers = [("Authorization", "Bearer key-value"), ("Cookie", "ttrelay_cid=abc; euconsent-v2=CPxyz")]
+    kept = CollectExchange.of(
+        "r", 1.0, "/events", headers, b'{"user":{"email":"x@example.com"},"events":[]}', 202, accepted()
+    )
+
+    text = repr(kept)
+    for secret in ("key-value", "abc", "CPxyz", "x@example.com", "secret-token"):
+        assert secret not in text
+    assert kept.sender == {"kind": "backend", "api_key": True}
+    assert kept.cookie_names == ("euconsent-v2", "ttrelay_cid")
+    assert kept.response["token_issued"] is True
+
+
+@pytest.mark.parametrize(
+    ("action", "regime", "reason", "expected"),
+    [
+        (
+            "drop",
+            "opt_in",
+            "no_consent_signal",
+            "No consent signal, and the visitor's region needs opt-in: nothing sent",
+        ),
+        ("forward", "notice", "notice", "only needs notice"),
+        ("forward", "opt_out", "no_opt_out", "has not opted out: sent to TikTok"),
+        ("forward", "opt_in", "grant:gpp.tcfeuv2", "Consent granted by the TCF section of the GPP string"),
+        (
+            "drop",
+            "opt_in",
+            "deny:tcf:purpose_7",
+            "Refused by the TCF consent string (no consent for TCF purpose 7): nothing sent",
+        ),
+        (
+            "drop",
+            "notice",
+            "deny:cookie.cmp:marketing",
+            "Refused by your CMP's marketing category, read from the CMP's cookies",
+        ),
+        (
+            "limited",
+            "opt_out",
+            "opt_out:gpp.usca:opted_out",
+            "the GPP US section usca (the visitor opted out",
+        ),
+        ("limited", "opt_out", "opt_out:gpc:gpc", "limited_data_use"),
+    ],
+)
+def test_every_kind_of_reason_reads_as_a_sentence(
+    action: str, regime: str, reason: str, expected: str
+) -> None:
+    del regime  # in the table to show where each reason arises; the sentence does not depend on it
+    assert expected in explain_decision(action, reason)
+
+
+def test_match_keys_are_cut_masked_or_flagged_never_shown_whole() -> None:
+    user = {
+        "email": [SHA, "b" * 64],
+        "phone": ["+14155550100"],  # not hashed: must never be echoed
+        "ttclid": "E.C.P.longclickid",
+        "ip": "2001:db8:85a3::8a2e:370:7334",
+        "city": "Paris",
+    }
+
+    shown = masked_match_keys(user)
+
+    assert shown["email"] == "aaaaaaaa… (+1)"
+    assert shown["phone"] == NOT_HASHED
+    assert shown["ttclid"] == "E.C.P.…"
+    assert shown["ip"] == "2001:0db8:85a3:…"
+    assert shown["city"] == "present"
+    assert "Paris" not in json.dumps(shown) and "4155550100" not in json.dumps(shown)
