@@ -78,5 +78,11 @@ chaos: $(VENV)/.synced
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/run.py
 
+# The demo pages' npm packages (web/package-lock.json), copied into web/demo/vendor/ with their licenses.
+# The output is committed: run this after changing web/package.json, never from a test.
+.PHONY: vendor-web
+vendor-web:
+	web/vendor.sh
+
 clean:
 	rm -rf $(VENV) .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+export * from './CmpStatus.js';
+export * from './DisplayStatus.js';
+export * from './EventStatus.js';
