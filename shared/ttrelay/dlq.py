@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -40,6 +41,16 @@ class DlqSummary:
             "oldest_sent_at_ms": self.oldest_ms,
             "newest_sent_at_ms": self.newest_ms,
         }
+
+
+def parked_message(message: Mapping[str, Any]) -> ParkedMessage:
+    """A message as SQS's ReceiveMessage returns it (with message attributes and SentTimestamp)."""
+    attributes = message.get("MessageAttributes", {})
+    return ParkedMessage(
+        body=message["Body"],
+        attributes={name: value.get("StringValue", "") for name, value in attributes.items()},
+        sent_at_ms=int(message.get("Attributes", {}).get("SentTimestamp", 0)),
+    )
 
 
 def summarise(messages: Iterable[ParkedMessage]) -> DlqSummary:

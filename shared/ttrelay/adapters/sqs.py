@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ttrelay.adapters import aws
 
 if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, SendMessageBatchRequestEntryTypeDef
 
 
@@ -37,16 +38,18 @@ class SqsDeadLetters:
 _BATCH = 10  # SQS batch and receive limit
 
 
-def peek(queue_url: str, limit: int) -> list[dict[str, Any]]:
+def peek(
+    queue_url: str, limit: int, client: SQSClient | None = None, wait_seconds: int = 1
+) -> list[dict[str, Any]]:
     """Up to `limit` messages, left on the queue: received, then made visible again at once."""
-    client = aws.sqs()
+    client = client or aws.sqs()
     seen: dict[str, dict[str, Any]] = {}
     while len(seen) < limit:
         received = client.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=min(_BATCH, limit - len(seen)),
             VisibilityTimeout=60,  # long enough to read the whole queue without seeing a message twice
-            WaitTimeSeconds=1,
+            WaitTimeSeconds=wait_seconds,
             MessageAttributeNames=["All"],
             AttributeNames=["SentTimestamp"],
         ).get("Messages", [])

@@ -30,18 +30,10 @@ def dlq_command(argv: list[str]) -> int:
         print(f"ttrelay dlq: {exc}", file=sys.stderr)
         return 2
     from ttrelay.adapters import sqs
-    from ttrelay.dlq import ParkedMessage, summarise
+    from ttrelay.dlq import parked_message, summarise
 
     if args.action == "inspect":
-        messages = sqs.peek(dlq_url, args.limit)
-        parked = [
-            ParkedMessage(
-                body=m["Body"],
-                attributes={k: v.get("StringValue", "") for k, v in m.get("MessageAttributes", {}).items()},
-                sent_at_ms=int(m.get("Attributes", {}).get("SentTimestamp", 0)),
-            )
-            for m in messages
-        ]
+        parked = [parked_message(message) for message in sqs.peek(dlq_url, args.limit)]
         print(json.dumps(summarise(parked).as_dict(), indent=2))
         return 0
     if not queue_url:

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ttrelay.dlq import ParkedMessage
+from ttrelay.adapters.sqs import peek
+from ttrelay.dlq import ParkedMessage, parked_message
 
-_BATCH = 10  # SQS receive and batch limit
 _REFRESH_S = 15.0  # a redrive and a new failure can leave the size unchanged: look again now and then
 
 
@@ -42,33 +42,5 @@ class DeadLetterWatch:
             return list(self._messages)
 
     def _peek(self) -> list[ParkedMessage]:
-        seen: dict[str, dict[str, Any]] = {}
-        while len(seen) < self._limit:
-            received = self._sqs.receive_message(
-                QueueUrl=self._queue_url,
-                MaxNumberOfMessages=min(_BATCH, self._limit - len(seen)),
-                VisibilityTimeout=30,  # hidden while the walk goes on, so no message is read twice
-                WaitTimeSeconds=0,
-                MessageAttributeNames=["All"],
-                AttributeNames=["SentTimestamp"],
-            ).get("Messages", [])
-            if not received:
-                break
-            seen.update({message["MessageId"]: message for message in received})
-        messages = list(seen.values())
-        for start in range(0, len(messages), _BATCH):
-            self._sqs.change_message_visibility_batch(
-                QueueUrl=self._queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for i, m in enumerate(messages[start : start + _BATCH])
-                ],
-            )
-        return [
-            ParkedMessage(
-                body=m["Body"],
-                attributes={k: v.get("StringValue", "") for k, v in m.get("MessageAttributes", {}).items()},
-                sent_at_ms=int(m.get("Attributes", {}).get("SentTimestamp", 0)),
-            )
-            for m in messages
-        ]
+        messages = peek(self._queue_url, self._limit, client=self._sqs, wait_seconds=0)
+        return [parked_message(message) for message in messages]
