@@ -21,6 +21,7 @@ help:
 	@echo "make bench  print the benchmark figures (bench/results.json)"
 	@echo "make chaos  delivery under faults, crashes and duplicates (N=20000 events)"
 	@echo "make layer-requirements  re-export shared/requirements.txt (the Lambda layer's pins) from uv.lock"
+	@echo "make vendor-web  re-vendor the demo's npm packages (web/package-lock.json) into web/demo/vendor"
 
 $(UV):
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (install it, e.g. 'pyenv install 3.13')" >&2; exit 1; }
@@ -36,11 +37,12 @@ $(SAM_VENV)/.synced: $(UV) requirements/sam.lock
 	VIRTUAL_ENV=$(SAM_VENV) $(UV) pip install --quiet --require-hashes -r requirements/sam.lock
 	@touch $@
 
-# Browser tests drive Debian's Chromium; installed once per machine (root, or sudo where available).
+# Browser tests run Playwright (a dev dependency) on Debian's Chromium, since Playwright's own browser
+# download needs the internet; installed once per machine (root, or sudo where available).
 browser-deps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	@command -v chromium >/dev/null || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 setup: $(VENV)/.synced $(SAM_VENV)/.synced browser-deps
 

@@ -3,28 +3,52 @@
   "use strict";
   if (window.ttrelay && window.ttrelay.version) return; // loaded twice: keep the first instance
 
-  const VERSION = "0.1.0";
+  const VERSION = "0.2.0";
   const TOKEN_KEY = "ttrelay_token";
   const BATCH_DELAY_MS = 50;
   const MAX_EVENTS_PER_REQUEST = 20; // the collector's default cap is 50
-  const CMP_TIMEOUT_MS = 300; // a CMP that has not answered by then counts as absent
+  const CMP_TIMEOUT_MS = 300; // a US Privacy API or consent callback that has not answered by then counts as absent
   const BEACON_LIMIT = 60000; // sendBeacon and keepalive fetch share 64 KiB in flight per page
+  const MAX_HELD = 100; // events waiting for the visitor's consent choice: memory stays bounded
+  const PAGE_POLL_MS = 500; // while events wait, the page's consent callback is asked again this often
   const GCM_KEYS = ["ad_storage", "ad_user_data", "ad_personalization", "analytics_storage"];
-  const USER_KEYS = ["email", "phone", "external_id"];
+  // ttq.identify's names and the Events API's (the collector maps phone_number to phone and hashes).
+  // Only the identifiers may hold several values; the address and name fields are single strings.
+  const MULTI_USER_KEYS = ["email", "phone", "phone_number", "external_id"];
+  const USER_KEYS = MULTI_USER_KEYS.concat(["first_name", "last_name", "zip_code", "city", "state", "country"]);
+  // The relay's required TCF purposes (reference/consent.md §1.8): withholding any of them is a refusal.
+  const TCF_REQUIRED_PURPOSES = [1, 3, 4, 7];
 
-  const config = { endpoint: "/events", pixelCode: null, consent: null, debug: false };
+  const config = {
+    endpoint: "/events", pixelCode: null, consent: null, debug: false, consentWaitMs: 30000, pixelConsent: false,
+  };
   let identity = {}; // identify(): kept in memory only, never written to storage
   let memoryToken = null;
-  let cmpSignals = {}; // last answers of __tcfapi / __gpp / __uspapi
-  let pageSignals = {}; // last value of the init({consent}) callback
-  let tcfListening = false;
-  let queue = [];
-  let awaitingConsent = []; // taken from the queue, waiting for the CMPs' answers
+  let cmpSignals = {}; // consent strings last given by __tcfapi / __gpp / __uspapi
+  let tcfData = null; // the TCF CMP's last tcData; null until it has answered
+  let gppPing = null; // the GPP CMP's last pingData; null until it has answered
+  let pageAnswer; // the init({consent}) callback's last value; undefined = the visitor has not chosen
+  const listening = { tcf: false, gpp: false };
+  let refused = false; // the visitor refused during this page view: sticky, nothing is sent any more
+  let pixelCall = null; // the last consent call made on ttq, so each change is made once
+  let queue = []; // waiting for the batching delay
+  let gathering = []; // taken from the queue, waiting for the CMPs' answers
+  let held = []; // waiting for the visitor's consent choice
   let timer = null;
+  let pagePoll = null;
 
   function log(message, detail) {
     // Event names, ids, counts and decisions only: never user data, tokens or consent strings.
     if (config.debug && window.console) window.console.debug("[ttrelay] " + message, detail === undefined ? "" : detail);
+  }
+
+  function warn(message) {
+    // Always on: an event that does not reach TikTok should never fail silently. Same rule as log().
+    if (window.console) window.console.warn("[ttrelay] " + message);
+  }
+
+  function label(event) {
+    return event.event + " (event_id " + event.event_id + ")";
   }
 
   function newEventId() {
@@ -42,15 +66,37 @@
     try { return window.localStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
   }
 
+  function forgetToken() {
+    memoryToken = null;
+    try { window.localStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage blocked: nothing was kept */ }
+  }
+
   function rememberDecision(body) {
     if (!body || !body.decision) return;
-    if (body.decision.action === "drop") {
-      memoryToken = null;
-      try { window.localStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage blocked: nothing was kept */ }
-    } else if (typeof body.token === "string" && body.token) {
+    // The collector stores a click id only under `forward`; under `limited` (opted out of sale or
+    // sharing) and `drop` it stores nothing, so neither may the page.
+    if (body.decision.action !== "forward") forgetToken();
+    else if (typeof body.token === "string" && body.token && !refused) { // !refused: an answer still in flight
       memoryToken = body.token;
       try { window.localStorage.setItem(TOKEN_KEY, body.token); } catch (e) { /* the memory copy will do */ }
     }
+    setPixelConsent(body.decision.action === "forward");
+  }
+
+  // ---- the pixel's consent, in step with the collector's decision (init option pixelConsent) ----
+  function callPixel(method) {
+    const ttq = window.ttq;
+    if (!config.pixelConsent || !ttq || typeof ttq[method] !== "function") return;
+    try { ttq[method](); } catch (e) { log("ttq." + method + " threw"); }
+    log("pixel: ttq." + method + "()");
+  }
+
+  function setPixelConsent(granted) {
+    // The pixel has no limited mode, so anything but `forward` revokes it: the stricter channel wins.
+    const method = granted && !refused ? "grantConsent" : "revokeConsent";
+    if (pixelCall === method) return;
+    pixelCall = method;
+    callPixel(method);
   }
 
   // ---- context ----
@@ -85,7 +131,8 @@
     return context;
   }
 
-  // ---- consent: report what the page's CMP says; the collector decides ----
+  // ---- consent: report what the page's CMP says; the collector decides. Hold events while the
+  // visitor has not chosen yet, and never send after they refused. ----
   function withTimeout(start) {
     return new Promise((resolve) => {
       let finished = false;
@@ -95,36 +142,40 @@
     });
   }
 
-  function keepTcString(data, ok) {
-    if (ok && data && typeof data.tcString === "string" && data.tcString) cmpSignals.tcf = data.tcString;
-  }
-
-  function listenTcf() {
-    if (tcfListening || typeof window.__tcfapi !== "function") return;
-    try {
-      window.__tcfapi("addEventListener", 2, keepTcString); // called again whenever the visitor changes it
-      tcfListening = true;
-    } catch (e) { /* a broken CMP stub: retried on the next flush */ }
-  }
-
-  function askTcf() {
-    listenTcf();
-    if (typeof window.__tcfapi !== "function" || cmpSignals.tcf) return Promise.resolve();
-    return withTimeout((done) => window.__tcfapi("getTCData", 2, (data, ok) => { keepTcString(data, ok); done(); }));
-  }
-
-  function askGpp() {
-    if (typeof window.__gpp !== "function") return Promise.resolve();
-    return withTimeout((done) => window.__gpp("ping", (data, ok) => {
-      if (ok !== false && data && typeof data.gppString === "string" && data.gppString) {
-        cmpSignals.gpp = data.gppString;
-        cmpSignals.gpp_sid = data.applicableSections;
-      }
-      done();
-    }));
+  function listenToCmps() {
+    // addEventListener answers at once with the current state and again on every change, so events
+    // held for a decision leave as soon as it is made. A CMP that loads after the snippet is picked up
+    // at the next flush.
+    if (!listening.tcf && typeof window.__tcfapi === "function") {
+      try {
+        window.__tcfapi("addEventListener", 2, (data, ok) => {
+          if (!ok || !data) return;
+          tcfData = data;
+          if (typeof data.tcString === "string" && data.tcString) cmpSignals.tcf = data.tcString;
+          consentChanged();
+        });
+        listening.tcf = true;
+      } catch (e) { /* a broken CMP stub: retried at the next flush */ }
+    }
+    if (!listening.gpp && typeof window.__gpp === "function") {
+      try {
+        window.__gpp("addEventListener", (event, ok) => {
+          const ping = event && event.pingData;
+          if (ok === false || !ping) return;
+          gppPing = ping;
+          if (typeof ping.gppString === "string" && ping.gppString) {
+            cmpSignals.gpp = ping.gppString;
+            cmpSignals.gpp_sid = ping.applicableSections;
+          }
+          consentChanged();
+        });
+        listening.gpp = true;
+      } catch (e) { /* as above */ }
+    }
   }
 
   function askUsp() {
+    // US Privacy has no "not decided yet" state: it only ever adds an opt-out, so nothing waits for it.
     if (typeof window.__uspapi !== "function") return Promise.resolve();
     return withTimeout((done) => window.__uspapi("getUSPData", 1, (data, ok) => {
       if (ok && data && typeof data.uspString === "string") cmpSignals.usp = data.uspString;
@@ -134,19 +185,72 @@
 
   function askPage() {
     // Google Consent Mode has no public read API, so the page hands its state (and its own CMP's
-    // marketing choice) over: init({consent: () => ({gcm, cmp})}) or window.ttrelayConsent.
+    // marketing choice) over: init({consent: () => ({gcm, cmp})}). undefined or "pending" = not chosen.
     if (typeof config.consent !== "function") return undefined;
     try {
       const value = config.consent();
       if (value && typeof value.then === "function") {
-        return value.then((resolved) => { if (resolved && typeof resolved === "object") pageSignals = resolved; }, () => {});
+        return value.then((resolved) => { pageAnswer = resolved; }, () => { pageAnswer = undefined; });
       }
-      pageSignals = value && typeof value === "object" ? value : {};
+      pageAnswer = value;
     } catch (e) {
-      pageSignals = {};
-      log("consent callback threw; its signals are left out");
+      pageAnswer = undefined; // fail closed: events wait, and are discarded if no answer comes in time
+      log("consent callback threw; events wait");
     }
     return undefined;
+  }
+
+  function tcfState() {
+    if (typeof window.__tcfapi !== "function") return "none";
+    const data = tcfData;
+    if (!data) return "pending"; // the CMP is on the page but has not answered yet
+    if (data.gdprApplies === false) return "decided";
+    if (data.eventStatus === "cmpuishown" || !data.tcString) return "pending"; // the banner is up
+    const consents = (data.purpose && data.purpose.consents) || {};
+    return TCF_REQUIRED_PURPOSES.every((id) => consents[id] === true) ? "decided" : "refused";
+  }
+
+  function gppState() {
+    if (typeof window.__gpp !== "function") return "none";
+    // A ready GPP string is a decision; what it says (an opt-out, say) is the collector's to judge.
+    return !gppPing || gppPing.signalStatus === "not ready" ? "pending" : "decided";
+  }
+
+  function pageState() {
+    if (typeof config.consent !== "function") return "none";
+    const answer = pageAnswer;
+    if (answer === undefined || answer === "pending") return "pending";
+    if (!answer || typeof answer !== "object") return "decided";
+    const gcm = answer.gcm || {};
+    const denied = (answer.cmp && answer.cmp.marketing === false) ||
+      gcm.ad_storage === "denied" || gcm.ad_user_data === "denied";
+    return denied ? "refused" : "decided";
+  }
+
+  function consentState() {
+    // "none" from every source (no CMP on the page) counts as decided: the collector judges as before.
+    if (!refused) {
+      const states = [tcfState(), gppState(), pageState()];
+      if (!states.includes("refused")) return states.includes("pending") ? "pending" : "decided";
+      refused = true; // sticky for the page view, even if a grant follows
+      forgetToken();
+      setPixelConsent(false);
+      log("the visitor refused: nothing more is sent from this page view");
+    }
+    return "refused";
+  }
+
+  function consentChanged() {
+    // Called by the CMP listeners, by the page (ttrelay.consentChanged()) and by the poll below.
+    const asked = askPage();
+    if (asked) asked.then(releaseIfDecided);
+    else releaseIfDecided();
+  }
+
+  function releaseIfDecided() {
+    // Also run when nothing waits, so that a refusal revokes the pixel at once.
+    if (consentState() === "pending" || !held.length) return;
+    route(takeHeld(), consentNow(), false);
   }
 
   function fitSchema(raw) {
@@ -180,14 +284,61 @@
     // Later sources win key by key: CMP APIs < window.ttrelayConsent < the init callback. The browser's
     // Global Privacy Control comes last: a page cannot turn it off.
     const fromWindow = window.ttrelayConsent && typeof window.ttrelayConsent === "object" ? window.ttrelayConsent : {};
+    const fromPage = pageAnswer && typeof pageAnswer === "object" ? pageAnswer : {};
     const gpc = navigator.globalPrivacyControl === true ? { gpc: true } : {};
-    return fitSchema(Object.assign({}, cmpSignals, fromWindow, pageSignals, gpc));
+    return fitSchema(Object.assign({}, cmpSignals, fromWindow, fromPage, gpc));
   }
 
   async function gatherConsent() {
-    const pending = askPage();
-    await Promise.all([askTcf(), askGpp(), askUsp(), pending ? withTimeout((done) => pending.then(done)) : null]);
+    listenToCmps();
+    const asked = askPage();
+    await Promise.all([askUsp(), asked ? withTimeout((done) => asked.then(done)) : null]);
     return consentNow();
+  }
+
+  // ---- holding events until the visitor chooses ----
+  function hold(items) {
+    for (const item of items) {
+      // Fail closed: an event still waiting after consentWaitMs is thrown away, never sent undecided.
+      item.expiry = setTimeout(() => {
+        held = held.filter((other) => other !== item);
+        discard([item], "consent_timeout", "no consent choice within " + config.consentWaitMs + " ms");
+      }, config.consentWaitMs);
+      held.push(item);
+    }
+    if (held.length > MAX_HELD) {
+      discard(held.splice(0, held.length - MAX_HELD), "queue_full", "more than " + MAX_HELD + " events waiting for consent");
+    }
+    if (!pagePoll && typeof config.consent === "function") pagePoll = setInterval(consentChanged, PAGE_POLL_MS);
+    log("waiting for the visitor's consent choice", { events: held.length });
+  }
+
+  function takeHeld() {
+    const items = held;
+    held = [];
+    items.forEach((item) => clearTimeout(item.expiry));
+    clearInterval(pagePoll);
+    pagePoll = null;
+    return items;
+  }
+
+  function discard(items, error, why) {
+    for (const item of items) {
+      clearTimeout(item.expiry);
+      warn(label(item.event) + " not sent: " + why);
+      item.resolve({ status: 0, error: error });
+    }
+  }
+
+  function route(items, consent, pageIsHiding) {
+    if (!items.length) return Promise.resolve([]);
+    const state = consentState();
+    if (state === "refused") return discard(items, "consent_refused", "the visitor refused consent on this page");
+    if (state === "pending") {
+      if (pageIsHiding) return discard(items, "page_hidden", "the page was hidden before the visitor chose");
+      return hold(items);
+    }
+    return Promise.all(intoBatches(items).map((batch) => send(batch, consent, pageIsHiding)));
   }
 
   // ---- transport ----
@@ -199,28 +350,68 @@
   }
 
   async function post(json) {
-    let body = null;
+    let response;
     try {
       // text/plain keeps this a CORS "simple" request: no preflight, even cross-origin.
-      const response = await window.fetch(config.endpoint, {
+      response = await window.fetch(config.endpoint, {
         method: "POST", body: json, headers: { "Content-Type": "text/plain" },
         keepalive: json.length < BEACON_LIMIT, credentials: "include",
       });
-      body = await response.json().catch(() => null);
     } catch (e) {
-      log("network error; events not sent");
-      return null;
+      return { status: 0, error: "network_error" };
     }
+    const body = await response.json().catch(() => null);
     rememberDecision(body);
-    if (body && body.decision) log("sent", { accepted: body.accepted, dropped: body.dropped, decision: body.decision });
-    else if (body && body.error) log("rejected", { error: body.error, errors: body.errors });
-    return body;
+    return { status: response.status, body: body };
   }
 
   function beacon(json) {
     const queued = json.length < BEACON_LIMIT && typeof navigator.sendBeacon === "function" &&
       navigator.sendBeacon(config.endpoint, new Blob([json], { type: "text/plain" }));
     if (!queued) post(json); // too big or refused: a fetch may still make it out
+    return { status: 0, error: "sent_by_beacon" }; // the page is going away: no answer to read
+  }
+
+  function errorPaths(errors) {
+    // Paths and the collector's messages, which never echo a submitted value.
+    return (errors || []).map((error) => (error.loc ? error.loc + ": " : "") + error.msg).join("; ");
+  }
+
+  function report(events, answer) {
+    const body = answer.body;
+    if (answer.error === "network_error") {
+      events.forEach((event) => warn(label(event) + " not sent: network error"));
+    } else if (body && body.decision) {
+      const rejected = new Set();
+      for (const item of body.rejected || []) {
+        rejected.add(item.index);
+        warn(label(events[item.index] || item) + " rejected by the collector: " + errorPaths(item.errors));
+      }
+      for (const item of body.warnings || []) {
+        warn(label(events[item.index] || item) + ": " + errorPaths([item]));
+      }
+      const decision = body.decision;
+      if (decision.action === "drop") {
+        events.forEach((event, index) => {
+          if (!rejected.has(index)) warn(label(event) + " dropped by the collector: consent " + decision.regime + "/" + decision.reason);
+        });
+      }
+      log("sent", { accepted: body.accepted, dropped: body.dropped, decision: decision });
+    } else if (answer.status) {
+      // The whole request was refused (4xx, or a 5xx): each event gets its own errors and the request's.
+      const errors = (body && body.errors) || [];
+      const why = "HTTP " + answer.status + ((body && body.error) ? " " + body.error : "");
+      events.forEach((event, index) => {
+        const own = errorsAbout(errors, index);
+        warn(label(event) + " not accepted by the collector (" + why + ")" + (own.length ? ": " + errorPaths(own) : ""));
+      });
+    }
+  }
+
+  function errorsAbout(errors, index) {
+    // Errors with an `events.<i>.` path concern that event; those without one, the whole request.
+    const prefix = "events." + index + ".";
+    return errors.filter((error) => !/^events\./.test(error.loc || "") || (error.loc + ".").startsWith(prefix));
   }
 
   function intoBatches(items) {
@@ -239,40 +430,42 @@
   }
 
   async function send(batch, consent, pageIsHiding) {
-    let body = null;
+    let answer;
     try {
       const json = requestBody(batch, consent);
-      if (pageIsHiding) beacon(json);
-      else body = await post(json);
+      answer = pageIsHiding ? beacon(json) : await post(json);
     } catch (e) {
-      log("could not send: properties that JSON cannot hold?"); // e.g. a cycle or a BigInt
+      answer = { status: 0, error: "unserializable" }; // e.g. a cycle or a BigInt in the properties
+      batch.events.forEach((event) => warn(label(event) + " not sent: its properties cannot be turned into JSON"));
     }
-    batch.waiters.forEach((resolve) => resolve(body)); // track() promises settle, whatever happened
-    return body;
+    report(batch.events, answer);
+    batch.waiters.forEach((resolve) => resolve(answer)); // track() promises settle, whatever happened
+    return answer;
   }
 
-  async function flush(pageIsHiding) {
+  async function flush() {
     clearTimeout(timer);
     timer = null;
-    let items = queue;
+    const items = queue;
     queue = [];
-    let consent;
-    if (pageIsHiding) {
-      // No time to ask the CMPs again: use their last answers, and hand the body to the browser,
-      // together with events still waiting for those answers (the page may be gone before they come).
-      items = awaitingConsent.concat(items);
-      awaitingConsent = [];
-      askPage();
-      consent = consentNow();
-    } else {
-      if (!items.length) return [];
-      awaitingConsent = awaitingConsent.concat(items);
-      consent = await gatherConsent();
-      const stillHere = items.filter((item) => awaitingConsent.includes(item)); // not already beaconed
-      awaitingConsent = awaitingConsent.filter((item) => !items.includes(item));
-      items = stillHere;
-    }
-    return Promise.all(intoBatches(items).map((batch) => send(batch, consent, pageIsHiding)));
+    if (!items.length) return [];
+    gathering = gathering.concat(items);
+    const consent = await gatherConsent();
+    const stillHere = items.filter((item) => gathering.includes(item)); // not already taken by leave()
+    gathering = gathering.filter((item) => !items.includes(item));
+    return route(stillHere, consent, false);
+  }
+
+  function leave() {
+    // The page is being hidden or unloaded: no time to ask the CMPs again, so their last answers
+    // decide, and whatever may be sent leaves in a beacon, events still waiting for the CMPs included.
+    clearTimeout(timer);
+    timer = null;
+    const items = gathering.concat(takeHeld(), queue);
+    gathering = [];
+    queue = [];
+    askPage();
+    route(items, consentNow(), true);
   }
 
   // ---- public API ----
@@ -282,7 +475,7 @@
     for (const key of USER_KEYS) {
       const value = source[key];
       if (typeof value === "string" && value.trim()) user[key] = value.trim();
-      else if (Array.isArray(value) && value.length) user[key] = value.map(String);
+      else if (Array.isArray(value) && value.length && MULTI_USER_KEYS.includes(key)) user[key] = value.map(String);
     }
     return user;
   }
@@ -293,6 +486,9 @@
     config.pixelCode = options.pixelCode || null;
     config.consent = typeof options.consent === "function" ? options.consent : null;
     config.debug = Boolean(options.debug);
+    config.consentWaitMs = Number.isFinite(options.consentWaitMs) && options.consentWaitMs >= 0 ? options.consentWaitMs : 30000;
+    config.pixelConsent = Boolean(options.pixelConsent);
+    if (config.pixelConsent) callPixel("holdConsent"); // until the collector's first decision
     gatherConsent(); // warm the cache, so a beacon sent as the page hides has the CMPs' answers
     log("ready " + VERSION);
     return api;
@@ -306,27 +502,32 @@
     options = options || {};
     properties = properties || {};
     // One id per user action, given to the pixel and to the collector, so TikTok merges the pair.
-    const eventId = options.eventId ? String(options.eventId) : newEventId();
+    // `event_id` is ttq.track's own spelling; `eventId` is kept for pages written against 0.1.
+    const given = options.event_id !== undefined ? options.event_id : options.eventId;
+    const eventId = given ? String(given) : newEventId();
     if (window.ttq && typeof window.ttq.track === "function") {
       try { window.ttq.track(eventName, properties, { event_id: eventId }); } catch (e) { log("ttq.track threw"); }
     }
     const user = Object.assign({}, identity, pickUser(options.user));
     const result = new Promise((resolve) => {
+      // Properties go unchanged, pixel-style keys included: the collector maps them.
       queue.push({ event: { event: eventName, event_id: eventId, properties: properties },
         user: user, userKey: JSON.stringify(user), resolve: resolve });
     });
     log("queued " + eventName, { event_id: eventId });
-    if (document.visibilityState === "hidden") flush(true);
-    else if (!timer) timer = setTimeout(() => flush(false), BATCH_DELAY_MS);
+    if (document.visibilityState === "hidden") leave();
+    else if (!timer) timer = setTimeout(flush, BATCH_DELAY_MS);
     return result;
   }
 
-  function flushOnHide() {
-    if (queue.length || awaitingConsent.length) flush(true);
+  function leaveIfBusy() {
+    if (queue.length || gathering.length || held.length) leave();
   }
-  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flushOnHide(); });
-  window.addEventListener("pagehide", flushOnHide);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") leaveIfBusy(); });
+  window.addEventListener("pagehide", leaveIfBusy);
 
-  const api = { version: VERSION, init: init, track: track, identify: identify, flush: () => flush(false) };
+  const api = {
+    version: VERSION, init: init, track: track, identify: identify, flush: flush, consentChanged: consentChanged,
+  };
   window.ttrelay = api;
 })(window, document, navigator);
