@@ -32,7 +32,14 @@ def _record_outcome(report: ForwardReport) -> Callable[[SQSRecord], None]:
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    messages = [InboundMessage(record["messageId"], record["body"]) for record in event["Records"]]
+    messages = [
+        InboundMessage(
+            record["messageId"],
+            record["body"],
+            int(record.get("attributes", {}).get("ApproximateReceiveCount", 1)),
+        )
+        for record in event["Records"]
+    ]
     # Retries inside the invocation stop early enough to write their state before Lambda's timeout.
     deadline = time.time() + context.get_remaining_time_in_millis() / 1000 - STATE_WRITE_MARGIN_SECONDS
     report = forwarder().forward(messages, deadline=deadline)

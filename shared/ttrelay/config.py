@@ -100,6 +100,8 @@ class ForwardSettings(CommonSettings):
     # Extra Events API requests one rejected batch may spend on halving (docs/delivery.md): 20 isolates a
     # single bad event in 1,000 (two requests per halving, ten halvings); past it the rest is parked.
     max_bisect_requests: int = Field(default=20, ge=0, le=200)
+    # The queue's maxReceiveCount (template MaxReceiveCount): bisection parks capped events on the last one.
+    max_receive_count: int = Field(default=0, ge=0)
 
     @field_validator("events_api_base_url")
     @classmethod

@@ -29,6 +29,7 @@ BISECT_CAPPED = "bisect_capped"  # DLQ reason suffix: parked before the bad even
 class InboundMessage:
     message_id: str
     body: str
+    receive_count: int = 1  # SQS's ApproximateReceiveCount: this is the message's n-th delivery
 
 
 class EventsApi(Protocol):
@@ -79,6 +80,7 @@ class _Pending:
     event: TikTokEvent
     message_ids: list[str]
     envelope: QueuedEvents
+    last_receive: bool = True  # every message carrying it is on its last delivery before the redrive
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,8 @@ class Forwarder:
     test_event_code: str = ""
     max_events_per_request: int = 1000
     max_bisect_requests: int = 20  # extra requests per rejected batch (ForwardSettings explains 20)
+    # The queue's maxReceiveCount; 0 = unknown, and then every delivery is treated as the last one.
+    max_receive_count: int = 0
     backoff: Backoff = Backoff()
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
@@ -112,9 +116,11 @@ class Forwarder:
         """Deliver what the messages hold; `deadline` (clock time) bounds the in-invocation retries."""
         report = ForwardReport()
         writes_before = self.dedup.writes
-        envelopes = [(m.message_id, e) for m in messages if (e := self._parse(m, report)) is not None]
+        inbound = list(messages)
+        envelopes = [(m.message_id, e) for m in inbound if (e := self._parse(m, report)) is not None]
+        last = {m.message_id for m in inbound if m.receive_count >= self.max_receive_count}
         claimed_at = self.clock()
-        pending = self._claim(envelopes, report)
+        pending = self._claim(envelopes, last, report)
         self.checkpoint("claimed", [item.key for item in pending])
         if self.send_window_seconds is not None:
             lease_end = claimed_at + self.send_window_seconds
@@ -140,16 +146,19 @@ class Forwarder:
             _rehash(event)
         return envelope
 
-    def _claim(self, envelopes: Sequence[tuple[str, QueuedEvents]], report: ForwardReport) -> list[_Pending]:
+    def _claim(
+        self, envelopes: Sequence[tuple[str, QueuedEvents]], last: set[str], report: ForwardReport
+    ) -> list[_Pending]:
         candidates: dict[str, _Pending] = {}
         for message_id, envelope in envelopes:
             for event in envelope.events:
                 key = dedup_key(envelope.pixel_code, event.event, event.event_id)
                 if key in candidates:  # the same event twice in one batch: send once, share the outcome
                     candidates[key].message_ids.append(message_id)
+                    candidates[key].last_receive &= message_id in last
                     report.duplicates += 1
                 else:
-                    candidates[key] = _Pending(key, event, [message_id], envelope)
+                    candidates[key] = _Pending(key, event, [message_id], envelope, message_id in last)
         results = self.dedup.claim_many(list(candidates), self.owner, self.clock())
         claimed = []
         for key, item in candidates.items():
@@ -185,9 +194,9 @@ class Forwarder:
                 if budget == 0:  # the first half spent the rest of the budget: this one is parked unsent
                     self._settle(_Sent(half, group.outcome, capped=True), report)
                     continue
-                sent_before = report.requests
-                outcome = self._send_with_retries(pixel, half, report, deadline, max_requests=budget)
-                budget -= report.requests - sent_before
+                # Only the halving requests count: retries of a fault are bounded by the backoff.
+                budget -= 1
+                outcome = self._send_with_retries(pixel, half, report, deadline)
                 self._settle_or_split(_Sent(half, outcome), rejected, report)
 
     def _settle_or_split(self, sent: _Sent, rejected: deque[_Sent], report: ForwardReport) -> None:
@@ -208,7 +217,10 @@ class Forwarder:
             report.delivered += len(group.items)
             return
         self.dedup.release(keys, self.owner)
-        if outcome.verdict is Verdict.RETRY:
+        # A capped group may hold good events: while SQS will deliver its messages again, the next
+        # invocation goes on halving with a fresh budget; only on the last delivery is it parked.
+        again = group.capped and not all(item.last_receive for item in group.items)
+        if outcome.verdict is Verdict.RETRY or again:
             for item in group.items:
                 report.failed_message_ids.update(item.message_ids)
         else:
@@ -220,7 +232,6 @@ class Forwarder:
         items: Sequence[_Pending],
         report: ForwardReport,
         deadline: float | None,
-        max_requests: int | None = None,
     ) -> Classification:
         body: dict[str, object] = {
             "event_source": "web",
@@ -236,7 +247,7 @@ class Forwarder:
             outcome = self.events_api.send(pixel, body)
             report.requests += 1
             report.outcomes.append(outcome)
-            if outcome.verdict is not Verdict.RETRY or attempt + 1 == max_requests:
+            if outcome.verdict is not Verdict.RETRY:
                 return outcome
             delay = self.backoff.delay(attempt, outcome, self.jitter)
             if delay is None or (deadline is not None and self.clock() + delay >= deadline):

@@ -75,5 +75,6 @@ def forwarder() -> Forwarder:
         test_event_code=settings.test_event_code,
         max_events_per_request=settings.max_events_per_request,
         max_bisect_requests=settings.max_bisect_requests,
+        max_receive_count=settings.max_receive_count,
         send_window_seconds=settings.claim_lease_seconds - settings.events_api_timeout_seconds - 1,
     )

@@ -275,13 +275,28 @@ def test_a_cap_of_zero_parks_the_rejected_batch_whole() -> None:
     assert dlq.parked[0][1] == "code:40002:bisect_capped"
 
 
-def test_retries_during_bisection_count_against_the_cap() -> None:
+def test_retries_of_a_fault_during_bisection_do_not_spend_the_halving_budget() -> None:
     def respond(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if len(body["data"]) == 4:  # the whole batch: a payload error
             return 200, {"code": 40002, "message": "bad"}
         return 200, {"code": 50000, "message": "busy"}  # every half: retryable
 
     api = ScriptedEventsApi(respond=respond)
-    report = forwarder(api, max_bisect_requests=4).forward([message("m1", "a", "b", "c", "d")])
-    assert len(api.requests) == 1 + 4
-    assert report.failed_message_ids == {"m1"}  # released for SQS to bring back
+    report = forwarder(api, max_bisect_requests=2).forward([message("m1", "a", "b", "c", "d")])
+    # Both halves are sent and each retried up to the backoff's 3 attempts: faults are not payload errors.
+    assert len(api.requests) == 1 + 2 * 3
+    assert report.failed_message_ids == {"m1"} and report.parked == 0  # released for SQS to bring back
+
+
+def test_a_capped_batch_goes_back_to_the_queue_until_its_last_delivery() -> None:
+    bad = ["e-0000", "e-0001", "e-0400"]
+    for receive_count, parked in ((1, False), (4, False), (5, True)):
+        api, dlq = ScriptedEventsApi(respond=rejects(*bad)), MemoryDeadLetters()
+        inbound = message("m1", *ids(1000))
+        inbound = InboundMessage(inbound.message_id, inbound.body, receive_count=receive_count)
+        report = forwarder(api, dlq=dlq, max_bisect_requests=6, max_receive_count=5).forward([inbound])
+        capped = parked_ids(dlq, "code:40002:bisect_capped")
+        # Good events may sit in a capped group: while SQS brings the message back, the next invocation
+        # halves further with a fresh budget; only the last delivery parks what is still unresolved.
+        assert bool(capped) is parked and (report.failed_message_ids == {"m1"}) is not parked
+        assert report.delivered == 625
