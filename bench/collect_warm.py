@@ -10,8 +10,10 @@ to /dev/null: the handler logs one line and one EMF document per request, as it 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,6 +65,23 @@ def per_event_ms(samples: list[float], events: int) -> dict[str, float]:
     }
 
 
+def log_bytes_per_request(call: Callable[[], object], requests: int = 200) -> float:
+    """What the handler writes to stdout (CloudWatch Logs in Lambda) per request: its log line and EMF
+    document, counted at the file descriptor, where both Powertools' logger and its metrics end up."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            for _ in range(requests):
+                call()
+            sys.stdout.flush()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        return os.fstat(sink.fileno()).st_size / requests
+
+
 def returning_visitor_cookie(response: dict[str, Any]) -> str:
     """The signed click-id cookie the first response set; later requests carry it (verify + re-sign)."""
     cookie: str = response["cookies"][0].split(";", 1)[0]
@@ -95,6 +114,7 @@ def main() -> None:
         event = fixtures.collect_event(events=events, cookie=cookie)
         for _ in range(WARMUP_REQUESTS):
             app.handler(event, context)
+        log_bytes = log_bytes_per_request(lambda event=event: app.handler(event, context))
         queue.bodies.clear()
         cpu, wall = timed(lambda event=event: app.handler(event, context), MAX_REQUESTS[events])
         queued = [json.loads(body) for body in queue.bodies[:3]]
@@ -103,6 +123,7 @@ def main() -> None:
             "events_per_request": events,
             "cpu_ms_per_event": per_event_ms(cpu, events),
             "wall_ms_per_event": per_event_ms(wall, events),
+            "log_bytes_per_request": log_bytes,
             "queued_messages": len(queue.bodies),
             "events_per_message": sorted({len(message["events"]) for message in queued}),
             "hashed_fields": sorted(

@@ -29,7 +29,6 @@ ASSUMED = {
     "events_api_request_ms": 200.0,
     "dynamodb_call_ms": 6.0,
     "parallel_claims": 16,
-    "log_bytes_per_collect_request": 900,  # one receipt line + one EMF document
     "events_per_collect_request": 1,  # the worst case: one request per event
     "messages_per_forward_batch": 100,  # ForwardBatchSize default
     "sqs_requests_per_message_consumed": 0.2,  # ReceiveMessage and DeleteMessageBatch, 10 per call
@@ -72,7 +71,7 @@ def per_million_events(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
         / 1e6,
         "dynamodb": writes * PRICES["dynamodb_on_demand_per_million_wru"] / 1e6,
         "cloudwatch_logs": requests
-        * a["log_bytes_per_collect_request"]
+        * value("warm_collect.handler.1_event.log_bytes_per_request")
         / 1e9
         * PRICES["cloudwatch_logs_per_gb_ingested"],
     }

@@ -139,6 +139,8 @@ def warm_figures(warm: dict[str, Any], figures: Figures) -> None:
             figure(figures, f"{key}.cpu_per_event.mean", data["cpu_ms_per_event"]["mean"], "ms CPU", target)
             figure(figures, f"{key}.cpu_per_event.p90", data["cpu_ms_per_event"]["p90"], "ms CPU")
             figure(figures, f"{key}.wall_per_event.mean", data["wall_ms_per_event"]["mean"], "ms")
+            if "log_bytes_per_request" in data:
+                figure(figures, f"{key}.log_bytes_per_request", data["log_bytes_per_request"], "bytes")
 
 
 def forward_figures(forward: list[dict[str, Any]], figures: Figures) -> None:
