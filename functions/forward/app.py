@@ -9,8 +9,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ttrelay.adapters.sqs import change_visibility
+from ttrelay.config import forward_settings
 from ttrelay.forward import ForwardReport, InboundMessage
 from ttrelay.observability import logger, metrics, report_forwarded
+from ttrelay.redelivery import visibility_delay
 from ttrelay.runtime import forwarder
 
 STATE_WRITE_MARGIN_SECONDS = 10
@@ -29,6 +32,23 @@ def _record_outcome(report: ForwardReport) -> Callable[[SQSRecord], None]:
     return record_handler
 
 
+def _come_back_soon(
+    records: list[dict[str, Any]], messages: list[InboundMessage], report: ForwardReport
+) -> None:
+    """Failed messages return after their reason's delay, not the queue's whole visibility timeout."""
+    lease = forward_settings().claim_lease_seconds
+    timeouts = {
+        record["receiptHandle"]: visibility_delay(reason, message.receive_count, lease_seconds=lease)
+        for record, message in zip(records, messages, strict=True)
+        if (reason := report.retry_reasons.get(message.message_id)) is not None
+    }
+    if timeouts and (unchanged := change_visibility(SQSRecord(records[0]).queue_url, timeouts)):
+        # Still reported as failed below: they come back after the queue's own timeout instead.
+        logger.warning(
+            "visibility_unchanged", extra={"messages": len(unchanged), "codes": sorted(set(unchanged))}
+        )
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -44,4 +64,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline = time.time() + context.get_remaining_time_in_millis() / 1000 - STATE_WRITE_MARGIN_SECONDS
     report = forwarder().forward(messages, deadline=deadline)
     report_forwarded(report)
+    _come_back_soon(event["Records"], messages, report)
     return process_partial_response(event, _record_outcome(report), processor, context)

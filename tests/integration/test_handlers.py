@@ -192,6 +192,32 @@ def test_retryable_failures_are_reported_per_message_and_retried_later(stack: Lo
     assert sorted(accepted) == ["int-retry-1", "int-retry-2"]
 
 
+def test_a_failed_message_comes_back_after_its_retry_delay_not_the_queues_timeout(stack: LocalStack) -> None:
+    collect(stack, granted("int-soon-1"))
+    sqs = stack.clients()["sqs"]
+    assert stack.provisioned is not None
+    url = stack.provisioned.queue_urls["EventsQueue"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "VisibilityTimeout"])
+    assert int(queue["Attributes"]["VisibilityTimeout"]) >= 60  # the template's 360 s, not the delay
+    (message,) = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, AttributeNames=["All"])["Messages"]
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message["Attributes"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue["Attributes"]["QueueArn"],
+        "awsRegion": "us-east-1",
+    }
+    httpx.post(f"{stack.base_url}/_local/tiktok/faults", json={"error_rate": 1, "codes": [50000]})
+    assert forward(stack, [record])["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
+    # A fault on the first delivery comes back after 1-2 s (ttrelay.redelivery), not after the queue's.
+    again = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, AttributeNames=["All"]).get("Messages", [])
+    assert [m["MessageId"] for m in again] == [message["MessageId"]]
+    assert again[0]["Attributes"]["ApproximateReceiveCount"] == "2"
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=again[0]["ReceiptHandle"])
+
+
 def test_permanent_failures_go_to_the_dlq_with_tiktoks_reason(stack: LocalStack) -> None:
     collect(stack, granted("int-perm-1"))
     records = take_records(stack)

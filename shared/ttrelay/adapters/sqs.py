@@ -1,7 +1,9 @@
-"""SQS adapters: the events queue (collect side) and the dead-letter queue (forward side)."""
+"""SQS adapters: the events queue (collect side), when failed messages come back and the dead-letter queue
+(forward side)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +38,33 @@ class SqsDeadLetters:
 
 
 _BATCH = 10  # SQS batch and receive limit
+
+
+def change_visibility(
+    queue_url: str, timeouts: Mapping[str, int], client: SQSClient | None = None
+) -> list[str]:
+    """Sets each message's visibility timeout (receipt handle -> seconds from now); returns an error code
+    per message left unchanged. Never raises: a message left unchanged still comes back, after the
+    queue's own visibility timeout, so a failed change delays a retry but cannot lose a message."""
+    from botocore.exceptions import BotoCoreError, ClientError  # botocore only once a message failed
+
+    client = client or aws.sqs()
+    entries = list(timeouts.items())
+    unchanged: list[str] = []
+    for start in range(0, len(entries), _BATCH):
+        chunk = entries[start : start + _BATCH]
+        try:
+            answer = client.change_message_visibility_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": seconds}
+                    for i, (handle, seconds) in enumerate(chunk)
+                ],
+            )
+            unchanged += [failure["Code"] for failure in answer.get("Failed", [])]
+        except (BotoCoreError, ClientError) as error:
+            unchanged += [type(error).__name__] * len(chunk)
+    return unchanged
 
 
 def peek(

@@ -22,6 +22,12 @@ def chaos_command(argv: list[str]) -> int:
         "--batch-size", type=int, default=defaults.batch_size, help="ForwardBatchSize for the run"
     )
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--delivery-bound",
+        type=float,
+        default=defaults.delivery_bound_s,
+        help="seconds after the last POST by which every event must reach TikTok",
+    )
     parser.add_argument("--root", type=Path, default=Path.cwd())
     parser.add_argument("--log-dir", type=Path, default=None, help="keep function and crash logs here")
     args = parser.parse_args(argv)
@@ -34,11 +40,18 @@ def chaos_command(argv: list[str]) -> int:
         lease_seconds=args.lease_seconds,
         batch_size=args.batch_size,
         seed=args.seed,
+        delivery_bound_s=args.delivery_bound,
     )
     if args.log_dir:
         args.log_dir.mkdir(parents=True, exist_ok=True)
     result = run(args.root.resolve(), config, args.log_dir)
     print(json.dumps(result.figures, indent=2))
+    latency = result.figures.get("delivery_latency_s", {})
+    print(
+        "chaos: delivery latency POST -> TikTok p50 {p50_s} s, p99 {p99_s} s, max {max_s} s; last event "
+        "{last_delivery_after_last_post_s} s after the last POST".format(**latency),
+        f"(queues drained {result.figures.get('drained_after_last_post_s')} s after it)",
+    )
     for problem in result.problems:
         print(f"FAIL {problem}")
     print("chaos: every unique event delivered exactly once" if result.passed else "chaos: FAILED")

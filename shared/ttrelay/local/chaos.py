@@ -7,7 +7,10 @@ and the forwarder's process is killed at random checkpoints. Then it checks, per
 accepted exactly once, or — for the marked ones — parked in the DLQ with TikTok's reason; and that
 nothing is left in flight. A second acceptance is only excused when a crash hit between that event's
 successful send and its "delivered" write (an ambiguous crash: TikTok's own 48 h dedup absorbs the
-resend); any other repeat counts as delivered twice.
+resend); any other repeat counts as delivered twice. It also measures delivery latency, from the
+collector's 202 to TikTok's acceptance, and fails if the last event arrives later than
+`delivery_bound_s` after the last POST: failed messages must come back in seconds (ttrelay.redelivery),
+not after the queue's visibility timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ttrelay.local.delivery_latency import first_acceptance, latency_figures
 from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_PIXEL, LocalStack, StackOptions
 
 RETRYABLE_CODES = [50000, 50002, 40100, 61000]
@@ -44,6 +48,8 @@ class ChaosConfig:
     senders: int = 8
     seed: int = 1
     drain_timeout_s: float = 1800.0
+    # Every deliverable event must reach TikTok within this many seconds of the last POST.
+    delivery_bound_s: float = 180.0
 
 
 @dataclass
@@ -54,6 +60,15 @@ class ChaosResult:
     @property
     def passed(self) -> bool:
         return not self.problems
+
+
+@dataclass
+class _Posted:
+    """What the senders saw: refusals, and when the collector accepted each event first (its 202)."""
+
+    rejected: int = 0
+    first_accepted_at: dict[str, float] = field(default_factory=dict)
+    last_accepted_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -136,18 +151,20 @@ def _exercise(
         },
     ).raise_for_status()
     started = time.monotonic()
-    rejected = _send_all(stack.base_url, work, config.senders)
+    posted = _send_all(stack.base_url, work, config.senders)
     sent_s = time.monotonic() - started
     stuck = _drain(stack, config.drain_timeout_s)
     wall_s = time.monotonic() - started
-    return _judge(stack, config, work, crash_log, function_log, rejected, stuck, sent_s, wall_s)
+    drained_s = time.time() - posted.last_accepted_at
+    return _judge(stack, config, work, crash_log, function_log, posted, stuck, sent_s, wall_s, drained_s)
 
 
-def _send_all(base_url: str, work: _Plan, senders: int) -> int:
+def _send_all(base_url: str, work: _Plan, senders: int) -> _Posted:
     import httpx
 
     local = threading.local()
-    rejected = Counter[str]()
+    lock = threading.Lock()
+    posted = _Posted()
 
     def post(index: int) -> None:
         if not hasattr(local, "client"):
@@ -164,8 +181,14 @@ def _send_all(base_url: str, work: _Plan, senders: int) -> int:
             "events": events,
         }
         response = local.client.post("/events", json=body)
-        if response.status_code != 202:
-            rejected[str(response.status_code)] += 1
+        accepted_at = time.time()  # the fake Events API stamps `received_at` with the same wall clock
+        with lock:
+            if response.status_code != 202:
+                posted.rejected += 1
+                return
+            posted.last_accepted_at = max(posted.last_accepted_at, accepted_at)
+            for event_id in work.requests[index]:
+                posted.first_accepted_at.setdefault(event_id, accepted_at)
 
     order = list(range(len(work.requests)))
     with ThreadPoolExecutor(max_workers=senders) as pool:
@@ -175,7 +198,7 @@ def _send_all(base_url: str, work: _Plan, senders: int) -> int:
                 pool.submit(post, index)  # the same request twice at the same time (a double submit)
     with ThreadPoolExecutor(max_workers=senders) as pool:
         list(pool.map(post, work.later_resends))  # a browser retrying after the first copy landed
-    return sum(rejected.values())
+    return posted
 
 
 def _drain(stack: LocalStack, timeout_s: float) -> dict[str, int]:
@@ -249,10 +272,11 @@ def _judge(
     work: _Plan,
     crash_log: Path,
     function_log: Path,
-    rejected: int,
+    posted: _Posted,
     stuck: dict[str, int],
     sent_s: float,
     wall_s: float,
+    drained_s: float,
 ) -> ChaosResult:
     accepted = Counter[str]()
     for (pixel, _event, event_id, _test), count in stack.fake.accepted_counts().items():
@@ -270,6 +294,15 @@ def _judge(
     summary = stack.fake.summary()
     delivered_unique = len(deliverable) - len(lost)
     writes = _metric_sum(function_log, "DedupWrites")
+    latency = latency_figures(
+        {
+            event_id: posted.first_accepted_at[event_id]
+            for event_id in deliverable
+            if event_id in posted.first_accepted_at
+        },
+        first_acceptance(stack.fake.records(), LOCAL_PIXEL),
+        posted.last_accepted_at,
+    )
     sent_events = sum(len(request) for request in work.requests) + sum(
         len(work.requests[i]) for i in work.concurrent_pairs | set(work.later_resends)
     )
@@ -277,7 +310,7 @@ def _judge(
     result.figures = {
         "events_sent": sent_events,
         "unique_events": len(work.unique),
-        "requests_rejected_by_collector": rejected,
+        "requests_rejected_by_collector": posted.rejected,
         "delivered_once": once,
         "delivered_twice": len(twice),
         "resent_after_ambiguous_crash": len(repeats) - len(twice),
@@ -294,6 +327,10 @@ def _judge(
         "events_per_s_end_to_end": round(delivered_unique / wall_s, 1) if wall_s else None,
         "send_phase_s": round(sent_s, 1),
         "wall_time_s": round(wall_s, 1),
+        # From the collector's 202 to TikTok's acceptance, per deliverable event.
+        "delivery_latency_s": latency,
+        # The queues were seen empty (for 3 s in a row) this long after the last POST.
+        "drained_after_last_post_s": round(drained_s, 1),
         "config": {key: getattr(config, key) for key in config.__dataclass_fields__},
     }
     if lost:
@@ -306,6 +343,11 @@ def _judge(
         result.problems.append(f"{len(work.permanent) - len(permanent_parked)} marked events not in the DLQ")
     if stuck:
         result.problems.append(f"not drained: {stuck}")
-    if rejected:
-        result.problems.append(f"{rejected} requests refused by the collector")
+    if posted.rejected:
+        result.problems.append(f"{posted.rejected} requests refused by the collector")
+    late = latency["last_delivery_after_last_post_s"]
+    if late is not None and late > config.delivery_bound_s:
+        result.problems.append(
+            f"the last event reached TikTok {late} s after the last POST (bound {config.delivery_bound_s} s)"
+        )
     return result

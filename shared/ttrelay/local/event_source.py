@@ -2,8 +2,10 @@
 
 Semantics kept from the real service: a batch fills up to BatchSize or until the batching window ends;
 with ReportBatchItemFailures only the reported messages stay on the queue (a malformed report fails the
-whole batch); a function error or timeout leaves every message to reappear after the visibility timeout;
-the queue's redrive policy (moto) moves a message to the DLQ after maxReceiveCount receives.
+whole batch) and their visibility is left alone, so each comes back when its visibility timeout ends:
+the queue's, or the one the function set with ChangeMessageVisibility (docs/delivery.md); a function
+error or timeout leaves every message to reappear after the visibility timeout; the queue's redrive
+policy (moto) moves a message to the DLQ after maxReceiveCount receives.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ class SqsEventSource:
             log.warning("%s failed: %s", self.mapping.function, (outcome.error or {}).get("errorMessage"))
             return  # every message reappears after its visibility timeout
         failed = self._failed_ids(outcome.result, {m["MessageId"] for m in messages})
+        # Failed messages are not touched: resetting their visibility here would override the delay the
+        # function chose for each (Lambda's mapping never changes it either).
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), _RECEIVE_MAX):
             chunk = done[start : start + _RECEIVE_MAX]
