@@ -88,6 +88,8 @@ class CollectOutcome:
     clear_cookie: bool = False  # consent now denies storage: expire the cookie set earlier
     visitor: Visitor | None = None
     judgement: Judgement = field(default_factory=Judgement)
+    pixel: str | None = None  # resolved against the allowlist; None only for outcomes built elsewhere
+    events: tuple[TikTokEvent, ...] = ()  # what was queued, for metrics (match-key coverage)
 
     def body(self) -> dict[str, object]:
         # Built through the response model, so docs/openapi.json documents exactly what is sent.
@@ -137,6 +139,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
             clear_cookie=had_cookie,
             visitor=visitor,
             judgement=judgement,
+            pixel=pixel,
         )
 
     keys = deps.signing_keys()
@@ -150,7 +153,16 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     deps.queue.send(message.model_dump_json(exclude_none=True))
     clear = had_cookie and not store
     return CollectOutcome(
-        len(events), 0, decision, receipt, token, clear_cookie=clear, visitor=visitor, judgement=judgement
+        len(events),
+        0,
+        decision,
+        receipt,
+        token,
+        clear_cookie=clear,
+        visitor=visitor,
+        judgement=judgement,
+        pixel=pixel,
+        events=tuple(events),
     )
 
 

@@ -1,31 +1,60 @@
 """The one Logger and Metrics of a function (service and namespace come from POWERTOOLS_* variables),
-and what each use case reports through them. Nothing here ever sees raw identifiers or tokens."""
+and what each use case reports through them. Nothing here ever sees raw identifiers or tokens.
+
+Metrics (docs/operations.md lists them all): counts of a request or a batch go into per-pixel blobs
+(ttrelay.pixel_metrics) under [service, pixel] and, for the alarms, [service]; breakdowns (drop reason,
+error type, DLQ reason, Events API answer) under [service, pixel, <breakdown>]. What has no pixel stays
+in the shared Metrics under [service]: RequestsCollected, RequestsRejected, DedupWrites.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.logging import Logger
-from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
+
+from ttrelay.match_coverage import match_key_coverage
+from ttrelay.pixel_metrics import OTHER_PIXEL, configured_pixels, count_breakdown, metric_pixel, pixel_blob
 
 if TYPE_CHECKING:
     from ttrelay.collect import CollectOutcome
     from ttrelay.forward import ForwardReport
+    from ttrelay.pixel_tally import PixelTally
     from ttrelay.rejection import CollectRejected
 
 logger = Logger()
 metrics = Metrics()
 
 
-# One metric, one dimension: the error's type (a pydantic error type or ours, e.g. event_time_window),
+# One metric, one breakdown: the error's type (a pydantic error type or ours, e.g. event_time_window),
 # never a value or a path, so its cardinality stays bounded by the code, not by what senders send.
 REJECTION_METRIC = "EventErrors"
 REJECTION_DIMENSION = "error_type"
+DROP_METRIC = "EventsDroppedByReason"
+PARKED_METRIC = "EventsParkedByReason"
+ANSWER_METRIC = "EventsApiAnswers"
+LATENCY_METRIC = "EventsApiLatency"
+# Accepted events carrying each match key (ttrelay.match_coverage); the dashboard divides by EventsAccepted.
+MATCH_KEY_METRICS = {
+    "ttclid": "EventsWithTtclid",
+    "ttp": "EventsWithTtp",
+    "email": "EventsWithEmail",
+    "phone": "EventsWithPhone",
+    "external_id": "EventsWithExternalId",
+    "ip_user_agent": "EventsWithIpAndUserAgent",
+}
 
 
-def report_collected(outcome: CollectOutcome) -> None:
+def drop_reason_kind(reason: str) -> str:
+    """`deny:tcf:purpose_7` -> `deny:tcf`: the verdict and its source, never the detail after them, so
+    the metric's values are bounded by the consent code (ttrelay.consent.decide), not by what CMPs send."""
+    return ":".join(reason.split(":", 2)[:2])
+
+
+def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | None = None) -> None:
     """One structured line per request with its consent receipt (regime, action, signals; no PII), and
     the error paths of rejected events and left-out fields (paths only, never the values)."""
     judgement = outcome.judgement
@@ -43,22 +72,39 @@ def report_collected(outcome: CollectOutcome) -> None:
         },
     )
     visitor = outcome.visitor
-    if visitor is not None and visitor.origin_unverified:
+    origin_unverified = visitor is not None and visitor.origin_unverified
+    if visitor is not None and origin_unverified:
         # CloudFront's marks without the origin secret: a rotated or renamed secret, or a forgery.
         # The location was treated as unknown (strictest rules); header names only, never values.
         logger.warning("origin_verification_failed", extra={"cloudfront_headers": visitor.cloudfront_marks})
-        metrics.add_metric("OriginVerificationFailed", MetricUnit.Count, 1)
-    metrics.add_metric("EventsAccepted", MetricUnit.Count, outcome.accepted)
-    metrics.add_metric("EventsDroppedByConsent", MetricUnit.Count, outcome.dropped)
-    metrics.add_metric("EventsRejected", MetricUnit.Count, len(judgement.rejected))
-    _count_errors(problem.type for problem in rejected)
+    pixel = metric_pixel(outcome.pixel, configured_pixels() if known_pixels is None else known_pixels)
+    metrics.add_metric("RequestsCollected", MetricUnit.Count, 1)
+    with pixel_blob(pixel, metrics.namespace) as blob:
+        blob.add_metric("EventsReceived", MetricUnit.Count, len(judgement.usable) + len(judgement.rejected))
+        blob.add_metric("EventsAccepted", MetricUnit.Count, outcome.accepted)
+        blob.add_metric("EventsDroppedByConsent", MetricUnit.Count, outcome.dropped)
+        blob.add_metric("EventsRejected", MetricUnit.Count, len(judgement.rejected))
+        blob.add_metric("OriginVerificationFailed", MetricUnit.Count, int(origin_unverified))
+        for key, count in match_key_coverage(outcome.events).items():
+            blob.add_metric(MATCH_KEY_METRICS[key], MetricUnit.Count, count)
+    decision = outcome.decision
+    count_breakdown(
+        DROP_METRIC,
+        outcome.dropped,
+        pixel,
+        metrics.namespace,
+        regime=decision.regime,
+        reason=drop_reason_kind(decision.reason),
+    )
+    _count_errors((problem.type for problem in rejected), pixel)
 
 
 def report_rejected(error: CollectRejected) -> None:
     paths = [str(detail["loc"]) for detail in error.errors if "loc" in detail]
     logger.info("rejected", extra={"status": error.status, "error": error.error, "error_paths": paths})
     metrics.add_metric("RequestsRejected", MetricUnit.Count, 1)
-    _count_errors(_error_type(detail, error.error) for detail in error.errors)
+    # A refused request never got as far as a trusted pixel: its errors count under "other".
+    _count_errors((_error_type(detail, error.error) for detail in error.errors), OTHER_PIXEL)
 
 
 def _error_type(detail: Mapping[str, object], fallback: str) -> str:
@@ -66,13 +112,12 @@ def _error_type(detail: Mapping[str, object], fallback: str) -> str:
     return kind if isinstance(kind, str) else fallback
 
 
-def _count_errors(types: Iterable[str]) -> None:
+def _count_errors(types: Iterable[str], pixel: str) -> None:
     for kind, count in sorted(Counter(types).items()):
-        with single_metric(REJECTION_METRIC, MetricUnit.Count, count, namespace=metrics.namespace) as metric:
-            metric.add_dimension(REJECTION_DIMENSION, kind)
+        count_breakdown(REJECTION_METRIC, count, pixel, metrics.namespace, **{REJECTION_DIMENSION: kind})
 
 
-def report_forwarded(report: ForwardReport) -> None:
+def report_forwarded(report: ForwardReport, known_pixels: Collection[str] | None = None) -> None:
     for outcome in report.outcomes:
         log = logger.debug if outcome.verdict == "success" else logger.warning
         log(
@@ -84,10 +129,33 @@ def report_forwarded(report: ForwardReport) -> None:
                 "tiktok_message": outcome.message,
             },
         )
-        if outcome.alert:  # a token, pixel or URL problem: someone has to fix the configuration
-            metrics.add_metric("EventsApiConfigurationError", MetricUnit.Count, 1)
-    metrics.add_metric("EventsDelivered", MetricUnit.Count, report.delivered)
-    metrics.add_metric("EventsDeduplicated", MetricUnit.Count, report.duplicates)
-    metrics.add_metric("EventsParked", MetricUnit.Count, report.parked)
-    metrics.add_metric("EventsApiRequests", MetricUnit.Count, report.requests)
+    known = configured_pixels() if known_pixels is None else known_pixels
+    tallies: dict[str, list[PixelTally]] = {}
+    for code, tally in report.per_pixel.items():
+        tallies.setdefault(metric_pixel(code, known), []).append(tally)
+    for pixel, group in tallies.items():
+        _report_pixel_delivery(pixel, group)
+    # Not per pixel: one conditional write can claim events of several pixels. The local chaos harness
+    # sums this metric from the functions' output (ttrelay.local.chaos).
     metrics.add_metric("DedupWrites", MetricUnit.Count, report.dedup_writes)
+
+
+def _report_pixel_delivery(pixel: str, tallies: list[PixelTally]) -> None:
+    """One pixel's blob; several tallies when unlisted pixel codes share the "other" bucket."""
+    answers = [answer for tally in tallies for answer in tally.answers]
+    with pixel_blob(pixel, metrics.namespace) as blob:
+        blob.add_metric("EventsDelivered", MetricUnit.Count, sum(tally.delivered for tally in tallies))
+        blob.add_metric("EventsDeduplicated", MetricUnit.Count, sum(tally.duplicates for tally in tallies))
+        parked = sum((tally.parked_by_reason for tally in tallies), Counter[str]())
+        blob.add_metric("EventsParked", MetricUnit.Count, parked.total())
+        blob.add_metric("EventsApiRequests", MetricUnit.Count, len(answers))
+        # A token, pixel or URL problem: someone has to fix the configuration (alarmed on).
+        alerts = sum(answer.outcome.alert for answer in answers)
+        blob.add_metric("EventsApiConfigurationError", MetricUnit.Count, alerts)
+        for answer in answers:
+            blob.add_metric(LATENCY_METRIC, MetricUnit.Milliseconds, round(answer.latency_ms, 1))
+    for reason, count in sorted(parked.items()):
+        count_breakdown(PARKED_METRIC, count, pixel, metrics.namespace, reason=reason)
+    # The reason names the answer without its message: `code:40100`, `http:503`, `transport:timeout`.
+    for answer_kind, count in sorted(Counter(answer.outcome.reason for answer in answers).items()):
+        count_breakdown(ANSWER_METRIC, count, pixel, metrics.namespace, answer=answer_kind)
