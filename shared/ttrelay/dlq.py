@@ -19,11 +19,35 @@ class ParkedMessage:
     sent_at_ms: int
 
 
+_DETAIL_LIMIT = 3  # distinct messages per reason: enough to tell causes apart, short enough to read
+
+
+@dataclass(slots=True)
+class ReasonDetail:
+    """What TikTok said about one reason's messages (its `message` text and request ids), never bodies."""
+
+    count: int = 0
+    messages: list[str] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
+
+    def add(self, attributes: Mapping[str, str]) -> None:
+        self.count += 1
+        message, request_id = attributes.get("message"), attributes.get("request_id")
+        if message and message not in self.messages and len(self.messages) < _DETAIL_LIMIT:
+            self.messages.append(message)
+        if request_id and request_id not in self.request_ids and len(self.request_ids) < _DETAIL_LIMIT:
+            self.request_ids.append(request_id)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"count": self.count, "messages": self.messages, "request_ids": self.request_ids}
+
+
 @dataclass(slots=True)
 class DlqSummary:
     messages: int = 0
     events: int = 0
     by_reason: Counter[str] = field(default_factory=Counter)
+    by_reason_detail: dict[str, ReasonDetail] = field(default_factory=dict)
     by_pixel: Counter[str] = field(default_factory=Counter)
     by_event_name: Counter[str] = field(default_factory=Counter)
     request_ids: list[str] = field(default_factory=list)
@@ -35,6 +59,11 @@ class DlqSummary:
             "messages": self.messages,
             "events": self.events,
             "by_reason": dict(self.by_reason.most_common()),
+            # Per reason, TikTok's message and request ids: what to quote to TikTok support, and what
+            # tells a wrong token (40001) from a wrong pixel (40002) before a redrive.
+            "by_reason_detail": {
+                reason: self.by_reason_detail[reason].as_dict() for reason, _ in self.by_reason.most_common()
+            },
             "by_pixel": dict(self.by_pixel.most_common()),
             "by_event_name": dict(self.by_event_name.most_common()),
             "tiktok_request_ids": self.request_ids[:20],
@@ -58,7 +87,9 @@ def summarise(messages: Iterable[ParkedMessage]) -> DlqSummary:
     for message in messages:
         summary.messages += 1
         # Messages that exhausted maxReceiveCount carry no reason of ours: SQS moved them.
-        summary.by_reason[message.attributes.get("reason", "max_receive_count_exceeded")] += 1
+        reason = message.attributes.get("reason", "max_receive_count_exceeded")
+        summary.by_reason[reason] += 1
+        summary.by_reason_detail.setdefault(reason, ReasonDetail()).add(message.attributes)
         if request_id := message.attributes.get("request_id"):
             summary.request_ids.append(request_id)
         summary.oldest_ms = min(filter(None, (summary.oldest_ms, message.sent_at_ms)), default=None)

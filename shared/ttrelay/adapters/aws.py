@@ -37,3 +37,8 @@ def stack_outputs(stack_name: str) -> dict[str, str]:
 
     stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
     return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+
+
+def cloudwatch() -> Any:
+    """CloudWatch metrics, for `ttrelay status` (no type stubs are installed for it)."""
+    return _client("cloudwatch")

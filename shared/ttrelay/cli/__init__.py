@@ -1,6 +1,7 @@
-"""`ttrelay` command line: dev (local stack), invoke (a handler with a sample event), consent, dlq.
+"""`ttrelay` command line: the local stack, invoking handlers, consent strings, and operating a stack.
 
 Subcommands import their modules lazily so `ttrelay consent ...` stays fast (no boto3, no moto).
+Every command answers --help with its options and their defaults.
 """
 
 from __future__ import annotations
@@ -8,17 +9,28 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-USAGE = """usage: ttrelay COMMAND ...
+USAGE = """usage: ttrelay COMMAND ...   (ttrelay COMMAND --help for its options)
 
-  dev                        run the local stack (see `ttrelay dev --help`)
+  dev                        run the local stack (http://127.0.0.1:3000)
   invoke FUNCTION --event F  invoke a function of template.yaml with a sample event
   consent decode-tcf S       decode a TCF v2 TC string (JSON; exit 2 if invalid)
   consent decode-gpp S       decode a GPP string (JSON; exit 2 if invalid)
-  consent decide [...]       apply the consent policy (see `ttrelay consent decide --help`)
+  consent decide [...]       apply the consent policy to signals given as flags
+  status [--stack-name N]    a stack's outputs, queue depth and age, DLQ count, configuration errors
+  dlq inspect|redrive        summarise the dead-letter queue / send it back to be delivered
+  keys create|list|revoke    backend API keys, hashed and scoped to pixels
   chaos [--events N]         delivery under faults, crashes and duplicates (make chaos)
-  dlq inspect|redrive        summarise the dead-letter queue / send it back (see `ttrelay dlq --help`)
-  keys create|list|revoke    backend API keys, hashed and scoped to pixels (see `ttrelay keys --help`)
   openapi                    print the OpenAPI document of POST /events (docs/openapi.json)
+
+Operator commands (status, dlq, keys) act on --stack-name (your AWS credentials) or, without it, on the
+running local stack (make dev).
+"""
+
+CONSENT_USAGE = """usage: ttrelay consent SUBCOMMAND ...   (ttrelay consent SUBCOMMAND --help for details)
+
+  decode-tcf STRING   decode an IAB TCF v2 TC string; print JSON, or exit 2 with the reason
+  decode-gpp STRING   decode an IAB GPP string; print JSON, or exit 2 with the reason
+  decide [FLAGS]      apply the default consent policy (country, TCF, GPP, USP, GPC, Consent Mode, CMP)
 """
 
 
@@ -28,22 +40,22 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if args else 2
     command, rest = args[0], args[1:]
-    if command == "consent":
-        return _consent(rest)
-    if command not in _COMMANDS:
+    if command not in _COMMANDS and command != "consent":
         print(f"ttrelay: unknown command {command!r}\n{USAGE}", file=sys.stderr)
         return 2
-    import importlib
-
-    module_name, function_name = _COMMANDS[command]
-    run: Callable[[list[str]], int] = getattr(importlib.import_module(module_name), function_name)
-    return run(rest)
+    try:
+        return _consent(rest) if command == "consent" else _load(*_COMMANDS[command])(rest)
+    except SystemExit as exit_:
+        # argparse exits on --help (0) and on bad arguments (2); main returns the code instead, so a
+        # caller (the tests, another Python program) gets it like any other command's result.
+        return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
 
 
 # Imported only when called, so `ttrelay consent ...` never loads moto, boto3 or the local stack.
 _COMMANDS = {
     "dev": ("ttrelay.cli.dev", "dev_command"),
     "invoke": ("ttrelay.cli.invoke", "invoke_command"),
+    "status": ("ttrelay.cli.status", "status_command"),
     "dlq": ("ttrelay.cli.dlq", "dlq_command"),
     "chaos": ("ttrelay.cli.chaos", "chaos_command"),
     "keys": ("ttrelay.cli.keys", "keys_command"),
@@ -51,26 +63,27 @@ _COMMANDS = {
 }
 
 
+def _load(module_name: str, function_name: str) -> Callable[[list[str]], int]:
+    import importlib
+
+    run: Callable[[list[str]], int] = getattr(importlib.import_module(module_name), function_name)
+    return run
+
+
 def _consent(args: list[str]) -> int:
-    if not args:
-        print(USAGE, file=sys.stderr)
-        return 2
+    if not args or args[0] in ("-h", "--help"):
+        print(CONSENT_USAGE, file=sys.stdout if args else sys.stderr)
+        return 0 if args else 2
     sub, rest = args[0], args[1:]
     if sub in ("decode-tcf", "decode-gpp"):
-        if len(rest) != 1:
-            print(f"usage: ttrelay consent {sub} STRING", file=sys.stderr)
-            return 2
-        from ttrelay.cli import consent_decode
+        from ttrelay.cli.consent_decode import decode_command
 
-        command = (
-            consent_decode.decode_tcf_command if sub == "decode-tcf" else consent_decode.decode_gpp_command
-        )
-        return command(rest[0])
+        return decode_command(sub, rest)
     if sub == "decide":
         from ttrelay.cli.consent_decide import decide_command
 
         return decide_command(rest)
-    print(f"ttrelay consent: unknown subcommand {sub!r}", file=sys.stderr)
+    print(f"ttrelay consent: unknown subcommand {sub!r}\n{CONSENT_USAGE}", file=sys.stderr)
     return 2
 
 

@@ -12,6 +12,8 @@ import sys
 import time
 from typing import NoReturn
 
+from ttrelay.cli.help import HelpFormatter
+
 _PROG = "ttrelay consent decide"
 _CONSENT_MODE_VALUES = ("granted", "denied")
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -61,7 +63,11 @@ def decide_command(argv: list[str]) -> int:
 
 
 def _parser() -> _Parser:
-    parser = _Parser(prog=_PROG, description="Apply the default consent policy to the given signals.")
+    parser = _Parser(
+        prog=_PROG,
+        description="Apply the default consent policy to the given signals and print the decision as JSON.",
+        formatter_class=HelpFormatter,
+    )
     # No prefix matching: `--gpp` must never be read as an abbreviation of `--gpp-sid`.
     parser.allow_abbrev = False
     parser.add_argument("--country", help="ISO 3166-1 alpha-2 code; missing or unknown means opt_in")
@@ -69,7 +75,10 @@ def _parser() -> _Parser:
     parser.add_argument("--tcf", help="TC string")
     parser.add_argument("--gpp", help="GPP string")
     parser.add_argument(
-        "--gpp-sid", type=_section_ids, default=(), help="applicable GPP section ids, e.g. 7,8"
+        "--gpp-sid",
+        type=_section_ids,
+        default=(),
+        help="applicable GPP section ids, e.g. 7,8 (default: none)",
     )
     parser.add_argument("--usp", help="US Privacy string, e.g. 1YNN")
     parser.add_argument("--gpc", action="store_true", help="Global Privacy Control is on")

@@ -1,4 +1,9 @@
-"""`ttrelay dev`: run the local stack until Ctrl-C."""
+"""`ttrelay dev`: run the local stack until Ctrl-C.
+
+The collector at http://127.0.0.1:PORT/events, the queue poller and the forwarder on moto, and a fake
+TikTok Events API (README, "The local stack"). Environment: TTRELAY_PIXEL_CODES, and for a real
+TikTok pixel TTRELAY_TIKTOK_ACCESS_TOKEN (and TTRELAY_EVENTS_API_BASE_URL to override the endpoint).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,24 @@ import signal
 import threading
 from pathlib import Path
 
+from ttrelay.cli.help import HelpFormatter
 from ttrelay.local.stack import LOCAL_PIXEL, STATE_FILE, LocalStack, StackOptions, print_banner
 
 
 def dev_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="ttrelay dev", description="Run ttrelay's local stack.")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser = argparse.ArgumentParser(prog="ttrelay dev", description=__doc__, formatter_class=HelpFormatter)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "3000")),
+        help="HTTP port of the local front (reads $PORT)",
+    )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root holding template.yaml")
-    parser.add_argument("--pixel", action="append", help=f"pixel code to accept (default {LOCAL_PIXEL})")
+    parser.add_argument(
+        "--pixel",
+        action="append",
+        help=f"pixel code to accept, repeatable (default: $TTRELAY_PIXEL_CODES, else {LOCAL_PIXEL})",
+    )
     parser.add_argument(
         "--visibility-timeout",
         type=int,
@@ -28,7 +43,11 @@ def dev_command(argv: list[str]) -> int:
         default=None,
         help=f"where `ttrelay invoke` and `ttrelay dlq` find this stack (default ROOT/{STATE_FILE})",
     )
-    parser.add_argument("--test-event-code", default=os.environ.get("TTRELAY_TEST_EVENT_CODE", ""))
+    parser.add_argument(
+        "--test-event-code",
+        default=os.environ.get("TTRELAY_TEST_EVENT_CODE", ""),
+        help="TikTok test event code for every request (template TestEventCode; $TTRELAY_TEST_EVENT_CODE)",
+    )
     parser.add_argument(
         "--parameter-overrides",
         nargs="*",

@@ -2,25 +2,34 @@
 
 Targets, in this order: --dlq-url/--queue-url; --stack-name (a deployed stack's outputs, with your AWS
 credentials); else the running local stack (`make dev`).
+
+inspect prints counts by reason, pixel and event name, and per reason TikTok's message and request ids
+(never an event body). redrive moves messages back to the events queue; delivery is idempotent, so
+events TikTok already accepted are skipped.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from ttrelay.local.stack import STATE_FILE, worker_env
+from ttrelay.cli.help import HelpFormatter
+from ttrelay.cli.targets import deployed_outputs, local_outputs
+from ttrelay.local.stack import STATE_FILE
 
 
 def dlq_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="ttrelay dlq", description=__doc__)
-    parser.add_argument("action", choices=["inspect", "redrive"])
-    parser.add_argument("--limit", type=int, default=1000, help="at most this many messages (default 1000)")
+    parser = argparse.ArgumentParser(prog="ttrelay dlq", description=__doc__, formatter_class=HelpFormatter)
+    parser.add_argument(
+        "action",
+        choices=["inspect", "redrive"],
+        help="inspect: summarise without removing anything; redrive: move messages to the events queue",
+    )
+    parser.add_argument("--limit", type=int, default=1000, help="at most this many messages")
     parser.add_argument("--stack-name", help="a deployed ttrelay stack (reads its outputs)")
-    parser.add_argument("--dlq-url")
+    parser.add_argument("--dlq-url", help="the dead-letter queue's URL, instead of --stack-name")
     parser.add_argument("--queue-url", help="where redrive sends messages (the events queue)")
     parser.add_argument("--state-file", type=Path, default=STATE_FILE, help="the local stack's state file")
     args = parser.parse_args(argv)
@@ -47,15 +56,5 @@ def dlq_command(argv: list[str]) -> int:
 def _targets(args: argparse.Namespace) -> tuple[str, str | None]:
     if args.dlq_url:
         return args.dlq_url, args.queue_url
-    if args.stack_name:
-        from ttrelay.adapters.aws import stack_outputs
-
-        outputs = stack_outputs(args.stack_name)
-        return outputs["EventsDLQUrl"], outputs.get("EventsQueueUrl")
-    state_file = args.state_file
-    if not state_file.is_file():
-        raise LookupError("no --dlq-url or --stack-name, and no local stack running (make dev)")
-    state = json.loads(state_file.read_text())
-    # The local stack's queues live in its moto server.
-    os.environ.update(worker_env(state["moto_endpoint"]))
-    return state["queues"]["EventsDLQ"], state["queues"]["EventsQueue"]
+    outputs = deployed_outputs(args.stack_name) if args.stack_name else local_outputs(args.state_file)
+    return outputs["EventsDLQUrl"], outputs.get("EventsQueueUrl")

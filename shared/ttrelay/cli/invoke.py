@@ -13,16 +13,19 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from ttrelay.cli.help import HelpFormatter
 from ttrelay.local.invoker import FunctionRunner
 from ttrelay.local.provision import FunctionSpec
 from ttrelay.local.stack import STATE_FILE, LocalStack, StackOptions, worker_env
 
 
 def invoke_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="ttrelay invoke", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="ttrelay invoke", description=__doc__, formatter_class=HelpFormatter
+    )
     parser.add_argument("function", help="logical id in template.yaml, e.g. CollectFunction")
     parser.add_argument("--event", "-e", type=Path, required=True, help="event JSON file (events/*.json)")
-    parser.add_argument("--root", type=Path, default=Path.cwd())
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root holding template.yaml")
     parser.add_argument("--state-file", type=Path, default=None, help="a running local stack's state file")
     args = parser.parse_args(argv)
     event = json.loads(args.event.read_text())

@@ -10,26 +10,42 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from ttrelay.local.stack import STATE_FILE, worker_env
+from ttrelay.cli.help import HelpFormatter
+from ttrelay.cli.targets import deployed_outputs, local_outputs
+from ttrelay.local.stack import STATE_FILE
 from ttrelay.senders import ALL_PIXELS, ApiKeysDocument, add_api_key, revoke_api_key
 
 
 def keys_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="ttrelay keys", description=__doc__)
-    sub = parser.add_subparsers(dest="action", required=True)
-    create = sub.add_parser("create", help="make a key (printed once) for some pixels or all of them")
+    parser = argparse.ArgumentParser(prog="ttrelay keys", description=__doc__, formatter_class=HelpFormatter)
+    sub = parser.add_subparsers(dest="action", required=True, metavar="{create,list,revoke}")
+    create = sub.add_parser(
+        "create",
+        help="make a key (printed once) for some pixels or all of them",
+        description="Make a backend API key; it is printed once and stored only as its SHA-256 digest.",
+        formatter_class=HelpFormatter,
+    )
     scope = create.add_mutually_exclusive_group(required=True)
     scope.add_argument("--pixel", action="append", help="a pixel code the key may send for (repeatable)")
     scope.add_argument("--all-pixels", action="store_true", help="every pixel the relay accepts")
     create.add_argument("--label", default="", help="who uses the key, e.g. 'orders backend'")
-    sub.add_parser("list", help="ids, labels, scopes and creation times (never keys or digests)")
-    revoke = sub.add_parser("revoke", help="remove a key by id")
-    revoke.add_argument("key_id")
+    sub.add_parser(
+        "list",
+        help="ids, labels, scopes and creation times (never keys or digests)",
+        description="List the API keys: ids, labels, scopes and creation times (never keys or digests).",
+        formatter_class=HelpFormatter,
+    )
+    revoke = sub.add_parser(
+        "revoke",
+        help="remove a key by id",
+        description="Remove an API key; it stops working within 5 minutes.",
+        formatter_class=HelpFormatter,
+    )
+    revoke.add_argument("key_id", help="the key's id as `ttrelay keys list` shows it, e.g. k-3f9a1c2e")
     for command in sub.choices.values():
         _add_target_options(command)
     args = parser.parse_args(argv)
@@ -66,12 +82,5 @@ def _secret_id(args: argparse.Namespace) -> str:
     if args.secret_id:
         return str(args.secret_id)
     if args.stack_name:
-        from ttrelay.adapters.aws import stack_outputs
-
-        return stack_outputs(args.stack_name)["ApiKeysSecretArn"]
-    if not args.state_file.is_file():
-        raise LookupError("no --secret-id or --stack-name, and no local stack running (make dev)")
-    state = json.loads(args.state_file.read_text())
-    # The local stack's secrets live in its moto server.
-    os.environ.update(worker_env(state["moto_endpoint"]))
-    return str(state["functions"]["CollectFunction"]["environment"]["API_KEYS_SECRET_ARN"])
+        return deployed_outputs(args.stack_name)["ApiKeysSecretArn"]
+    return local_outputs(args.state_file)["ApiKeysSecretArn"]

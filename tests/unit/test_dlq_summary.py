@@ -1,0 +1,86 @@
+"""`ttrelay dlq inspect`: per reason, TikTok's message and request ids, never an event body."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+from ttrelay.adapters import aws
+from ttrelay.cli import main
+from ttrelay.dlq import ParkedMessage, summarise
+
+PIXEL = "CAAAAAAAAAAAAAAAAAAA"
+SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
+BODY = json.dumps(
+    {
+        "v": 1,
+        "pixel_code": PIXEL,
+        "received_at": 1795000000.5,
+        "events": [
+            {"event": "Purchase", "event_id": "e1", "event_time": 1795000000, "user": {"email": [SHA]}}
+        ],
+        "receipt": {},
+    }
+)
+
+
+def parked(reason: str | None, message: str = "", request_id: str = "") -> ParkedMessage:
+    attributes = {"reason": reason, "message": message, "request_id": request_id}
+    return ParkedMessage(BODY, {k: v for k, v in attributes.items() if v}, sent_at_ms=1)
+
+
+def test_each_reason_lists_up_to_three_distinct_messages_and_request_ids() -> None:
+    messages = [parked("code:40001", "Access token is invalid", f"req-{n}") for n in range(5)] + [
+        parked("code:40002", "Invalid pixel code", "req-a"),
+        parked("code:40002", "Invalid value for content_id", "req-b"),
+        parked("code:40002", "Invalid pixel code", "req-c"),
+        parked(None),  # moved by SQS after maxReceiveCount: no attributes of ours
+    ]
+    detail = summarise(messages).as_dict()["by_reason_detail"]
+    assert detail == {
+        "code:40001": {
+            "count": 5,
+            "messages": ["Access token is invalid"],
+            "request_ids": ["req-0", "req-1", "req-2"],
+        },
+        "code:40002": {
+            "count": 3,
+            "messages": ["Invalid pixel code", "Invalid value for content_id"],
+            "request_ids": ["req-a", "req-b", "req-c"],
+        },
+        "max_receive_count_exceeded": {"count": 1, "messages": [], "request_ids": []},
+    }
+    assert list(detail) == ["code:40001", "code:40002", "max_receive_count_exceeded"]  # most common first
+
+
+@pytest.fixture
+def aws_mock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    aws._client.cache_clear()  # the CLI's process-wide clients must be made inside the mock
+    with mock_aws():
+        yield
+    aws._client.cache_clear()
+
+
+def test_inspect_prints_the_detail_without_bodies(aws_mock: None, capsys: pytest.CaptureFixture[str]) -> None:
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    attributes = {
+        name: {"DataType": "String", "StringValue": value}
+        for name, value in {
+            "reason": "code:40001",
+            "message": "Access token is invalid",
+            "request_id": "r1",
+        }.items()
+    }
+    sqs.send_message(QueueUrl=dlq, MessageBody=BODY, MessageAttributes=attributes)
+    assert main(["dlq", "inspect", "--dlq-url", dlq]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads(out)
+    assert summary["by_reason_detail"] == {
+        "code:40001": {"count": 1, "messages": ["Access token is invalid"], "request_ids": ["r1"]}
+    }
+    assert SHA not in out and "e1" not in out  # no body, no hashed email, no event id
