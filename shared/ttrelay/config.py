@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TIKTOK_BASE_URL = "https://business-api.tiktok.com"
+_TEST_EVENT_CODE = re.compile(r"[A-Za-z0-9_-]*")  # template.yaml TestEventCode's AllowedPattern
 
 
 def _is_loopback(host: str) -> bool:
@@ -92,6 +94,10 @@ class ForwardSettings(CommonSettings):
     access_token_secret_arn: str
     events_api_base_url: str = TIKTOK_BASE_URL
     test_event_code: str = ""
+    # Shadow mode per pixel (docs/deploy.md): `PIXEL=CODE` pairs. A listed pixel's requests carry its own
+    # code, so a new pixel can be checked in TikTok's Test Events while the others stay live; the others
+    # get test_event_code. `PIXEL=` (no code) keeps that pixel live even when test_event_code is set.
+    test_event_codes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     events_api_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     max_events_per_request: int = Field(default=1000, ge=1, le=1000)
     claim_lease_seconds: int = Field(default=120, ge=5)
@@ -102,6 +108,20 @@ class ForwardSettings(CommonSettings):
     max_bisect_requests: int = Field(default=20, ge=0, le=200)
     # The queue's maxReceiveCount (template MaxReceiveCount): bisection parks capped events on the last one.
     max_receive_count: int = Field(default=0, ge=0)
+
+    @field_validator("test_event_codes", mode="before")
+    @classmethod
+    def _pixel_code_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            pixel, sep, code = (part.strip() for part in item.partition("="))
+            # The same characters the TestEventCode parameter allows: the code goes into a JSON body.
+            if not sep or not pixel or not _TEST_EVENT_CODE.fullmatch(code):
+                raise ValueError(f"TestEventCodes takes PIXEL=CODE pairs separated by commas, not {item!r}")
+            pairs[pixel] = code
+        return pairs
 
     @field_validator("events_api_base_url")
     @classmethod

@@ -11,7 +11,7 @@ import dataclasses
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -21,6 +21,8 @@ from ttrelay.dedup import ClaimResult, DedupStore, dedup_key
 from ttrelay.events_api import MAINTENANCE_CODE, Classification, Verdict
 from ttrelay.hashing import HASHED_USER_FIELDS, hash_user_field
 from ttrelay.models import QueuedEvents, TikTokEvent
+from ttrelay.pixel_tally import PixelTally, TimedAnswer
+from ttrelay.redelivery import RetryReason, retry_reason
 
 BISECT_CAPPED = "bisect_capped"  # DLQ reason suffix: parked before the bad events were isolated
 
@@ -70,6 +72,37 @@ class ForwardReport:
     requests: int = 0
     dedup_writes: int = 0
     outcomes: list[Classification] = field(default_factory=list)
+    # The same facts per pixel code (None: a message too malformed to name one), for the metrics.
+    per_pixel: dict[str | None, PixelTally] = field(default_factory=dict)
+    # Per failed message, why it failed (the reason asking for the longest wait): the handler turns it
+    # into the message's visibility delay (ttrelay.redelivery).
+    retry_reasons: dict[str, RetryReason] = field(default_factory=dict)
+
+    def retry(self, message_ids: Iterable[str], reason: RetryReason) -> None:
+        """Report the messages as failed, to come back from SQS; each keeps its longest-wait reason."""
+        for message_id in message_ids:
+            self.failed_message_ids.add(message_id)
+            self.retry_reasons[message_id] = max(reason, self.retry_reasons.get(message_id, reason))
+
+    def count_delivered(self, pixel: str, count: int) -> None:
+        self.delivered += count
+        self._tally(pixel).delivered += count
+
+    def count_duplicates(self, pixel: str, count: int) -> None:
+        self.duplicates += count
+        self._tally(pixel).duplicates += count
+
+    def count_parked(self, pixel: str | None, reason: str, count: int) -> None:
+        self.parked += count
+        self._tally(pixel).parked_by_reason[reason] += count
+
+    def count_answer(self, pixel: str, outcome: Classification, latency_ms: float) -> None:
+        self.requests += 1
+        self.outcomes.append(outcome)
+        self._tally(pixel).answers.append(TimedAnswer(outcome, latency_ms))
+
+    def _tally(self, pixel: str | None) -> PixelTally:
+        return self.per_pixel.setdefault(pixel, PixelTally())
 
 
 @dataclass(slots=True)
@@ -99,6 +132,8 @@ class Forwarder:
     dead_letters: DeadLetters
     owner: str
     test_event_code: str = ""
+    # Per-pixel test codes (shadow mode, ForwardSettings.test_event_codes); test_event_code for the rest.
+    test_event_codes: Mapping[str, str] = field(default_factory=dict)
     max_events_per_request: int = 1000
     max_bisect_requests: int = 20  # extra requests per rejected batch (ForwardSettings explains 20)
     # The queue's maxReceiveCount; 0 = unknown, and then every delivery is treated as the last one.
@@ -140,7 +175,7 @@ class Forwarder:
         except ValidationError:
             # A body we cannot read never succeeds: park it now, not after maxReceiveCount retries.
             self.dead_letters.park(message.body, "malformed_message", {"message_id": message.message_id})
-            report.parked += 1
+            report.count_parked(None, "malformed_message", 1)
             return None
         for event in envelope.events:
             _rehash(event)
@@ -156,7 +191,7 @@ class Forwarder:
                 if key in candidates:  # the same event twice in one batch: send once, share the outcome
                     candidates[key].message_ids.append(message_id)
                     candidates[key].last_receive &= message_id in last
-                    report.duplicates += 1
+                    report.count_duplicates(envelope.pixel_code, 1)
                 else:
                     candidates[key] = _Pending(key, event, [message_id], envelope, message_id in last)
         results = self.dedup.claim_many(list(candidates), self.owner, self.clock())
@@ -165,9 +200,9 @@ class Forwarder:
             if results[key] is ClaimResult.CLAIMED:
                 claimed.append(item)
             elif results[key] is ClaimResult.DELIVERED:
-                report.duplicates += len(item.message_ids)
+                report.count_duplicates(item.envelope.pixel_code, len(item.message_ids))
             else:  # another worker holds a live lease: let SQS bring the message back later
-                report.failed_message_ids.update(item.message_ids)
+                report.retry(item.message_ids, RetryReason.BUSY)
         return claimed
 
     def _deliver(
@@ -214,7 +249,8 @@ class Forwarder:
             # and resending the whole request would repeat whatever payload error TikTok saw.
             self.checkpoint("sent", keys)
             self.dedup.mark_delivered(keys, self.clock())
-            report.delivered += len(group.items)
+            # A group is one request's events, so all of one pixel.
+            report.count_delivered(group.items[0].envelope.pixel_code, len(group.items))
             return
         self.dedup.release(keys, self.owner)
         # A capped group may hold good events: while SQS will deliver its messages again, the next
@@ -222,7 +258,7 @@ class Forwarder:
         again = group.capped and not all(item.last_receive for item in group.items)
         if outcome.verdict is Verdict.RETRY or again:
             for item in group.items:
-                report.failed_message_ids.update(item.message_ids)
+                report.retry(item.message_ids, retry_reason(outcome))
         else:
             self._park(group.items, outcome, report, capped=group.capped)
 
@@ -238,15 +274,17 @@ class Forwarder:
             "event_source_id": pixel,
             "data": [item.event.model_dump(mode="json", exclude_none=True) for item in items],
         }
-        if self.test_event_code:
-            body["test_event_code"] = self.test_event_code  # top level only; such requests carry no others
+        # Top level only, and per request: requests are per pixel, so one pixel's test code never marks
+        # another pixel's live events (reference §2: keep test events in separate requests).
+        if test_event_code := self.test_event_codes.get(pixel, self.test_event_code):
+            body["test_event_code"] = test_event_code
         attempt = 0
         while True:
             if deadline is not None and self.clock() >= deadline:
                 return Classification(Verdict.RETRY, "deadline:not_sent")
+            started = time.perf_counter()
             outcome = self.events_api.send(pixel, body)
-            report.requests += 1
-            report.outcomes.append(outcome)
+            report.count_answer(pixel, outcome, (time.perf_counter() - started) * 1000)
             if outcome.verdict is not Verdict.RETRY:
                 return outcome
             delay = self.backoff.delay(attempt, outcome, self.jitter)
@@ -270,7 +308,7 @@ class Forwarder:
         for group in groups.values():
             envelope = group[0].envelope.model_copy(update={"events": [item.event for item in group]})
             self.dead_letters.park(envelope.model_dump_json(exclude_none=True), reason, detail)
-            report.parked += len(group)
+            report.count_parked(envelope.pixel_code, reason, len(group))
 
 
 def _rehash(event: TikTokEvent) -> None:

@@ -73,6 +73,7 @@ def forwarder() -> Forwarder:
         # Unique per execution environment: a crashed worker's lease is never mistaken for ours.
         owner=f"fwd-{uuid.uuid4()}",
         test_event_code=settings.test_event_code,
+        test_event_codes=settings.test_event_codes,
         max_events_per_request=settings.max_events_per_request,
         max_bisect_requests=settings.max_bisect_requests,
         max_receive_count=settings.max_receive_count,

@@ -223,7 +223,9 @@ def test_each_function_reaches_only_its_own_resources(template: dict[str, Any]) 
     forward_refs = set(_strings(_props(template, "ForwardFunction")["Policies"]))
     # The collector never sees the access token or the dedup table; the forwarder never the cookie keys.
     assert {"AccessTokenSecret", "DedupTable"}.isdisjoint(collect_refs)
-    assert {"CookieKeysSecret", "OriginVerifySecret", "ApiKeysSecret", "EventsQueue"}.isdisjoint(forward_refs)
+    # The forwarder may touch EventsQueue only to delay a failed message's return (the exact grant is
+    # checked in test_forward_role_grants_only_the_calls_it_makes); it never sends to it.
+    assert {"CookieKeysSecret", "OriginVerifySecret", "ApiKeysSecret"}.isdisjoint(forward_refs)
     assert {"EventsQueue", "CookieKeysSecret", "OriginVerifySecret", "ApiKeysSecret"} <= collect_refs
     assert {"AccessTokenSecret", "DedupTable", "EventsDLQ"} <= forward_refs
     for name in ("CollectFunction", "ForwardFunction"):
@@ -304,7 +306,8 @@ def test_forward_role_grants_only_the_calls_it_makes(template: dict[str, Any]) -
         granted |= {(action, json.dumps(statement["Resource"])) for action in actions}
     table = json.dumps({"Fn::GetAtt": ["DedupTable", "Arn"]})
     # adapters/dynamodb_dedup.py: update_item (claim), get_item (a lost claim's state), batch_write_item
-    # (delivered), delete_item (release); adapters/secrets.py: get_secret; adapters/sqs.py: send_message.
+    # (delivered), delete_item (release); adapters/secrets.py: get_secret; adapters/sqs.py: send_message
+    # (park) and change_message_visibility_batch (a failed message's retry delay).
     assert granted == {
         ("dynamodb:UpdateItem", table),
         ("dynamodb:GetItem", table),
@@ -312,6 +315,7 @@ def test_forward_role_grants_only_the_calls_it_makes(template: dict[str, Any]) -
         ("dynamodb:DeleteItem", table),
         ("secretsmanager:GetSecretValue", json.dumps({"Ref": "AccessTokenSecret"})),
         ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["EventsDLQ", "Arn"]})),
+        ("sqs:ChangeMessageVisibility", json.dumps({"Fn::GetAtt": ["EventsQueue", "Arn"]})),
     }
 
 
@@ -565,3 +569,134 @@ def test_privacy_and_input_limit_parameters_reach_the_collector(template: dict[s
     assert parameters["UrlParamMode"]["Default"] == defaults.url_param_mode
     assert int(parameters["EventTimeMaxAgeSeconds"]["Default"]) == defaults.event_time_max_age_seconds
     assert int(parameters["EventTimeMaxFutureSeconds"]["Default"]) == defaults.event_time_max_future_seconds
+
+
+# --- alarms and the operations dashboard (docs/operations.md) -----------------------------------------
+
+OBSERVABILITY_SOURCE = REPO_ROOT / "shared" / "ttrelay" / "observability.py"
+# Alarm logical id -> (namespace, metric, dimension name, the resource or service the dimension names,
+# statistic, threshold).
+EXPECTED_ALARMS = {
+    "EventsDLQMessagesAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "EventsDLQ", 0),
+    "ForwardErrorsAlarm": ("AWS/Lambda", "Errors", "FunctionName", "ForwardFunction", 0),
+    "CollectErrorsAlarm": ("AWS/Lambda", "Errors", "FunctionName", "CollectFunction", 0),
+    "CollectThrottlesAlarm": ("AWS/Lambda", "Throttles", "FunctionName", "CollectFunction", 0),
+    "ForwardThrottlesAlarm": ("AWS/Lambda", "Throttles", "FunctionName", "ForwardFunction", 0),
+    "OldestQueuedEventAlarm": ("AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", "EventsQueue", 900),
+    "EventsApiConfigurationErrorAlarm": (
+        "ttrelay",
+        "EventsApiConfigurationError",
+        "service",
+        "ForwardFunction",
+        0,
+    ),
+    "OriginVerificationFailedAlarm": ("ttrelay", "OriginVerificationFailed", "service", "CollectFunction", 0),
+}
+
+
+def _dimension_target(template: dict[str, Any], name: str, value: Any) -> str:
+    """The logical id a dimension value points at; for `service`, the function with that service name."""
+    if name == "service":
+        functions = ("CollectFunction", "ForwardFunction")
+        return next(fn for fn in functions if _function_env(template, fn)["POWERTOOLS_SERVICE_NAME"] == value)
+    return value.get("Ref") or value["Fn::GetAtt"][0]
+
+
+def test_each_alarm_watches_its_metric_with_its_threshold(template: dict[str, Any]) -> None:
+    alarms = {
+        logical_id: resource["Properties"]
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert set(alarms) == set(EXPECTED_ALARMS)
+    emitted = OBSERVABILITY_SOURCE.read_text()
+    globals_env = template["Globals"]["Function"]["Environment"]["Variables"]
+    for logical_id, (namespace, metric, dimension, target, threshold) in EXPECTED_ALARMS.items():
+        props = alarms[logical_id]
+        assert (props["Namespace"], props["MetricName"]) == (namespace, metric), logical_id
+        (only,) = props["Dimensions"]  # exactly the dimensions the metric is emitted with
+        assert only["Name"] == dimension, logical_id
+        assert _dimension_target(template, dimension, only["Value"]) == target, logical_id
+        assert props["Threshold"] == threshold and props["ComparisonOperator"] == "GreaterThanThreshold"
+        assert props["TreatMissingData"] == "notBreaching", logical_id
+        if namespace == "ttrelay":
+            assert globals_env["POWERTOOLS_METRICS_NAMESPACE"] == "ttrelay"
+            assert f'"{metric}"' in emitted, f"{metric} is not emitted by ttrelay.observability"
+
+
+def test_alarms_notify_the_topic_parameter_and_the_optional_email_topic(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+    assert template["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]
+    }
+    assert resources["AlarmEmailTopic"]["Condition"] == "HasAlarmEmail"
+    subscription = resources["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmEmailTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    targets = [
+        {"Fn::If": ["HasAlarmTopic", {"Ref": "AlarmTopicArn"}, {"Ref": "AWS::NoValue"}]},
+        {"Fn::If": ["HasAlarmEmail", {"Ref": "AlarmEmailTopic"}, {"Ref": "AWS::NoValue"}]},
+    ]
+    for logical_id in EXPECTED_ALARMS:
+        props = resources[logical_id]["Properties"]
+        assert props["AlarmActions"] == targets and props["OKActions"] == targets, logical_id
+
+
+def _dashboard(template: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The dashboard body as deployed (substitutions filled with placeholders) and what it substitutes."""
+    body = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert isinstance(body, str)
+    substituted = set(re.findall(r"\$\{([^}]+)\}", body))
+    return json.loads(re.sub(r"\$\{([^}]+)\}", "placeholder", body)), substituted
+
+
+def test_the_dashboard_body_is_json_graphing_every_emitted_metric_family(template: dict[str, Any]) -> None:
+    dashboard, substituted = _dashboard(template)
+    widgets = dashboard["widgets"]
+    rows = [row for widget in widgets for row in widget["properties"].get("metrics", [])]
+    plain = {(row[0], row[1]) for row in rows if isinstance(row[0], str)}
+    expressions = " ".join(row[0]["expression"] for row in rows if isinstance(row[0], dict))
+    emitted = OBSERVABILITY_SOURCE.read_text()
+    for namespace, metric in plain:
+        if namespace == "ttrelay":
+            assert f'"{metric}"' in emitted, metric
+    for metric in re.findall(r'MetricName=\\?"(\w+)\\?"', expressions):
+        assert f'"{metric}"' in emitted, metric
+    names = {metric for _, metric in plain} | set(re.findall(r'MetricName=\\?"(\w+)\\?"', expressions))
+    assert {
+        "EventsReceived",
+        "EventsDroppedByReason",
+        "EventErrors",
+        "EventsDelivered",
+        "EventsApiLatency",
+        "EventsApiAnswers",
+        "EventsParkedByReason",
+        "EventsWithTtclid",
+        "EventsWithIpAndUserAgent",
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "Throttles",
+    } <= names
+    # Coverage shares are metric math over hidden counts, each divided by the accepted events.
+    shares = [
+        row[0]["expression"]
+        for row in rows
+        if isinstance(row[0], dict) and "/ accepted" in row[0]["expression"]
+    ]
+    assert len(shares) == 6
+    assert {
+        "EventsQueue.QueueName",
+        "EventsDLQ.QueueName",
+        "CollectFunction",
+        "ForwardFunction",
+    } <= substituted
+    alarm_widget = next(widget for widget in widgets if widget["type"] == "alarm")
+    assert len(alarm_widget["properties"]["alarms"]) == len(EXPECTED_ALARMS)
+    assert {f"{alarm}.Arn" for alarm in EXPECTED_ALARMS} <= substituted
+    url = template["Outputs"]["OperationsDashboardUrl"]["Value"]["Fn::Sub"]
+    assert "#dashboards:name=${OperationsDashboard}" in url

@@ -6,9 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from support.fakes import MemoryDeadLetters, ScriptedEventsApi
+from ttrelay.config import ForwardSettings
 from ttrelay.dedup import InMemoryDedupStore, dedup_key
 from ttrelay.forward import Forwarder, InboundMessage
+from ttrelay.redelivery import RetryReason
 
 PIXEL_A = "CAAAAAAAAAAAAAAAAAAA"
 PIXEL_B = "CBBBBBBBBBBBBBBBBBBB"
@@ -203,6 +206,37 @@ def test_an_event_claimed_by_a_live_worker_fails_its_message_for_a_later_retry()
     assert sent_ids(api) == [["b"]]
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ((200, {"code": 60001}), RetryReason.MAINTENANCE),
+        ((200, {"code": 61000}), RetryReason.RATE_LIMITED),
+        ((429, "Too Many Requests"), RetryReason.RATE_LIMITED),
+        ((503, "Service Unavailable"), RetryReason.FAULT),
+        ((None, None), RetryReason.FAULT),
+    ],
+)
+def test_each_failed_message_carries_why_it_failed(answer: tuple[Any, Any], reason: RetryReason) -> None:
+    report = forwarder(ScriptedEventsApi([answer] * 3)).forward([message("m1", "a"), message("m2", "b")])
+    assert report.retry_reasons == {"m1": reason, "m2": reason}
+    assert report.failed_message_ids == set(report.retry_reasons)
+
+
+def test_a_message_failed_for_several_reasons_keeps_the_one_asking_for_the_longest_wait() -> None:
+    api, dedup = ScriptedEventsApi([(200, {"code": 40100})] * 3), InMemoryDedupStore()
+    dedup.claim_many([dedup_key(PIXEL_A, "Purchase", "held")], "other-worker", 1_795_000_090.0)
+    report = forwarder(api, dedup).forward([message("m1", "held", "a"), message("m2", "held")])
+    assert report.retry_reasons == {"m1": RetryReason.RATE_LIMITED, "m2": RetryReason.BUSY}
+
+
+def test_an_unsent_request_and_a_capped_bisection_come_back_as_faults() -> None:
+    api = ScriptedEventsApi([(200, {"code": 50000})])
+    report = forwarder(api).forward([message("m1", "a")], deadline=1_795_000_100.1)
+    assert report.retry_reasons == {"m1": RetryReason.FAULT}
+    capped = forwarder(ScriptedEventsApi(respond=rejects("a")), max_bisect_requests=0, max_receive_count=5)
+    assert capped.forward([message("m2", "a", "b")]).retry_reasons == {"m2": RetryReason.FAULT}
+
+
 def test_an_expired_lease_is_taken_over() -> None:
     api, dedup = ScriptedEventsApi(), InMemoryDedupStore(lease_seconds=5)
     dedup.claim_many([dedup_key(PIXEL_A, "Purchase", "a")], "crashed-worker", 1_795_000_000.0)
@@ -300,3 +334,59 @@ def test_a_capped_batch_goes_back_to_the_queue_until_its_last_delivery() -> None
         # halves further with a fresh budget; only the last delivery parks what is still unresolved.
         assert bool(capped) is parked and (report.failed_message_ids == {"m1"}) is not parked
         assert report.delivered == 625
+
+
+# --- shadow mode: a test event code per pixel -----------------------------------------------------------
+
+
+def test_a_pixels_own_test_code_marks_only_that_pixels_requests() -> None:
+    api = ScriptedEventsApi()
+    report = forwarder(api, test_event_codes={PIXEL_B: "TESTNEW"}).forward(
+        [message("m1", "a", "b"), message("m2", "c", pixel=PIXEL_B)]
+    )
+    by_pixel = {request["event_source_id"]: request for request in api.requests}
+    assert by_pixel[PIXEL_B]["test_event_code"] == "TESTNEW"
+    assert "test_event_code" not in by_pixel[PIXEL_A]  # the other pixel stays live
+    assert all("test_event_code" not in item for item in by_pixel[PIXEL_B]["data"])  # type: ignore[attr-defined]
+    assert report.delivered == 3 and report.requests == 2
+
+
+def test_the_deployment_wide_code_is_the_default_and_an_empty_pixel_code_keeps_it_live() -> None:
+    api = ScriptedEventsApi()
+    forwarder(api, test_event_code="TESTALL", test_event_codes={PIXEL_A: ""}).forward(
+        [message("m1", "a"), message("m2", "c", pixel=PIXEL_B)]
+    )
+    by_pixel = {request["event_source_id"]: request for request in api.requests}
+    assert "test_event_code" not in by_pixel[PIXEL_A]
+    assert by_pixel[PIXEL_B]["test_event_code"] == "TESTALL"
+
+
+def test_every_request_of_a_shadowed_pixel_carries_its_code() -> None:
+    api = ScriptedEventsApi()
+    forwarder(api, max_events_per_request=2, test_event_codes={PIXEL_A: "TESTNEW"}).forward(
+        [message("m1", "a", "b", "c")]
+    )
+    assert [request["test_event_code"] for request in api.requests] == ["TESTNEW", "TESTNEW"]
+
+
+def test_forward_settings_read_test_event_codes_from_pixel_code_pairs() -> None:
+    settings = ForwardSettings(
+        dedup_table_name="t",
+        access_token_secret_arn="arn",
+        test_event_codes=f" {PIXEL_A}=TEST_1 ,{PIXEL_B}=,",  # type: ignore[arg-type]  # the env form
+    )
+    assert settings.test_event_codes == {PIXEL_A: "TEST_1", PIXEL_B: ""}
+    assert ForwardSettings(dedup_table_name="t", access_token_secret_arn="arn").test_event_codes == {}
+
+
+@pytest.mark.parametrize("value", [PIXEL_A, f"{PIXEL_A}=TEST 1", "=TEST1", f'{PIXEL_A}="x"'])
+def test_forward_settings_refuse_test_event_codes_that_are_not_pixel_code_pairs(value: str) -> None:
+    with pytest.raises(ValidationError, match="PIXEL=CODE"):
+        ForwardSettings(dedup_table_name="t", access_token_secret_arn="arn", test_event_codes=value)  # type: ignore[arg-type]
+
+
+def test_forward_settings_take_test_event_codes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_TABLE_NAME", "t")
+    monkeypatch.setenv("ACCESS_TOKEN_SECRET_ARN", "arn")
+    monkeypatch.setenv("TEST_EVENT_CODES", f"{PIXEL_B}=TESTNEW")
+    assert ForwardSettings().test_event_codes == {PIXEL_B: "TESTNEW"}
