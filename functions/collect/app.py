@@ -12,7 +12,7 @@ from ttrelay.collect import collect
 from ttrelay.config import collect_settings
 from ttrelay.cookie import COOKIE_NAME
 from ttrelay.http_request import http_request_from
-from ttrelay.observability import logger, metrics, report_collected, report_rejected
+from ttrelay.observability import log_invocation, metrics, report_collected, report_rejected
 from ttrelay.rejection import CollectRejected
 from ttrelay.responses import CollectError
 from ttrelay.runtime import collect_deps
@@ -68,6 +68,6 @@ def _click_id_cookie(value: str, max_age: int = settings.cookie_max_age_days * 8
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    log_invocation(context.aws_request_id)
     return app.resolve(event, context)

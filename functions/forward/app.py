@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ttrelay.adapters.sqs import change_visibility
 from ttrelay.config import forward_settings
 from ttrelay.forward import ForwardReport, InboundMessage
-from ttrelay.observability import logger, metrics, report_forwarded
+from ttrelay.observability import log_invocation, logger, metrics, report_forwarded
 from ttrelay.redelivery import visibility_delay
 from ttrelay.runtime import forwarder
 
@@ -50,8 +50,8 @@ def _come_back_soon(
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    log_invocation(context.aws_request_id)
     messages = [
         InboundMessage(
             record["messageId"],

@@ -4,7 +4,7 @@ and what each use case reports through them. Nothing here ever sees raw identifi
 Metrics (docs/operations.md lists them all): counts of a request or a batch go into per-pixel blobs
 (ttrelay.pixel_metrics) under [service, pixel] and, for the alarms, [service]; breakdowns (drop reason,
 error type, DLQ reason, Events API answer) under [service, pixel, <breakdown>]. What has no pixel stays
-in the shared Metrics under [service]: RequestsCollected, RequestsRejected, DedupWrites.
+in the shared Metrics under [service]: RequestsRejected, DedupWrites. Counts of zero are left out.
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 from ttrelay.match_coverage import match_key_coverage
-from ttrelay.pixel_metrics import OTHER_PIXEL, configured_pixels, count_breakdown, metric_pixel, pixel_blob
+from ttrelay.pixel_metrics import (
+    OTHER_PIXEL,
+    add_counts,
+    configured_pixels,
+    count_breakdown,
+    metric_pixel,
+    pixel_blob,
+)
 
 if TYPE_CHECKING:
     from ttrelay.collect import CollectOutcome
@@ -26,7 +33,16 @@ if TYPE_CHECKING:
     from ttrelay.rejection import CollectRejected
 
 logger = Logger()
+# "location" (module:line of the log call) is the same on every line of a given kind: not worth its bytes.
+logger.remove_keys(["location"])
 metrics = Metrics()
+
+
+def log_invocation(request_id: str) -> None:
+    """What the log lines keep of the Lambda context: the request id (CloudWatch Logs Insights joins on
+    it, and so does the local inspector). Powertools' inject_lambda_context would add the function's
+    name, ARN, memory size and cold-start flag to every line, which the log group already says."""
+    logger.append_keys(function_request_id=request_id)
 
 
 # One metric, one breakdown: the error's type (a pydantic error type or ours, e.g. event_time_window),
@@ -60,17 +76,18 @@ def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | No
     judgement = outcome.judgement
     rejected = [problem for event in judgement.rejected for problem in event.errors]
     warned = [problem for event in judgement.usable for problem in event.warnings]
-    logger.info(
-        "collected",
-        extra={
-            "consent_receipt": outcome.receipt,
-            "accepted": outcome.accepted,
-            "dropped": outcome.dropped,
+    extra: dict[str, object] = {
+        "consent_receipt": outcome.receipt,
+        "accepted": outcome.accepted,
+        "dropped": outcome.dropped,
+    }
+    if rejected or warned:  # left out when empty: CloudWatch Logs bills every byte
+        extra |= {
             "rejected": len(judgement.rejected),
             "rejected_paths": [problem.loc for problem in rejected],
             "warning_paths": [problem.loc for problem in warned],
-        },
-    )
+        }
+    logger.info("collected", extra=extra)
     visitor = outcome.visitor
     origin_unverified = visitor is not None and visitor.origin_unverified
     if visitor is not None and origin_unverified:
@@ -78,15 +95,20 @@ def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | No
         # The location was treated as unknown (strictest rules); header names only, never values.
         logger.warning("origin_verification_failed", extra={"cloudfront_headers": visitor.cloudfront_marks})
     pixel = metric_pixel(outcome.pixel, configured_pixels() if known_pixels is None else known_pixels)
-    metrics.add_metric("RequestsCollected", MetricUnit.Count, 1)
+    coverage = match_key_coverage(outcome.events)
     with pixel_blob(pixel, metrics.namespace) as blob:
-        blob.add_metric("EventsReceived", MetricUnit.Count, len(judgement.usable) + len(judgement.rejected))
-        blob.add_metric("EventsAccepted", MetricUnit.Count, outcome.accepted)
-        blob.add_metric("EventsDroppedByConsent", MetricUnit.Count, outcome.dropped)
-        blob.add_metric("EventsRejected", MetricUnit.Count, len(judgement.rejected))
-        blob.add_metric("OriginVerificationFailed", MetricUnit.Count, int(origin_unverified))
-        for key, count in match_key_coverage(outcome.events).items():
-            blob.add_metric(MATCH_KEY_METRICS[key], MetricUnit.Count, count)
+        add_counts(
+            blob,
+            {
+                "RequestsCollected": 1,
+                "EventsReceived": len(judgement.usable) + len(judgement.rejected),
+                "EventsAccepted": outcome.accepted,
+                "EventsDroppedByConsent": outcome.dropped,
+                "EventsRejected": len(judgement.rejected),
+                "OriginVerificationFailed": int(origin_unverified),
+                **{MATCH_KEY_METRICS[key]: count for key, count in coverage.items()},
+            },
+        )
     decision = outcome.decision
     count_breakdown(
         DROP_METRIC,
@@ -143,15 +165,19 @@ def report_forwarded(report: ForwardReport, known_pixels: Collection[str] | None
 def _report_pixel_delivery(pixel: str, tallies: list[PixelTally]) -> None:
     """One pixel's blob; several tallies when unlisted pixel codes share the "other" bucket."""
     answers = [answer for tally in tallies for answer in tally.answers]
+    parked = sum((tally.parked_by_reason for tally in tallies), Counter[str]())
     with pixel_blob(pixel, metrics.namespace) as blob:
-        blob.add_metric("EventsDelivered", MetricUnit.Count, sum(tally.delivered for tally in tallies))
-        blob.add_metric("EventsDeduplicated", MetricUnit.Count, sum(tally.duplicates for tally in tallies))
-        parked = sum((tally.parked_by_reason for tally in tallies), Counter[str]())
-        blob.add_metric("EventsParked", MetricUnit.Count, parked.total())
-        blob.add_metric("EventsApiRequests", MetricUnit.Count, len(answers))
-        # A token, pixel or URL problem: someone has to fix the configuration (alarmed on).
-        alerts = sum(answer.outcome.alert for answer in answers)
-        blob.add_metric("EventsApiConfigurationError", MetricUnit.Count, alerts)
+        add_counts(
+            blob,
+            {
+                "EventsDelivered": sum(tally.delivered for tally in tallies),
+                "EventsDeduplicated": sum(tally.duplicates for tally in tallies),
+                "EventsParked": parked.total(),
+                "EventsApiRequests": len(answers),
+                # A token, pixel or URL problem: someone has to fix the configuration (alarmed on).
+                "EventsApiConfigurationError": sum(answer.outcome.alert for answer in answers),
+            },
+        )
         for answer in answers:
             blob.add_metric(LATENCY_METRIC, MetricUnit.Milliseconds, round(answer.latency_ms, 1))
     for reason, count in sorted(parked.items()):

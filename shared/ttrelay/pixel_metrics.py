@@ -9,7 +9,7 @@ the alarms use, without the value being written twice (EMF spec: "Dimensions" is
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 
@@ -32,6 +32,14 @@ def metric_pixel(pixel: str | None, known: Collection[str]) -> str:
     # Each distinct dimension value is a billed custom metric: values come from our allowlist only, so a
     # producer that enqueues made-up pixel codes cannot mint new metrics.
     return pixel if pixel is not None and pixel in known else OTHER_PIXEL
+
+
+def add_counts(blob: EphemeralMetrics, counts: Mapping[str, int]) -> None:
+    """Counts above zero only: a sum over no datapoints is zero in CloudWatch too (alarms treat missing
+    data as not breaching, the dashboard FILLs gaps), and every metric costs log bytes per request."""
+    for name, count in counts.items():
+        if count:
+            blob.add_metric(name, MetricUnit.Count, count)
 
 
 @contextmanager

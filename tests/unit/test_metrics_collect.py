@@ -80,10 +80,12 @@ def test_an_accepted_request_counts_per_pixel_with_a_service_total_and_match_key
     assert main["pixel"] == PIXEL and main["service"] == SERVICE
     # One value, two metrics: per pixel, and the service-wide total the alarms use.
     assert dimension_sets(main) == [["pixel", "service"], ["service"]]
-    counts = {name: main[name] for name in ("EventsReceived", "EventsAccepted", "EventsDroppedByConsent")}
-    assert counts == {"EventsReceived": [3.0], "EventsAccepted": [2.0], "EventsDroppedByConsent": [0.0]}
-    assert main["EventsRejected"] == [1.0] and main["OriginVerificationFailed"] == [0.0]
-    coverage = {key: main[metric][0] for key, metric in MATCH_KEY_METRICS.items()}
+    counts = {name: main[name] for name in ("RequestsCollected", "EventsReceived", "EventsAccepted")}
+    assert counts == {"RequestsCollected": [1.0], "EventsReceived": [3.0], "EventsAccepted": [2.0]}
+    assert main["EventsRejected"] == [1.0]
+    # Zero counts are left out (log bytes are billed; a missing datapoint sums to zero).
+    assert "EventsDroppedByConsent" not in main and "OriginVerificationFailed" not in main
+    coverage = {key: main.get(metric, [0])[0] for key, metric in MATCH_KEY_METRICS.items()}
     # Both events carry the request's ttclid, email, IP and user agent; only one has a phone; none a ttp.
     assert coverage == {
         "ttclid": 2,
@@ -119,8 +121,8 @@ def test_a_consent_drop_counts_by_regime_and_bounded_reason(capsys) -> None:
         [1.0],
     )
     (main,) = blob_with(lines, "EventsReceived")
-    assert main["EventsDroppedByConsent"] == [1.0] and main["EventsAccepted"] == [0.0]
-    assert main[MATCH_KEY_METRICS["ttclid"]] == [0.0]  # coverage counts accepted events only
+    assert main["EventsDroppedByConsent"] == [1.0] and "EventsAccepted" not in main
+    assert MATCH_KEY_METRICS["ttclid"] not in main  # coverage counts accepted events only
 
 
 def test_a_pixel_outside_the_allowlist_is_counted_as_other(capsys) -> None:
