@@ -63,6 +63,19 @@ HELP = {
         "(default: now)",
     ],
     ("openapi",): ["docs/openapi.json"],
+    ("chaos",): [
+        "--events",
+        "unique events to send",
+        "(default: 20000)",
+        "--error-rate",
+        "(default: 0.3)",
+        "--crash-rate",
+        "kill the process",
+        "--permanent-events",
+        "end in the DLQ",
+        "--delivery-bound",
+        "--log-dir",
+    ],
 }
 
 

@@ -6,29 +6,49 @@ import argparse
 import json
 from pathlib import Path
 
+from ttrelay.cli.help import HelpFormatter
 from ttrelay.local.chaos import ChaosConfig, run
 
 
 def chaos_command(argv: list[str]) -> int:
     defaults = ChaosConfig()
-    parser = argparse.ArgumentParser(prog="ttrelay chaos", description=__doc__)
-    parser.add_argument("--events", type=int, default=defaults.events)
-    parser.add_argument("--error-rate", type=float, default=defaults.error_rate)
-    parser.add_argument("--crash-rate", type=float, default=defaults.crash_rate)
-    parser.add_argument("--duplicate-share", type=float, default=defaults.duplicate_share)
-    parser.add_argument("--permanent-events", type=int, default=defaults.permanent_events)
-    parser.add_argument("--lease-seconds", type=int, default=defaults.lease_seconds)
+    parser = argparse.ArgumentParser(prog="ttrelay chaos", description=__doc__, formatter_class=HelpFormatter)
+    parser.add_argument("--events", type=int, default=defaults.events, help="unique events to send")
+    parser.add_argument(
+        "--error-rate", type=float, default=defaults.error_rate, help="share of Events API requests faulted"
+    )
+    parser.add_argument(
+        "--crash-rate",
+        type=float,
+        default=defaults.crash_rate,
+        help="share of forwarder checkpoints (after claiming, after sending) that kill the process",
+    )
+    parser.add_argument(
+        "--duplicate-share",
+        type=float,
+        default=defaults.duplicate_share,
+        help="share of requests sent again (later, or twice at the same time)",
+    )
+    parser.add_argument(
+        "--permanent-events",
+        type=int,
+        default=defaults.permanent_events,
+        help="events the fake Events API always rejects (40002): they must end in the DLQ",
+    )
+    parser.add_argument(
+        "--lease-seconds", type=int, default=defaults.lease_seconds, help="the dedup claim lease for the run"
+    )
     parser.add_argument(
         "--batch-size", type=int, default=defaults.batch_size, help="ForwardBatchSize for the run"
     )
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="makes a run repeatable")
     parser.add_argument(
         "--delivery-bound",
         type=float,
         default=defaults.delivery_bound_s,
         help="seconds after the last POST by which every event must reach TikTok",
     )
-    parser.add_argument("--root", type=Path, default=Path.cwd())
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project (template.yaml, web/)")
     parser.add_argument("--log-dir", type=Path, default=None, help="keep function and crash logs here")
     args = parser.parse_args(argv)
     config = ChaosConfig(
