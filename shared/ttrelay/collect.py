@@ -111,10 +111,10 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     settings = deps.settings
     # Who is sending comes first: nobody else's body is parsed, nobody else reaches the pixel.
     sender = identify_sender(request.headers, settings.allowed_origins, deps.api_keys())
-    payload, judgement = _parse(request, settings, deps.clock)
+    now = deps.clock()  # one instant for the event_time window, the consent decision and the cookie
+    payload, judgement = _parse(request, settings, now)
     pixel = _resolve_pixel(payload.pixel_code, settings.pixel_codes)
     sender.check_pixel(pixel)
-    now = deps.clock()
 
     visitor = _visitor(payload, request, sender, deps)
     signals, stored = _signals(payload, request, deps.cmp_cookies)
@@ -178,11 +178,14 @@ def _visitor(payload: CollectEnvelope, request: HttpRequest, sender: Sender, dep
         ip = _visitor_ip(payload.context.ip)
         return Visitor(location=locate({}, ip, None), ip=ip, user_agent=payload.context.user_agent)
     secret, header = deps.origin_secret(), settings.origin_verify_header_name
+    location = locate(request.headers, request.source_ip, secret, header)
+    unverified = location.source == "cloudfront_unverified"
     return Visitor(
-        location=locate(request.headers, request.source_ip, secret, header),
+        location=location,
         ip=viewer_ip(request.headers, request.source_ip, secret, header),
         user_agent=request.user_agent,
-        cloudfront_marks=cloudfront_marks(request.headers),
+        # Only a failed proof is logged with the marks (header names) that showed CloudFront.
+        cloudfront_marks=cloudfront_marks(request.headers) if unverified else (),
     )
 
 
@@ -197,9 +200,7 @@ def _visitor_ip(text: str | None) -> str | None:
         ) from None
 
 
-def _parse(
-    request: HttpRequest, settings: CollectSettings, clock: Callable[[], float]
-) -> tuple[CollectEnvelope, Judgement]:
+def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple[CollectEnvelope, Judgement]:
     """The request's envelope and its events judged; a 4xx when the envelope is bad or no event usable."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ACCEPTED_MEDIA_TYPES:
@@ -227,9 +228,7 @@ def _parse(
     if len(payload.events) > settings.max_events_per_request:
         errors = [{"loc": "events", "msg": f"at most {settings.max_events_per_request} events per request"}]
         raise CollectRejected(400, "invalid_request", errors)
-    window = EventTimeWindow(
-        clock(), settings.event_time_max_future_seconds, settings.event_time_max_age_seconds
-    )
+    window = EventTimeWindow(now, settings.event_time_max_future_seconds, settings.event_time_max_age_seconds)
     judgement = judge_events(payload.events, window)
     if not judgement.usable:
         problems = [_error(problem) for event in judgement.rejected for problem in event.errors]

@@ -11,7 +11,7 @@ import dataclasses
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -65,39 +65,51 @@ class Backoff:
 
 @dataclass(slots=True)
 class ForwardReport:
-    failed_message_ids: set[str] = field(default_factory=set)
-    delivered: int = 0
-    duplicates: int = 0
-    parked: int = 0
-    requests: int = 0
     dedup_writes: int = 0
-    outcomes: list[Classification] = field(default_factory=list)
-    # The same facts per pixel code (None: a message too malformed to name one), for the metrics.
+    outcomes: list[Classification] = field(default_factory=list)  # every Events API answer, in order
+    # What happened per pixel code (None: a message too malformed to name one); the totals below are
+    # their sums, so the metrics per pixel and the report's totals cannot disagree.
     per_pixel: dict[str | None, PixelTally] = field(default_factory=dict)
     # Per failed message, why it failed (the reason asking for the longest wait): the handler turns it
     # into the message's visibility delay (ttrelay.redelivery).
     retry_reasons: dict[str, RetryReason] = field(default_factory=dict)
 
+    @property
+    def failed_message_ids(self) -> KeysView[str]:
+        """The messages SQS must bring back (the partial batch response)."""
+        return self.retry_reasons.keys()
+
+    @property
+    def delivered(self) -> int:
+        return sum(tally.delivered for tally in self.per_pixel.values())
+
+    @property
+    def duplicates(self) -> int:
+        return sum(tally.duplicates for tally in self.per_pixel.values())
+
+    @property
+    def parked(self) -> int:
+        return sum(tally.parked_by_reason.total() for tally in self.per_pixel.values())
+
+    @property
+    def requests(self) -> int:
+        return len(self.outcomes)
+
     def retry(self, message_ids: Iterable[str], reason: RetryReason) -> None:
         """Report the messages as failed, to come back from SQS; each keeps its longest-wait reason."""
         for message_id in message_ids:
-            self.failed_message_ids.add(message_id)
             self.retry_reasons[message_id] = max(reason, self.retry_reasons.get(message_id, reason))
 
     def count_delivered(self, pixel: str, count: int) -> None:
-        self.delivered += count
         self._tally(pixel).delivered += count
 
     def count_duplicates(self, pixel: str, count: int) -> None:
-        self.duplicates += count
         self._tally(pixel).duplicates += count
 
     def count_parked(self, pixel: str | None, reason: str, count: int) -> None:
-        self.parked += count
         self._tally(pixel).parked_by_reason[reason] += count
 
     def count_answer(self, pixel: str, outcome: Classification, latency_ms: float) -> None:
-        self.requests += 1
         self.outcomes.append(outcome)
         self._tally(pixel).answers.append(TimedAnswer(outcome, latency_ms))
 
