@@ -110,7 +110,7 @@ class CollectOutcome:
 def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     settings = deps.settings
     # Who is sending comes first: nobody else's body is parsed, nobody else reaches the pixel.
-    sender = identify_sender(request.headers, settings.allowed_origins, deps.api_keys())
+    sender = identify_sender(request.headers, settings.allowed_origins, deps.api_keys)
     now = deps.clock()  # one instant for the event_time window, the consent decision and the cookie
     payload, judgement = _parse(request, settings, now)
     pixel = _resolve_pixel(payload.pixel_code, settings.pixel_codes)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -123,12 +123,17 @@ class Sender:
             raise CollectRejected(403, "pixel_not_allowed")
 
 
-def identify_sender(headers: Mapping[str, str], allowed_origins: Iterable[str], keys: ApiKeyRing) -> Sender:
-    """The request's sender, or CollectRejected (401 no/invalid key, 403 origin not allowed)."""
+def identify_sender(
+    headers: Mapping[str, str], allowed_origins: Collection[str], keys: Callable[[], ApiKeyRing]
+) -> Sender:
+    """The request's sender, or CollectRejected (401 no/invalid key, 403 origin not allowed).
+
+    `allowed_origins` are as CollectSettings normalises them (no trailing slash); `keys` is read only for
+    a request without Origin, so browser traffic never touches the API-keys secret."""
     origin = headers.get("origin")
     if origin is not None:
         normalised = origin.strip().rstrip("/")
-        if normalised not in {allowed.rstrip("/") for allowed in allowed_origins}:
+        if normalised not in allowed_origins:
             message = f"origin {normalised[:200]!r} is not in the AllowedOrigins setting of this relay"
             raise CollectRejected(403, "origin_not_allowed", [{"loc": "origin", "msg": message}])
         return Sender(kind="browser", origin=normalised)
@@ -137,7 +142,7 @@ def identify_sender(headers: Mapping[str, str], allowed_origins: Iterable[str], 
     if scheme.lower() != "bearer" or not presented.strip():
         message = "a request without Origin needs Authorization: Bearer <api key>"
         raise CollectRejected(401, "api_key_required", [{"msg": message}], headers=challenge)
-    record = keys.match(presented.strip())
+    record = keys().match(presented.strip())
     if record is None:
         raise CollectRejected(
             401, "invalid_api_key", [{"msg": "the API key is not valid"}], headers=challenge

@@ -21,12 +21,12 @@ RING = ring(("old", OLD_KEY, ["*"]), ("new", NEW_KEY, ["*"]), ("scoped", SCOPED_
 
 def rejection(headers: dict[str, str], allowed: tuple[str, ...] = (SITE,)) -> CollectRejected:
     with pytest.raises(CollectRejected) as caught:
-        identify_sender(headers, allowed, RING)
+        identify_sender(headers, allowed, lambda: RING)
     return caught.value
 
 
 def test_an_allowed_origin_is_a_browser_and_may_not_speak_for_the_visitor() -> None:
-    sender = identify_sender({"origin": SITE + "/"}, (SITE,), RING)
+    sender = identify_sender({"origin": SITE + "/"}, (SITE,), lambda: RING)
     assert (sender.kind, sender.origin, sender.may_set_visitor) == ("browser", SITE, False)
 
 
@@ -71,16 +71,16 @@ def test_without_origin_a_missing_or_wrong_key_is_401_with_a_bearer_challenge(
 
 def test_several_keys_are_active_at_once_so_backends_rotate_without_downtime() -> None:
     for key, kid in ((OLD_KEY, "old"), (NEW_KEY, "new")):
-        sender = identify_sender({"authorization": f"bearer  {key}"}, (SITE,), RING)
+        sender = identify_sender({"authorization": f"bearer  {key}"}, (SITE,), lambda: RING)
         assert sender.kind == "backend" and sender.key is not None and sender.key.id == kid
         assert sender.may_set_visitor
     revoked = ring(("new", NEW_KEY, ["*"]))
     with pytest.raises(CollectRejected):
-        identify_sender({"authorization": f"Bearer {OLD_KEY}"}, (), revoked)
+        identify_sender({"authorization": f"Bearer {OLD_KEY}"}, (), lambda: revoked)
 
 
 def test_a_key_scoped_to_other_pixels_gets_the_same_403_as_an_unknown_pixel() -> None:
-    sender = identify_sender({"authorization": f"Bearer {SCOPED_KEY}"}, (), RING)
+    sender = identify_sender({"authorization": f"Bearer {SCOPED_KEY}"}, (), lambda: RING)
     sender.check_pixel(OTHER_PIXEL)
     with pytest.raises(CollectRejected) as caught:
         sender.check_pixel(PIXEL)
@@ -104,3 +104,12 @@ def test_new_keys_are_long_random_and_prefixed() -> None:
     keys = {new_api_key() for _ in range(50)}
     assert len(keys) == 50
     assert all(key.startswith("ttr_") and len(key) >= 40 for key in keys)
+
+
+def test_a_browser_request_never_reads_the_api_keys() -> None:
+    def unreadable() -> ApiKeyRing:
+        raise AssertionError("the API-keys secret was read for a browser request")
+
+    assert identify_sender({"origin": SITE}, (SITE,), unreadable).kind == "browser"
+    with pytest.raises(CollectRejected):
+        identify_sender({"origin": "https://evil.example"}, (SITE,), unreadable)

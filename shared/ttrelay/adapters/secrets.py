@@ -16,10 +16,7 @@ class SecretFormatError(ValueError):
 def json_secret(secret_id: str, max_age: int = SECRET_MAX_AGE_SECONDS) -> Mapping[str, object]:
     from aws_lambda_powertools.utilities import parameters
 
-    value = parameters.get_secret(secret_id, transform="json", max_age=max_age)
-    if not isinstance(value, dict):
-        raise SecretFormatError(f"secret {secret_id.rsplit(':', 1)[-1]} must hold a JSON object")
-    return value
+    return _json_object(secret_id, parameters.get_secret(secret_id, transform="json", max_age=max_age))
 
 
 def text_secret(secret_id: str) -> str:
@@ -34,13 +31,16 @@ def read_json_secret_now(secret_id: str) -> dict[str, object]:
     import boto3
 
     text = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise SecretFormatError(f"secret {secret_id.rsplit(':', 1)[-1]} must hold a JSON object")
-    return value
+    return _json_object(secret_id, json.loads(text))
 
 
 def put_json_secret(secret_id: str, value: Mapping[str, object]) -> None:
     import boto3
 
     boto3.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=json.dumps(value))
+
+
+def _json_object(secret_id: str, value: object) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise SecretFormatError(f"secret {secret_id.rsplit(':', 1)[-1]} must hold a JSON object")
+    return value

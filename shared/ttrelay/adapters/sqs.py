@@ -86,15 +86,8 @@ def peek(
             break
         seen.update({message["MessageId"]: dict(message) for message in received})
     messages = list(seen.values())
-    for start in range(0, len(messages), _BATCH):
-        chunk = messages[start : start + _BATCH]
-        client.change_message_visibility_batch(
-            QueueUrl=queue_url,
-            Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                for i, m in enumerate(chunk)
-            ],
-        )
+    # Visible again at once; one left unchanged reappears when the 60 s above run out.
+    change_visibility(queue_url, {m["ReceiptHandle"]: 0 for m in messages}, client)
     return messages
 
 
