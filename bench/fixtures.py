@@ -137,5 +137,11 @@ def queued_message(run: str, message_no: int, events: int, now: int) -> str:
         "signals_present": ["tcf"],
         "decided_at": now,
     }
-    envelope = QueuedEvents(pixel_code=PIXEL, received_at=float(now), events=items, receipt=receipt)
+    envelope = QueuedEvents(
+        pixel_code=PIXEL,
+        received_at=float(now),
+        events=items,
+        receipt=receipt,
+        claim_id=_digest(f"claim-{visitor}")[:32],  # the collector's uuid4().hex: same length and alphabet
+    )
     return envelope.model_dump_json(exclude_none=True)

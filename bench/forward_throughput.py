@@ -4,7 +4,9 @@
 
 The forwarder is the runtime's own wiring (ttrelay.runtime.forwarder: real HttpEventsApi, real
 DynamoDedupStore, real SQS dead letters), pointed by that environment at the local stack, which runs in
-the parent process — so this process's CPU is the forwarder's alone, as in a Lambda worker.
+the parent process — so this process's CPU is the forwarder's alone, as in a Lambda worker. The DynamoDB
+scenarios run in both dedup modes (ttrelay.dedup.DedupMode): the store is the runtime's, with only its
+mode replaced.
 """
 
 from __future__ import annotations
@@ -23,13 +25,22 @@ from typing import Any
 import fixtures
 import httpx
 from cold_child import Context, load_app
+from collect_warm import log_bytes_per_request
 from ttrelay.adapters import aws
+from ttrelay.adapters.dynamodb_dedup import DynamoDedupStore
 from ttrelay.config import forward_settings
-from ttrelay.dedup import InMemoryDedupStore
+from ttrelay.dedup import DedupMode, DedupStore, InMemoryDedupStore
 from ttrelay.forward import Forwarder, InboundMessage
 from ttrelay.runtime import forwarder
 
+# Item write requests per call: one for these; BatchWriteItem one per request in it, BatchExecuteStatement
+# one per statement (the dedup store only writes with it: PartiQL INSERTs, billed whether or not the key
+# existed). Write *units* also depend on item sizes (1 KB each): the store counts those itself.
 WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem")
+READ_OPERATIONS = ("GetItem",)  # BatchGetItem: one per key (strongly consistent, items under 4 KB)
+# How the moto server's process is recognised: as the local stack starts it, or through run.py's patch.
+MOTO_SERVER_COMMANDS = (b"ttrelay.local.moto_server",)
+LOG_SAMPLE_BATCHES = 5  # handler scenarios: batches whose stdout is counted, after the timed ones
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class Scenario:
     events: int  # per message
     max_events: int
     time_cap_s: float
+    mode: DedupMode = DedupMode.MESSAGE  # the runtime's default (ForwardSettings.dedup_mode)
 
 
 SCENARIOS = (
@@ -48,19 +60,25 @@ SCENARIOS = (
     Scenario("memory 10x100", "memory", False, 10, 100, 10_000, 8.0),
     Scenario("memory 100x1 handler", "memory", True, 100, 1, 10_000, 8.0),
     Scenario("memory 10x100 handler", "memory", True, 10, 100, 10_000, 8.0),
-    # moto serves a conditional UpdateItem in ~10 ms of Python: fewer events keep the run short.
-    Scenario("dynamodb(moto) 100x1", "dynamodb", False, 100, 1, 1_000, 12.0),
-    Scenario("dynamodb(moto) 10x100", "dynamodb", False, 10, 100, 1_000, 12.0),
+    # Claims are one BatchExecuteStatement per 25 events, but moto parses each PartiQL statement in
+    # Python, so these rows are bounded by moto: a few thousand events keep the run short.
+    Scenario("dynamodb(moto) 100x1", "dynamodb", False, 100, 1, 5_000, 5.0),
+    Scenario("dynamodb(moto) 10x100", "dynamodb", False, 10, 100, 5_000, 5.0),
+    Scenario("dynamodb(moto).lease 100x1", "dynamodb", False, 100, 1, 5_000, 5.0, DedupMode.LEASE),
+    Scenario("dynamodb(moto).lease 10x100", "dynamodb", False, 10, 100, 5_000, 5.0, DedupMode.LEASE),
 )
 
 
 class DynamoCounter:
-    """Counts the DynamoDB calls, the items they write and their wall time, through botocore's event hooks."""
+    """Counts the DynamoDB calls, the items they write and read, and their wall time, through botocore's
+    event hooks (retries of a whole call by botocore are not counted again; UnprocessedItems are, as the
+    store sends them again itself)."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
         self.item_writes = 0
+        self.item_reads = 0
         self._started = 0.0
         events = aws.dynamodb().meta.events
         events.register("before-parameter-build.dynamodb", self._count)
@@ -79,9 +97,15 @@ class DynamoCounter:
             self.item_writes += 1
         elif model.name == "BatchWriteItem":
             self.item_writes += sum(len(requests) for requests in params["RequestItems"].values())
+        elif model.name == "BatchExecuteStatement":
+            self.item_writes += len(params["Statements"])
+        elif model.name in READ_OPERATIONS:
+            self.item_reads += 1
+        elif model.name == "BatchGetItem":
+            self.item_reads += sum(len(table["Keys"]) for table in params["RequestItems"].values())
 
-    def snapshot(self) -> tuple[Counter[str], Counter[str], int]:
-        return Counter(self.calls), Counter(self.seconds), self.item_writes
+    def snapshot(self) -> tuple[Counter[str], Counter[str], int, int]:
+        return Counter(self.calls), Counter(self.seconds), self.item_writes, self.item_reads
 
 
 def _stat(pid: int) -> list[str]:
@@ -95,9 +119,8 @@ def server_cpu_s() -> float | None:
 
     def is_moto_child(entry: Path) -> bool:
         try:
-            return (
-                int(_stat(int(entry.name))[1]) == parent
-                and b"moto.server" in (entry / "cmdline").read_bytes()
+            return int(_stat(int(entry.name))[1]) == parent and any(
+                name in (entry / "cmdline").read_bytes() for name in MOTO_SERVER_COMMANDS
             )
         except (OSError, ValueError, IndexError):
             return False  # a process that ended meanwhile
@@ -164,8 +187,9 @@ class FakeControl:
 def run_scenario(
     scenario: Scenario, real: Forwarder, counter: DynamoCounter, fake: FakeControl, forward_app: Any
 ) -> dict[str, Any]:
-    memory = InMemoryDedupStore() if scenario.store == "memory" else None
-    subject = dataclasses.replace(real, dedup=memory) if memory is not None else real
+    memory = InMemoryDedupStore(mode=scenario.mode) if scenario.store == "memory" else None
+    store = memory if memory is not None else dynamodb_store(real.dedup, scenario.mode)
+    subject = dataclasses.replace(real, dedup=store)
     forward_app.forwarder = lambda: subject
 
     def deliver(batch: list[InboundMessage]) -> tuple[int, int]:
@@ -183,9 +207,9 @@ def run_scenario(
     deliver(build_batches(scenario, 1, run + "-warm", messages=1)[0])
     batches = build_batches(scenario, count, run)
     fake.clear()
-    calls_before, seconds_before, writes_before = counter.snapshot()
+    calls_before, seconds_before, writes_before, reads_before = counter.snapshot()
     server_before = server_cpu_s()
-    memory_writes_before = memory.writes if memory else 0
+    store_writes_before = store.writes
     delivered = failed = done = 0
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for batch in batches:
@@ -196,15 +220,21 @@ def run_scenario(
             break
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     server_after = server_cpu_s()
-    calls_after, seconds_after, writes_after = counter.snapshot()
+    calls_after, seconds_after, writes_after, reads_after = counter.snapshot()
     calls = calls_after - calls_before
     seconds = seconds_after - seconds_before
     fake_summary = fake.summary()
     fake.clear()
-    writes = writes_after - writes_before if memory is None else memory.writes - memory_writes_before
+    store_writes = store.writes - store_writes_before  # write units, as the store counts them
+    log_bytes = None
+    if scenario.via_handler:  # after the timed batches, on new ones: what CloudWatch Logs would ingest
+        sample = iter(build_batches(scenario, LOG_SAMPLE_BATCHES, run + "-logs"))
+        log_bytes = log_bytes_per_request(lambda: deliver(next(sample)), LOG_SAMPLE_BATCHES)
+        fake.clear()
     return {
         "scenario": scenario.name,
         "store": scenario.store,
+        "dedup_mode": str(scenario.mode),
         "via_handler": scenario.via_handler,
         "messages_per_batch": scenario.messages,
         "events_per_message": scenario.events,
@@ -218,7 +248,11 @@ def run_scenario(
         "events_per_events_api_request": done / max(1, fake_summary["requests"]),
         "events_accepted_by_fake": fake_summary["events_accepted"],
         "events_accepted_more_than_once": fake_summary["events_accepted_more_than_once"],
-        "dedup_item_writes_per_event": writes / done,
+        # Write units (1 KB each) as the store counts them (ForwardReport.dedup_writes): what DynamoDB bills.
+        "dedup_write_units_per_event": store_writes / done,
+        # Item write requests in the calls botocore sent: the independent count (never more than the units).
+        "dedup_write_requests_per_event": (writes_after - writes_before) / done if memory is None else None,
+        "dedup_item_reads_per_event": (reads_after - reads_before) / done,
         "dynamodb_calls": dict(calls),
         "dynamodb_calls_per_event": sum(calls.values()) / done,
         "dynamodb_ms_per_call": {name: seconds[name] * 1000 / count for name, count in calls.items()},
@@ -227,7 +261,16 @@ def run_scenario(
             if server_before is not None and server_after is not None
             else None
         ),
+        "handler_log_bytes_per_batch": log_bytes,  # handler stdout, without Lambda's platform lines
     }
+
+
+def dynamodb_store(runtime: DedupStore, mode: DedupMode) -> DynamoDedupStore:
+    """The runtime's DynamoDB store (table, lease, TTL from ForwardFunction's environment) in `mode`."""
+    assert isinstance(runtime, DynamoDedupStore), runtime
+    return DynamoDedupStore(
+        runtime.table_name, mode=mode, lease_seconds=runtime.lease_seconds, ttl_seconds=runtime.ttl_seconds
+    )
 
 
 def main() -> None:

@@ -149,7 +149,9 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     cookie = _click_id_cookie(payload, request, keys, pixel, int(now), settings.cookie_max_age_days, store)
     token = sign(cookie, keys) if store else None
     events = _tiktok_events(payload, usable, visitor, cookie, decision, settings, int(now))
-    message = QueuedEvents(pixel_code=pixel, received_at=now, events=events, receipt=receipt)
+    message = QueuedEvents(
+        pixel_code=pixel, received_at=now, events=events, receipt=receipt, claim_id=uuid.uuid4().hex
+    )
     deps.queue.send(message.model_dump_json(exclude_none=True))
     clear = had_cookie and not store
     return CollectOutcome(

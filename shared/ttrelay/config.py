@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ttrelay.dedup import DedupMode
+
 TIKTOK_BASE_URL = "https://business-api.tiktok.com"
 _TEST_EVENT_CODE = re.compile(r"[A-Za-z0-9_-]*")  # template.yaml TestEventCode's AllowedPattern
 
@@ -100,6 +102,8 @@ class ForwardSettings(CommonSettings):
     test_event_codes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     events_api_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     max_events_per_request: int = Field(default=1000, ge=1, le=1000)
+    # Who owns a dedup claim (ttrelay.dedup; docs/delivery.md has the measurements behind the default).
+    dedup_mode: DedupMode = DedupMode.MESSAGE
     claim_lease_seconds: int = Field(default=120, ge=5)
     dedup_ttl_hours: int = Field(default=72, ge=48)  # TikTok dedups for 48 h; we keep keys longer
     events_dlq_url: str = ""

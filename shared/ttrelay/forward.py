@@ -1,8 +1,9 @@
 """The forward use case: a batch of queued messages in, Events API requests out, failures reported.
 
-Every event is claimed in the dedup store before it is sent and marked delivered only after TikTok's
-body `code` confirms it, so a redelivered message never causes a second effective delivery
-(docs/delivery.md has the states and why each crash point is safe).
+Every event is claimed in the dedup store before it is sent, and recorded as delivered as soon as
+TikTok's body `code` confirms its request (a delivered mark per event under a lease, a receipt per
+request when the claim belongs to the message), so a redelivered message never sends a confirmed event
+again (docs/delivery.md has the modes, the states and why each crash point is safe).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from ttrelay.dedup import ClaimResult, DedupStore, dedup_key
+from ttrelay.dedup import RECEIPT_PREFIX, Claim, ClaimResult, DedupMode, DedupStore, dedup_key
 from ttrelay.events_api import MAINTENANCE_CODE, Classification, Verdict
 from ttrelay.hashing import HASHED_USER_FIELDS, hash_user_field
 from ttrelay.models import QueuedEvents, TikTokEvent
@@ -122,10 +124,24 @@ class _Pending:
     """One claimed event and every message of this batch that carries it."""
 
     key: str
+    owner: str  # who claims it: its message's claim_id (mode "message") or this worker (mode "lease")
     event: TikTokEvent
     message_ids: list[str]
     envelope: QueuedEvents
     last_receive: bool = True  # every message carrying it is on its last delivery before the redrive
+    receipt: str = ""  # mode "message": the receipt its planned request writes once TikTok confirms it
+
+    @property
+    def claim(self) -> Claim:
+        return Claim(self.owner, self.receipt)
+
+
+@dataclass(frozen=True, slots=True)
+class _Invocation:
+    """What one forward() call carries between its steps."""
+
+    report: ForwardReport
+    deadline: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +174,7 @@ class Forwarder:
     # request never outlives the lease and another worker cannot claim and send the same event meanwhile.
     send_window_seconds: float | None = None
     checkpoint: Callable[[str, Sequence[str]], None] = no_checkpoint
+    run_ids: Callable[[], str] = lambda: uuid.uuid4().hex  # names one forward() call's receipts
 
     def forward(self, messages: Iterable[InboundMessage], deadline: float | None = None) -> ForwardReport:
         """Deliver what the messages hold; `deadline` (clock time) bounds the in-invocation retries."""
@@ -167,17 +184,14 @@ class Forwarder:
         envelopes = [(m.message_id, e) for m in inbound if (e := self._parse(m, report)) is not None]
         last = {m.message_id for m in inbound if m.receive_count >= self.max_receive_count}
         claimed_at = self.clock()
-        pending = self._claim(envelopes, last, report)
-        self.checkpoint("claimed", [item.key for item in pending])
-        if self.send_window_seconds is not None:
+        requests = self._claim(envelopes, last, report)
+        self.checkpoint("claimed", [item.key for _, items in requests for item in items])
+        if self.send_window_seconds is not None and self.dedup.mode is DedupMode.LEASE:
             lease_end = claimed_at + self.send_window_seconds
             deadline = lease_end if deadline is None else min(deadline, lease_end)
-        by_pixel: dict[str, list[_Pending]] = {}
-        for item in pending:
-            by_pixel.setdefault(item.envelope.pixel_code, []).append(item)
-        for pixel, items in by_pixel.items():
-            for start in range(0, len(items), self.max_events_per_request):
-                self._deliver(pixel, items[start : start + self.max_events_per_request], report, deadline)
+        run = _Invocation(report, deadline)
+        for pixel, items in requests:
+            self._deliver(pixel, items, run)
         report.dedup_writes = self.dedup.writes - writes_before
         return report
 
@@ -195,7 +209,9 @@ class Forwarder:
 
     def _claim(
         self, envelopes: Sequence[tuple[str, QueuedEvents]], last: set[str], report: ForwardReport
-    ) -> list[_Pending]:
+    ) -> list[tuple[str, list[_Pending]]]:
+        """Plan the Events API requests (per pixel, at most max_events_per_request each), claim their
+        events, and return the requests with only what is ours to send."""
         candidates: dict[str, _Pending] = {}
         for message_id, envelope in envelopes:
             for event in envelope.events:
@@ -205,21 +221,41 @@ class Forwarder:
                     candidates[key].last_receive &= message_id in last
                     report.count_duplicates(envelope.pixel_code, 1)
                 else:
-                    candidates[key] = _Pending(key, event, [message_id], envelope, message_id in last)
-        results = self.dedup.claim_many(list(candidates), self.owner, self.clock())
-        claimed = []
+                    owner = self._owner(message_id, envelope)
+                    candidates[key] = _Pending(key, owner, event, [message_id], envelope, message_id in last)
+        planned = self._plan(list(candidates.values()))
+        results = self.dedup.claim_many({key: item.claim for key, item in candidates.items()}, self.clock())
         for key, item in candidates.items():
-            if results[key] is ClaimResult.CLAIMED:
-                claimed.append(item)
-            elif results[key] is ClaimResult.DELIVERED:
+            if results[key] is ClaimResult.DELIVERED:
                 report.count_duplicates(item.envelope.pixel_code, len(item.message_ids))
-            else:  # another worker holds a live lease: let SQS bring the message back later
+            elif results[key] is ClaimResult.BUSY:  # another worker's live lease: SQS brings it back later
                 report.retry(item.message_ids, RetryReason.BUSY)
-        return claimed
+        mine = [
+            (pixel, [i for i in items if results[i.key] is ClaimResult.CLAIMED]) for pixel, items in planned
+        ]
+        return [(pixel, items) for pixel, items in mine if items]
 
-    def _deliver(
-        self, pixel: str, items: Sequence[_Pending], report: ForwardReport, deadline: float | None
-    ) -> None:
+    def _plan(self, candidates: Sequence[_Pending]) -> list[tuple[str, list[_Pending]]]:
+        """Requests are planned before claiming, so that each claim can name its request's receipt."""
+        by_pixel: dict[str, list[_Pending]] = {}
+        for item in candidates:
+            by_pixel.setdefault(item.envelope.pixel_code, []).append(item)
+        run_id, planned = self.run_ids(), list[tuple[str, list[_Pending]]]()
+        for pixel, items in by_pixel.items():
+            for start in range(0, len(items), self.max_events_per_request):
+                request = items[start : start + self.max_events_per_request]
+                if self.dedup.mode is DedupMode.MESSAGE:
+                    for item in request:
+                        item.receipt = f"{RECEIPT_PREFIX}{run_id}#{len(planned)}"
+                planned.append((pixel, request))
+        return planned
+
+    def _owner(self, message_id: str, envelope: QueuedEvents) -> str:
+        if self.dedup.mode is DedupMode.LEASE:
+            return self.owner
+        return envelope.claim_id or message_id  # a message queued before claim_id existed
+
+    def _deliver(self, pixel: str, items: Sequence[_Pending], run: _Invocation) -> None:
         """Send one batch; a payload rejection halves it, breadth first, within `max_bisect_requests`.
 
         The cap keeps one bad event in 1,000 from costing ~2,000 requests and table writes; breadth
@@ -228,59 +264,52 @@ class Forwarder:
         before the next request goes out (the crash-safety order of docs/delivery.md is unchanged)."""
         budget = self.max_bisect_requests
         rejected: deque[_Sent] = deque()
-        self._settle_or_split(
-            _Sent(items, self._send_with_retries(pixel, items, report, deadline)), rejected, report
-        )
+        self._settle_or_split(_Sent(items, self._send_with_retries(pixel, items, run)), rejected, run)
         while rejected:
             group = rejected.popleft()
             if budget == 0:
-                self._settle(dataclasses.replace(group, capped=True), report)
+                self._settle(dataclasses.replace(group, capped=True), run)
                 continue
             middle = len(group.items) // 2
             for half in (group.items[:middle], group.items[middle:]):
                 if budget == 0:  # the first half spent the rest of the budget: this one is parked unsent
-                    self._settle(_Sent(half, group.outcome, capped=True), report)
+                    self._settle(_Sent(half, group.outcome, capped=True), run)
                     continue
                 # Only the halving requests count: retries of a fault are bounded by the backoff.
                 budget -= 1
-                outcome = self._send_with_retries(pixel, half, report, deadline)
-                self._settle_or_split(_Sent(half, outcome), rejected, report)
+                self._settle_or_split(_Sent(half, self._send_with_retries(pixel, half, run)), rejected, run)
 
-    def _settle_or_split(self, sent: _Sent, rejected: deque[_Sent], report: ForwardReport) -> None:
+    def _settle_or_split(self, sent: _Sent, rejected: deque[_Sent], run: _Invocation) -> None:
         outcome = sent.outcome
         if outcome.verdict is Verdict.PERMANENT and not outcome.alert and len(sent.items) > 1:
             rejected.append(sent)  # a payload error rejects the whole request: halve it
         else:
-            self._settle(sent, report)
+            self._settle(sent, run)
 
-    def _settle(self, group: _Sent, report: ForwardReport) -> None:
-        keys = [item.key for item in group.items]
-        outcome = group.outcome
+    def _settle(self, group: _Sent, run: _Invocation) -> None:
+        outcome, report = group.outcome, run.report
         if outcome.verdict in (Verdict.SUCCESS, Verdict.PARTIAL):
             # 20001 "partial OK" counts as delivered: which events failed is UNCONFIRMED (reference §6),
             # and resending the whole request would repeat whatever payload error TikTok saw.
-            self.checkpoint("sent", keys)
-            self.dedup.mark_delivered(keys, self.clock())
+            self.checkpoint("sent", [item.key for item in group.items])
+            self.dedup.mark_delivered({item.key: item.claim for item in group.items}, self.clock())
             # A group is one request's events, so all of one pixel.
             report.count_delivered(group.items[0].envelope.pixel_code, len(group.items))
             return
-        self.dedup.release(keys, self.owner)
         # A capped group may hold good events: while SQS will deliver its messages again, the next
         # invocation goes on halving with a fresh budget; only on the last delivery is it parked.
         again = group.capped and not all(item.last_receive for item in group.items)
-        if outcome.verdict is Verdict.RETRY or again:
+        retry = outcome.verdict is Verdict.RETRY or again
+        # A message-owned claim stays while its message comes back to send it; a lease is given up now.
+        if not retry or self.dedup.mode is DedupMode.LEASE:
+            self.dedup.release({item.key: item.claim for item in group.items})
+        if retry:
             for item in group.items:
                 report.retry(item.message_ids, retry_reason(outcome))
         else:
             self._park(group.items, outcome, report, capped=group.capped)
 
-    def _send_with_retries(
-        self,
-        pixel: str,
-        items: Sequence[_Pending],
-        report: ForwardReport,
-        deadline: float | None,
-    ) -> Classification:
+    def _send_with_retries(self, pixel: str, items: Sequence[_Pending], run: _Invocation) -> Classification:
         body: dict[str, object] = {
             "event_source": "web",
             "event_source_id": pixel,
@@ -290,13 +319,13 @@ class Forwarder:
         # another pixel's live events (reference §2: keep test events in separate requests).
         if test_event_code := self.test_event_codes.get(pixel, self.test_event_code):
             body["test_event_code"] = test_event_code
-        attempt = 0
+        attempt, deadline = 0, run.deadline
         while True:
             if deadline is not None and self.clock() >= deadline:
                 return Classification(Verdict.RETRY, "deadline:not_sent")
             started = time.perf_counter()
             outcome = self.events_api.send(pixel, body)
-            report.count_answer(pixel, outcome, (time.perf_counter() - started) * 1000)
+            run.report.count_answer(pixel, outcome, (time.perf_counter() - started) * 1000)
             if outcome.verdict is not Verdict.RETRY:
                 return outcome
             delay = self.backoff.delay(attempt, outcome, self.jitter)

@@ -288,3 +288,7 @@ class QueuedEvents(BaseModel):
     received_at: float
     events: list[TikTokEvent] = Field(min_length=1)
     receipt: dict[str, object] = Field(default_factory=dict)
+    # Owner of its events' dedup claims (ttrelay.dedup, mode "message"): set once by the collector, kept
+    # through redelivery, parking and redrive. Empty in messages from before it existed: the SQS message
+    # id stands in.
+    claim_id: str = Field(default="", pattern=r"^[A-Za-z0-9-]{0,64}$")

@@ -9,6 +9,8 @@ in the shared Metrics under [service]: RequestsRejected, DedupWrites. Counts of 
 
 from __future__ import annotations
 
+import logging
+import os
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -32,9 +34,23 @@ if TYPE_CHECKING:
     from ttrelay.pixel_tally import PixelTally
     from ttrelay.rejection import CollectRejected
 
-logger = Logger()
-# "location" (module:line of the log call) is the same on every line of a given kind: not worth its bytes.
-logger.remove_keys(["location"])
+# RFC 3339 timestamps: Lambda (JSON log format) reads a line's level only when its timestamp is one.
+logger = Logger(use_rfc3339=True)
+# "location" (module:line of the log call) is the same on every line of a given kind, and "service" is the
+# log group's own name: neither is worth its bytes on every line.
+logger.remove_keys(["location", "service"])
+
+
+def _honour_a_stricter_log_level() -> None:
+    """In Lambda, Powertools follows Lambda's application log level (AWS_LAMBDA_LOG_LEVEL), which the
+    template keeps at INFO at most so that EMF documents (no "level" key: INFO to Lambda) are never
+    dropped. LOG_LEVEL (the LogLevel parameter) may still ask for fewer lines: WARNING and above."""
+    asked = logging.getLevelName(os.environ.get("LOG_LEVEL", "INFO").upper())
+    if isinstance(asked, int) and asked > logger.log_level:
+        logging.getLogger(logger.name).setLevel(asked)
+
+
+_honour_a_stricter_log_level()
 metrics = Metrics()
 
 
@@ -70,6 +86,28 @@ def drop_reason_kind(reason: str) -> str:
     return ":".join(reason.split(":", 2)[:2])
 
 
+def receipt_log_form(receipt: Mapping[str, object]) -> dict[str, object]:
+    """The consent receipt as the log line keeps it: every answer, without what another field already
+    says — `limited_data_use` (true exactly when `action` is `limited`) and `regimes_considered` when it is
+    just `regime` — and without empty fields. ttrelay.local.inspector puts them back."""
+    kept = without_empty(receipt)
+    kept.pop("limited_data_use", None)
+    if kept.get("regimes_considered") == [kept.get("regime")]:
+        del kept["regimes_considered"]
+    return kept
+
+
+def without_empty(record: Mapping[str, object]) -> dict[str, object]:
+    """The record without null, empty-list and empty-object fields, nested too: an absent field reads the
+    same in CloudWatch Logs Insights, and every byte of the one line per request is billed."""
+    kept: dict[str, object] = {}
+    for key, value in record.items():
+        compact = without_empty(value) if isinstance(value, Mapping) else value
+        if compact not in (None, [], {}):
+            kept[key] = compact
+    return kept
+
+
 def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | None = None) -> None:
     """One structured line per request with its consent receipt (regime, action, signals; no PII), and
     the error paths of rejected events and left-out fields (paths only, never the values)."""
@@ -77,10 +115,11 @@ def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | No
     rejected = [problem for event in judgement.rejected for problem in event.errors]
     warned = [problem for event in judgement.usable for problem in event.warnings]
     extra: dict[str, object] = {
-        "consent_receipt": outcome.receipt,
+        "consent_receipt": receipt_log_form(outcome.receipt),
         "accepted": outcome.accepted,
-        "dropped": outcome.dropped,
     }
+    if outcome.dropped:
+        extra["dropped"] = outcome.dropped
     if rejected or warned:  # left out when empty: CloudWatch Logs bills every byte
         extra |= {
             "rejected": len(judgement.rejected),

@@ -61,6 +61,7 @@ def forwarder() -> Forwarder:
     return Forwarder(
         dedup=DynamoDedupStore(
             settings.dedup_table_name,
+            mode=settings.dedup_mode,
             lease_seconds=settings.claim_lease_seconds,
             ttl_seconds=settings.dedup_ttl_hours * 3600,
         ),

@@ -6,16 +6,26 @@ from pathlib import Path
 
 import pytest
 from support.paths import ROOT
+from ttrelay.dedup import DedupMode
 from ttrelay.local.chaos import ChaosConfig, run
 
 pytestmark = pytest.mark.e2e
 
 
-def test_every_event_is_delivered_exactly_once_under_faults_and_crashes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", list(DedupMode))
+def test_every_event_is_delivered_exactly_once_under_faults_and_crashes(
+    tmp_path: Path, mode: DedupMode
+) -> None:
     # Batches of 10 give dozens of invocations, so a 10 % crash rate per checkpoint crashes some for sure
     # (the chance of none is below 1 %), without the long waits a higher rate would cause.
     config = ChaosConfig(
-        events=300, crash_rate=0.1, batch_size=10, lease_seconds=6, permanent_events=5, seed=7
+        events=300,
+        crash_rate=0.1,
+        batch_size=10,
+        lease_seconds=6,
+        permanent_events=5,
+        seed=7,
+        dedup_mode=mode,
     )
     result = run(ROOT, config, tmp_path)
     figures = result.figures

@@ -1,5 +1,6 @@
-"""Every transition of the dedup state machine on the DynamoDB adapter, against moto's server with the
-table built from template.yaml (key schema and TTL attribute as deployed)."""
+"""Every transition of the dedup state machine on the DynamoDB adapter, in both modes, against moto's
+server (with DynamoDB's PartiQL INSERT semantics, ttrelay.local.moto_server) and the table built from
+template.yaml (key schema and TTL attribute as deployed)."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -8,7 +9,7 @@ import pytest
 from support.paths import ROOT
 from ttrelay.adapters import aws
 from ttrelay.adapters.dynamodb_dedup import DynamoDedupStore
-from ttrelay.dedup import ClaimResult
+from ttrelay.dedup import Claim, ClaimResult, DedupMode, key_digest
 from ttrelay.local.moto_process import MotoProcess
 from ttrelay.local.provision import provision
 from ttrelay.local.stack import worker_env
@@ -43,7 +44,12 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
 
 @pytest.fixture
 def store(table: str) -> DynamoDedupStore:
-    return DynamoDedupStore(table, lease_seconds=60, ttl_seconds=72 * 3600)
+    return DynamoDedupStore(table, mode=DedupMode.LEASE, lease_seconds=60, ttl_seconds=72 * 3600)
+
+
+@pytest.fixture
+def by_message(table: str) -> DynamoDedupStore:
+    return DynamoDedupStore(table, mode=DedupMode.MESSAGE, lease_seconds=60, ttl_seconds=72 * 3600)
 
 
 def item(table: str, key: str) -> dict[str, Any]:
@@ -51,8 +57,123 @@ def item(table: str, key: str) -> dict[str, Any]:
     return found
 
 
+def claim(
+    store: DynamoDedupStore, keys: list[str], owner: str, now: float = NOW, receipt: str = ""
+) -> dict[str, ClaimResult]:
+    return store.claim_many(dict.fromkeys(keys, Claim(owner, receipt)), now)
+
+
+class CallCounter:
+    """DynamoDB API calls made through the shared client, by operation name."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        aws.dynamodb().meta.events.register("before-call.dynamodb", self._seen)
+
+    def _seen(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+
+    def close(self) -> None:
+        aws.dynamodb().meta.events.unregister("before-call.dynamodb", self._seen)
+
+
+@pytest.fixture
+def calls() -> Iterator[CallCounter]:
+    counter = CallCounter()
+    yield counter
+    counter.close()
+
+
+def test_a_message_owned_claim_is_one_write_and_25_claims_share_one_call(
+    by_message: DynamoDedupStore, table: str, calls: CallCounter
+) -> None:
+    keys = [f"P#Purchase#one-{i}" for i in range(60)]
+    answers = claim(by_message, keys, "msg-a", receipt="receipt#run1#0")
+    assert set(answers.values()) == {ClaimResult.CLAIMED}
+    assert by_message.writes == 60
+    assert calls.calls == ["BatchExecuteStatement"] * 3  # 25 + 25 + 10
+    stored = item(table, keys[0])
+    assert (stored["state"]["S"], stored["lease_owner"]["S"], stored["lease_until"]["N"]) == (
+        "in_flight",
+        "msg-a",
+        "0",
+    )
+    assert stored["receipt"]["S"] == "receipt#run1#0"
+    assert int(stored["expires_at"]["N"]) == int(NOW) + 72 * 3600  # ≥ TikTok's 48 h window
+    # TikTok confirmed the request: one receipt item lists all 60 (about 1 KB: two write units).
+    calls.calls.clear()
+    by_message.mark_delivered(dict.fromkeys(keys, Claim("msg-a", "receipt#run1#0")), NOW + 1)
+    assert calls.calls == ["UpdateItem"] and by_message.writes == 60 + 2
+    receipt = item(table, "receipt#run1#0")
+    assert set(receipt["delivered"]["SS"]) == {key_digest(key) for key in keys}
+    assert int(receipt["expires_at"]["N"]) == int(NOW + 1) + 72 * 3600
+
+
+def test_the_owning_message_sends_again_unless_its_receipt_lists_the_event(
+    by_message: DynamoDedupStore, table: str, calls: CallCounter
+) -> None:
+    key = "P#Purchase#own"
+    claim(by_message, [key], "msg-a", receipt="receipt#r1#0")
+    assert claim(by_message, [key], "msg-b", NOW + 5, "receipt#r9#0")[key] is ClaimResult.DELIVERED
+    # The message is back (its request failed or its worker died before TikTok answered): ours again.
+    assert claim(by_message, [key], "msg-a", NOW + 5, "receipt#r2#0")[key] is ClaimResult.CLAIMED
+    assert item(table, key)["receipt"]["S"] == "receipt#r2#0"
+    by_message.mark_delivered({key: Claim("msg-a", "receipt#r2#0")}, NOW + 6)
+    calls.calls.clear()
+    # Back once more after TikTok confirmed it (SQS delivers a message again now and then): not resent.
+    assert claim(by_message, [key], "msg-a", NOW + 7, "receipt#r3#0")[key] is ClaimResult.DELIVERED
+    assert calls.calls == ["BatchExecuteStatement", "BatchGetItem", "BatchGetItem"]  # no write but the insert
+
+
+def test_only_the_owning_message_releases_its_claim(by_message: DynamoDedupStore) -> None:
+    key = "P#Purchase#rel-msg"
+    claim(by_message, [key], "msg-a")
+    by_message.release({key: Claim("msg-b")})
+    assert claim(by_message, [key], "msg-c", NOW + 1)[key] is ClaimResult.DELIVERED
+    by_message.release({key: Claim("msg-a")})
+    assert claim(by_message, [key], "msg-c", NOW + 2)[key] is ClaimResult.CLAIMED
+
+
+def test_a_message_claim_past_its_ttl_is_taken_over(by_message: DynamoDedupStore, table: str) -> None:
+    claim(by_message, ["P#Purchase#stale"], "msg-a")
+    later = NOW + 72 * 3600 + 1
+    assert claim(by_message, ["P#Purchase#stale"], "msg-b", later)["P#Purchase#stale"] is ClaimResult.CLAIMED
+    assert item(table, "P#Purchase#stale")["lease_owner"]["S"] == "msg-b"
+
+
+def test_either_mode_reads_the_other_modes_claims_safely(
+    store: DynamoDedupStore, by_message: DynamoDedupStore
+) -> None:
+    claim(store, ["P#Purchase#switch-lease"], "worker")  # a live lease seen by the message mode: busy
+    assert (
+        claim(by_message, ["P#Purchase#switch-lease"], "msg", NOW + 1)["P#Purchase#switch-lease"]
+        is ClaimResult.BUSY
+    )
+    assert (
+        claim(by_message, ["P#Purchase#switch-lease"], "msg", NOW + 61)["P#Purchase#switch-lease"]
+        is ClaimResult.CLAIMED
+    )
+    claim(
+        by_message, ["P#Purchase#switch-msg"], "msg"
+    )  # a message's claim seen by the lease mode: a duplicate
+    assert (
+        claim(store, ["P#Purchase#switch-msg"], "worker", NOW + 1)["P#Purchase#switch-msg"]
+        is ClaimResult.DELIVERED
+    )
+
+
+def test_racing_claimants_of_one_key_get_exactly_one_claim(by_message: DynamoDedupStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = [f"P#Purchase#race-{i}" for i in range(25)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda owner: claim(by_message, keys, owner), [f"msg-{n}" for n in range(8)]))
+    for key in keys:
+        assert [answer[key] for answer in answers].count(ClaimResult.CLAIMED) == 1
+
+
 def test_claim_then_deliver_costs_two_writes_and_sets_the_ttl(store: DynamoDedupStore, table: str) -> None:
-    assert store.claim_many(["P#Purchase#happy"], "w1", NOW) == {"P#Purchase#happy": ClaimResult.CLAIMED}
+    assert claim(store, ["P#Purchase#happy"], "w1") == {"P#Purchase#happy": ClaimResult.CLAIMED}
     assert item(table, "P#Purchase#happy")["state"]["S"] == "in_flight"
     store.mark_delivered(["P#Purchase#happy"], NOW + 1)
     stored = item(table, "P#Purchase#happy")
@@ -62,44 +183,44 @@ def test_claim_then_deliver_costs_two_writes_and_sets_the_ttl(store: DynamoDedup
 
 
 def test_a_delivered_key_is_a_duplicate(store: DynamoDedupStore) -> None:
-    store.claim_many(["P#Purchase#dup"], "w1", NOW)
+    claim(store, ["P#Purchase#dup"], "w1")
     store.mark_delivered(["P#Purchase#dup"], NOW)
-    assert store.claim_many(["P#Purchase#dup"], "w2", NOW + 10)["P#Purchase#dup"] is ClaimResult.DELIVERED
+    assert claim(store, ["P#Purchase#dup"], "w2", NOW + 10)["P#Purchase#dup"] is ClaimResult.DELIVERED
 
 
 def test_a_live_lease_is_busy_and_an_expired_one_is_taken_over(store: DynamoDedupStore, table: str) -> None:
-    store.claim_many(["P#Purchase#lease"], "crashed", NOW)
-    assert store.claim_many(["P#Purchase#lease"], "w2", NOW + 59)["P#Purchase#lease"] is ClaimResult.BUSY
-    assert store.claim_many(["P#Purchase#lease"], "w2", NOW + 61)["P#Purchase#lease"] is ClaimResult.CLAIMED
+    claim(store, ["P#Purchase#lease"], "crashed")
+    assert claim(store, ["P#Purchase#lease"], "w2", NOW + 59)["P#Purchase#lease"] is ClaimResult.BUSY
+    assert claim(store, ["P#Purchase#lease"], "w2", NOW + 61)["P#Purchase#lease"] is ClaimResult.CLAIMED
     assert item(table, "P#Purchase#lease")["lease_owner"]["S"] == "w2"
 
 
 def test_an_item_past_its_ttl_not_yet_swept_can_be_claimed_again(store: DynamoDedupStore) -> None:
-    store.claim_many(["P#Purchase#old"], "w1", NOW)
+    claim(store, ["P#Purchase#old"], "w1")
     store.mark_delivered(["P#Purchase#old"], NOW)
     later = NOW + 72 * 3600 + 1  # DynamoDB deletes expired items lazily, sometimes days late
-    assert store.claim_many(["P#Purchase#old"], "w2", later)["P#Purchase#old"] is ClaimResult.CLAIMED
+    assert claim(store, ["P#Purchase#old"], "w2", later)["P#Purchase#old"] is ClaimResult.CLAIMED
 
 
 def test_release_frees_only_the_owners_in_flight_claim(store: DynamoDedupStore, table: str) -> None:
-    store.claim_many(["P#Purchase#rel"], "w1", NOW)
-    store.release(["P#Purchase#rel"], "someone-else")
+    claim(store, ["P#Purchase#rel"], "w1")
+    store.release({"P#Purchase#rel": Claim("someone-else")})
     assert item(table, "P#Purchase#rel")["state"]["S"] == "in_flight"
-    store.release(["P#Purchase#rel"], "w1")
+    store.release({"P#Purchase#rel": Claim("w1")})
     assert item(table, "P#Purchase#rel") == {}
-    store.claim_many(["P#Purchase#rel"], "w1", NOW)
+    claim(store, ["P#Purchase#rel"], "w1")
     store.mark_delivered(["P#Purchase#rel"], NOW)
-    store.release(["P#Purchase#rel"], "w1")  # a delivered mark is never released
+    store.release({"P#Purchase#rel": Claim("w1")})  # a delivered mark is never released
     assert item(table, "P#Purchase#rel")["state"]["S"] == "delivered"
 
 
 def test_many_claims_at_once_each_get_their_own_answer(store: DynamoDedupStore) -> None:
     keys = [f"P#Lead#bulk-{i}" for i in range(40)]
-    store.claim_many(keys[:10], "w1", NOW)
+    claim(store, keys[:10], "w1")
     store.mark_delivered(keys[:5], NOW)
-    results = store.claim_many(keys, "w2", NOW + 1)
+    results = claim(store, keys, "w2", NOW + 1)
     assert [results[k] for k in keys[:5]] == [ClaimResult.DELIVERED] * 5
     assert [results[k] for k in keys[5:10]] == [ClaimResult.BUSY] * 5
     assert [results[k] for k in keys[10:]] == [ClaimResult.CLAIMED] * 30
     store.mark_delivered(keys[10:], NOW + 2)  # 30 marks: two BatchWriteItem calls
-    assert all(r is ClaimResult.DELIVERED for r in store.claim_many(keys[10:], "w3", NOW + 3).values())
+    assert all(r is ClaimResult.DELIVERED for r in claim(store, keys[10:], "w3", NOW + 3).values())

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
 import tomllib
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -210,12 +212,126 @@ def test_functions_get_the_environment_their_settings_read(template: dict[str, A
         "EVENTS_API_BASE_URL",
         "TEST_EVENT_CODE",
         "EVENTS_DLQ_URL",
+        "DEDUP_MODE",
     } <= forward.keys()
     assert forward["DEDUP_TABLE_NAME"] == {"Ref": "DedupTable"}
     assert forward["ACCESS_TOKEN_SECRET_ARN"] == {"Ref": "AccessTokenSecret"}
     assert forward["EVENTS_DLQ_URL"] == {"Ref": "EventsDLQ"}
     assert forward["POWERTOOLS_SERVICE_NAME"] == "ttrelay-forward"
     assert template["Parameters"]["EventsApiBaseUrl"]["Default"] == "https://business-api.tiktok.com"
+
+
+# Lambda's levels (LoggingConfig): the system log levels, and the application ones, least to most severe.
+LAMBDA_SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
+LAMBDA_APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+
+def _function_logging(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    """A function's LoggingConfig as SAM deploys it: Globals merged under the function's own keys."""
+    logging_config = dict(template["Globals"]["Function"].get("LoggingConfig", {}))
+    logging_config.update(_props(template, logical_id).get("LoggingConfig", {}))
+    return logging_config
+
+
+def _lambda_application_log_level(template: dict[str, Any], log_level: str) -> str:
+    """The ApplicationLogLevel both functions get for a LogLevel value, its Fn::FindInMap resolved."""
+    levels = set()
+    for name in ("CollectFunction", "ForwardFunction"):
+        mapping, key, attribute = _function_logging(template, name)["ApplicationLogLevel"]["Fn::FindInMap"]
+        assert key == {"Ref": "LogLevel"}, name
+        levels.add(template["Mappings"][mapping][log_level][attribute])
+    (level,) = levels
+    assert isinstance(level, str)
+    return level
+
+
+def test_both_functions_log_json_without_platform_lines_by_default(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["PlatformLogLevel"]
+    assert parameter["Type"] == "String"
+    # WARN: Lambda writes no START/END/REPORT lines (~280 bytes an invocation), only its warnings.
+    assert parameter["Default"] == "WARN"
+    assert parameter["AllowedValues"] == ["WARN", "INFO", "DEBUG"]
+    assert set(parameter["AllowedValues"]) <= set(LAMBDA_SYSTEM_LOG_LEVELS)
+    operations = next(
+        group["Parameters"]
+        for group in template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        if group["Label"]["default"] == "Operations"
+    )
+    assert "PlatformLogLevel" in operations
+
+    declared_groups = {
+        props["LogGroupName"]["Fn::Sub"]: logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Logs::LogGroup"
+        for props in [resource["Properties"]]
+    }
+    for name in ("CollectFunction", "ForwardFunction"):
+        logging_config = _function_logging(template, name)
+        # Level filtering needs the JSON format; Powertools' lines and EMF documents are JSON already.
+        assert logging_config["LogFormat"] == "JSON", name
+        assert logging_config["SystemLogLevel"] == {"Ref": "PlatformLogLevel"}, name
+        assert "ApplicationLogLevel" in logging_config, name
+        # The function still logs to the group declared for it (retention): the default name, or that group.
+        assert declared_groups[f"/aws/lambda/${{{name}}}"] == f"{name}LogGroup"
+        assert logging_config.get("LogGroup", {"Ref": f"{name}LogGroup"}) == {"Ref": f"{name}LogGroup"}, name
+
+
+def test_lambda_application_log_level_follows_log_level(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+    from aws_lambda_powertools.shared.constants import LAMBDA_ADVANCED_LOGGING_LEVELS
+
+    def severity(python_level: str) -> int:
+        number = logging.getLevelName(python_level)
+        assert isinstance(number, int), python_level
+        return number
+
+    emf = EphemeralMetrics(namespace="ttrelay")
+    emf.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=1)
+    assert "level" not in emf.serialize_metric_set()
+
+    log_levels = template["Parameters"]["LogLevel"]["AllowedValues"]
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["LOG_LEVEL"] == {"Ref": "LogLevel"}
+    (mapping,) = {
+        _function_logging(template, fn)["ApplicationLogLevel"]["Fn::FindInMap"][0]
+        for fn in ("CollectFunction", "ForwardFunction")
+    }
+    assert set(template["Mappings"][mapping]) == set(log_levels)
+    for log_level in log_levels:
+        lambda_level = _lambda_application_log_level(template, log_level)
+        assert lambda_level in LAMBDA_APPLICATION_LOG_LEVELS, log_level
+        # In Python's names, as Powertools reads AWS_LAMBDA_LOG_LEVEL (WARN -> WARNING, FATAL -> CRITICAL).
+        as_python = LAMBDA_ADVANCED_LOGGING_LEVELS[lambda_level]
+        assert as_python is not None
+        # Lambda never drops a line LogLevel asks for: DEBUG stays DEBUG, INFO stays INFO ...
+        assert severity(as_python) <= severity(log_level), log_level
+        if severity(log_level) <= logging.INFO:
+            assert as_python == log_level
+        # ... and never goes above INFO: Lambda counts a line without a "level" key, such as every EMF
+        # document (below), as INFO, so WARN or higher would drop the metrics the alarms watch.
+        assert severity(as_python) <= logging.INFO, log_level
+
+        # Powertools, given both variables as Lambda sets them, takes Lambda's level without a warning.
+        monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", lambda_level)
+        monkeypatch.setenv("LOG_LEVEL", log_level)
+        monkeypatch.delenv("POWERTOOLS_LOG_LEVEL", raising=False)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            logger = Logger(service=f"ttrelay-template-test-{log_level.lower()}")
+        assert not [w for w in caught if "Advanced Logging Controls" in str(w.message)], log_level
+        assert logger.log_level == severity(as_python), log_level
+
+
+def test_the_local_stack_resolves_the_platform_log_level_as_cloudformation_would() -> None:
+    from ttrelay.local.template import ParameterError, Resolver, load_template
+
+    local = load_template(TEMPLATE)
+    assert Resolver.for_template(local, {}).parameters["PlatformLogLevel"] == "WARN"
+    assert Resolver.for_template(local, {"PlatformLogLevel": "INFO"}).parameters["PlatformLogLevel"] == "INFO"
+    with pytest.raises(ParameterError, match="PlatformLogLevel"):
+        Resolver.for_template(local, {"PlatformLogLevel": "ERROR"})
 
 
 def test_each_function_reaches_only_its_own_resources(template: dict[str, Any]) -> None:
@@ -305,18 +421,114 @@ def test_forward_role_grants_only_the_calls_it_makes(template: dict[str, Any]) -
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         granted |= {(action, json.dumps(statement["Resource"])) for action in actions}
     table = json.dumps({"Fn::GetAtt": ["DedupTable", "Arn"]})
-    # adapters/dynamodb_dedup.py: update_item (claim), get_item (a lost claim's state), batch_write_item
-    # (delivered), delete_item (release); adapters/secrets.py: get_secret; adapters/sqs.py: send_message
-    # (park) and change_message_visibility_batch (a failed message's retry delay).
+    # adapters/dynamodb_dedup.py: batch_execute_statement of INSERTs (claim), batch_get_item (the state of
+    # keys that exist), update_item (take over a claimable one), batch_write_item (delivered), delete_item
+    # (release) - cross-checked against the module's own calls below; adapters/secrets.py: get_secret;
+    # adapters/sqs.py: send_message (park) and change_message_visibility_batch (a failed message's retry
+    # delay).
     assert granted == {
+        ("dynamodb:PartiQLInsert", table),
+        ("dynamodb:BatchGetItem", table),
         ("dynamodb:UpdateItem", table),
-        ("dynamodb:GetItem", table),
         ("dynamodb:BatchWriteItem", table),
         ("dynamodb:DeleteItem", table),
         ("secretsmanager:GetSecretValue", json.dumps({"Ref": "AccessTokenSecret"})),
         ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["EventsDLQ", "Arn"]})),
         ("sqs:ChangeMessageVisibility", json.dumps({"Fn::GetAtt": ["EventsQueue", "Arn"]})),
     }
+
+
+DEDUP_ADAPTER = REPO_ROOT / "shared" / "ttrelay" / "adapters" / "dynamodb_dedup.py"
+# A PartiQL statement is authorized by its verb, not by the API operation that carries it.
+_PARTIQL_OPERATIONS = {"execute_statement", "batch_execute_statement", "execute_transaction"}
+_PARTIQL_VERB = re.compile(r"(INSERT|UPDATE|DELETE|SELECT)\s")
+
+
+def _dedup_adapter_actions() -> set[str]:
+    """The IAM actions of the DynamoDB calls adapters/dynamodb_dedup.py makes, read from its source."""
+    tree = ast.parse(DEDUP_ADAPTER.read_text(encoding="utf-8"))
+
+    def is_client_factory(node: ast.AST) -> bool:  # aws.dynamodb()
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "dynamodb"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "aws"
+        )
+
+    clients = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and is_client_factory(node.value)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    operations = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and (
+            (isinstance(node.func.value, ast.Name) and node.func.value.id in clients)
+            or is_client_factory(node.func.value)
+        )
+    }
+    actions = {
+        "dynamodb:" + "".join(word.title() for word in operation.split("_"))
+        for operation in operations - _PARTIQL_OPERATIONS
+    }
+    if operations & _PARTIQL_OPERATIONS:
+        # The statements' texts (f-strings included) start with their verb.
+        verbs = {
+            match.group(1)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            for match in [_PARTIQL_VERB.match(node.value)]
+            if match
+        }
+        assert verbs, f"{DEDUP_ADAPTER.name} runs PartiQL, but no statement text was found"
+        actions |= {f"dynamodb:PartiQL{verb.title()}" for verb in verbs}
+    return actions
+
+
+def test_forward_role_grants_the_dedup_adapters_calls_on_the_table(template: dict[str, Any]) -> None:
+    # The hand list above, checked against the code: a call added to or dropped from the dedup adapter
+    # fails here until the template follows.
+    table = {"Fn::GetAtt": ["DedupTable", "Arn"]}
+    granted = set()
+    for statement in _policy_statements(template, "ForwardFunction"):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        granted |= {action for action in actions if action.startswith("dynamodb:")}
+        if any(action.startswith("dynamodb:") for action in actions):
+            assert statement["Resource"] == table
+    assert _dedup_adapter_actions() == granted
+    # GetItem went with the per-key claims; BatchGetItem reads existing keys now.
+    assert "dynamodb:GetItem" not in granted
+
+
+def test_dedup_mode_parameter_reaches_the_forwarder(template: dict[str, Any]) -> None:
+    from ttrelay.config import ForwardSettings
+    from ttrelay.dedup import DedupMode
+    from ttrelay.local.template import ParameterError, Resolver, load_template
+
+    parameter = template["Parameters"]["DedupMode"]
+    assert parameter["Type"] == "String"
+    # Exactly the modes the forwarder knows, and the template's default is the settings' default.
+    assert parameter["AllowedValues"] == [mode.value for mode in DedupMode] == ["message", "lease"]
+    defaults = ForwardSettings(dedup_table_name="t", access_token_secret_arn="s")
+    assert parameter["Default"] == defaults.dedup_mode == "message"
+    assert "docs/delivery.md" in parameter["Description"]
+    assert _function_env(template, "ForwardFunction")["DEDUP_MODE"] == {"Ref": "DedupMode"}
+    assert "DEDUP_MODE" not in _function_env(template, "CollectFunction")
+
+    # The local stack resolves it as CloudFormation would: the default, an override, a refusal.
+    local = load_template(TEMPLATE)
+    variable = local["Resources"]["ForwardFunction"]["Properties"]["Environment"]["Variables"]["DEDUP_MODE"]
+    assert Resolver.for_template(local, {}).resolve(variable) == "message"
+    assert Resolver.for_template(local, {"DedupMode": "lease"}).resolve(variable) == "lease"
+    with pytest.raises(ParameterError, match="DedupMode"):
+        Resolver.for_template(local, {"DedupMode": "worker"})
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The forward use case with in-memory ports: batching, dedup, and what each response class does."""
+"""The forward use case with in-memory ports: batching, dedup in both modes, and what each answer does."""
 
 import dataclasses
 import json
@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from support.fakes import MemoryDeadLetters, ScriptedEventsApi
 from ttrelay.config import ForwardSettings
-from ttrelay.dedup import InMemoryDedupStore, dedup_key
+from ttrelay.dedup import Claim, DedupMode, InMemoryDedupStore, dedup_key, key_digest
 from ttrelay.forward import Forwarder, InboundMessage
 from ttrelay.redelivery import RetryReason
 
@@ -19,14 +19,24 @@ SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
 
 
 def message(
-    message_id: str, *event_ids: str, pixel: str = PIXEL_A, user: dict[str, Any] | None = None
+    message_id: str,
+    *event_ids: str,
+    pixel: str = PIXEL_A,
+    user: dict[str, Any] | None = None,
+    claim_id: str | None = None,
 ) -> InboundMessage:
     events = [
         {"event": "Purchase", "event_id": eid, "event_time": 1795000000, "user": user or {"email": [SHA]}}
         for eid in event_ids
     ]
     body = {"v": 1, "pixel_code": pixel, "received_at": 1795000000.5, "events": events, "receipt": {}}
+    if claim_id is not None:
+        body["claim_id"] = claim_id
     return InboundMessage(message_id, json.dumps(body))
+
+
+def leased() -> InMemoryDedupStore:
+    return InMemoryDedupStore(mode=DedupMode.LEASE)
 
 
 SLEPT: list[float] = []
@@ -94,11 +104,73 @@ def test_the_same_event_twice_in_one_batch_is_sent_once() -> None:
     assert report.duplicates == 1 and report.failed_message_ids == set()
 
 
-def test_happy_path_costs_two_dedup_writes_per_event() -> None:
+def test_happy_path_costs_one_write_per_event_and_one_receipt_per_request() -> None:
     dedup = InMemoryDedupStore()
+    report = forwarder(ScriptedEventsApi(), dedup).forward([message("m1", "a", "b", "c", claim_id="c-1")])
+    assert dedup.writes == report.dedup_writes == 3 + 1
+    assert {(item.state, item.owner) for item in dedup.items.values()} == {("in_flight", "c-1")}
+    (receipt,) = {item.receipt for item in dedup.items.values()}
+    assert dedup.receipts == {receipt: {key_digest(dedup_key(PIXEL_A, "Purchase", e)) for e in "abc"}}
+
+
+def test_a_message_delivered_whole_and_delivered_again_by_sqs_sends_nothing() -> None:
+    api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
+    forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    again = forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    assert sent_ids(api) == [["a"]] and (again.duplicates, again.failed_message_ids) == (1, set())
+
+
+def test_happy_path_costs_two_dedup_writes_per_event_under_a_lease() -> None:
+    dedup = leased()
     forwarder(ScriptedEventsApi(), dedup).forward([message("m1", "a", "b", "c")])
     assert dedup.writes == 6
     assert all(item.state == "delivered" for item in dedup.items.values())
+
+
+def test_a_message_that_comes_back_never_resends_what_tiktok_already_confirmed() -> None:
+    # a and b go out in the first request and are confirmed; c's request fails until retries run out.
+    api, dedup = (
+        ScriptedEventsApi([(200, {"code": 0}), *[(503, "Service Unavailable")] * 3]),
+        InMemoryDedupStore(),
+    )
+    fwd = forwarder(api, dedup, max_events_per_request=2)
+    first = fwd.forward([message("m1", "a", "b", "c", claim_id="c-1")])
+    assert first.failed_message_ids == {"m1"}
+    assert dedup.items[dedup_key(PIXEL_A, "Purchase", "c")].owner == "c-1"  # kept for the message's return
+    api.requests.clear()
+    again = fwd.forward([message("m1", "a", "b", "c", claim_id="c-1")])
+    assert sent_ids(api) == [["c"]]
+    assert (again.delivered, again.duplicates, again.failed_message_ids) == (1, 2, set())
+
+
+def test_a_message_resends_under_its_own_claim_and_any_other_message_is_a_duplicate() -> None:
+    api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
+    # The claim a crashed invocation left behind (no lease in this mode: the message comes back itself).
+    dedup.claim_many(
+        {dedup_key(PIXEL_A, "Purchase", "a"): Claim("c-1", "receipt#crashed#0")}, 1_795_000_090.0
+    )
+    other = forwarder(api, dedup).forward([message("m2", "a", claim_id="c-2")])
+    assert sent_ids(api) == [] and (other.duplicates, other.failed_message_ids) == (1, set())
+    # Redriven from the DLQ: a new SQS message id, the same claim_id.
+    own = forwarder(api, dedup).forward([message("m1-redriven", "a", claim_id="c-1")])
+    assert sent_ids(api) == [["a"]] and own.delivered == 1
+
+
+def test_a_message_queued_before_claim_ids_existed_is_owned_by_its_sqs_message_id() -> None:
+    api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
+    forwarder(api, dedup).forward([message("m1", "a")])
+    assert dedup.items[dedup_key(PIXEL_A, "Purchase", "a")].owner == "m1"
+
+
+def test_a_claim_id_that_is_not_a_plain_token_makes_the_message_malformed() -> None:
+    dlq = MemoryDeadLetters()
+    report = forwarder(ScriptedEventsApi(), dlq=dlq).forward([message("m1", "a", claim_id="x', 'pk': 'y")])
+    assert report.parked == 1 and dlq.parked[0][1] == "malformed_message"
+
+
+def test_dedup_keys_need_no_quoting_and_plain_ids_are_unchanged() -> None:
+    assert dedup_key(PIXEL_A, "Purchase", "order-1_2.3~x") == f"{PIXEL_A}#Purchase#order-1_2.3~x"
+    assert dedup_key(PIXEL_A, "Add To Cart", "it's\\{x}") == f"{PIXEL_A}#Add%20To%20Cart#it%27s%5C%7Bx%7D"
 
 
 RETRYABLE = [(200, {"code": 50000}), (200, {"code": 40100}), (503, "Service Unavailable"), (None, None)]
@@ -120,16 +192,26 @@ def test_backoff_grows_exponentially_and_rate_limits_wait_longer() -> None:
 
 
 @pytest.mark.parametrize("response", RETRYABLE)
-def test_when_retries_run_out_the_messages_fail_and_the_claims_are_released(
+def test_when_retries_run_out_the_messages_fail_and_leased_claims_are_released(
     response: tuple[Any, Any],
 ) -> None:
-    api, dedup = ScriptedEventsApi([response] * 3), InMemoryDedupStore()
+    api, dedup = ScriptedEventsApi([response] * 3), leased()
     report = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
     assert report.failed_message_ids == {"m1", "m2"}
     assert len(api.requests) == 3
     assert dedup.items == {}  # released: the SQS retry can claim them again at once
     retry = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
     assert retry.failed_message_ids == set() and retry.delivered == 2
+
+
+def test_when_retries_run_out_message_owned_claims_stay_for_the_messages_return() -> None:
+    api, dedup = ScriptedEventsApi([(503, "Service Unavailable")] * 3), InMemoryDedupStore()
+    report = forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    assert report.failed_message_ids == {"m1"} and dedup.writes == 1  # nothing released, nothing marked
+    duplicate = forwarder(api, dedup).forward([message("m2", "a", claim_id="c-2")])
+    assert duplicate.duplicates == 1 and len(api.requests) == 3  # m1 will deliver it
+    retry = forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    assert retry.delivered == 1 and len(api.requests) == 4
 
 
 def test_no_retry_past_the_invocation_deadline() -> None:
@@ -145,7 +227,7 @@ def test_maintenance_is_left_to_the_queue_not_retried_in_a_loop() -> None:
 
 
 def test_partial_ok_counts_as_delivered() -> None:
-    api, dedup = ScriptedEventsApi([(200, {"code": 20001, "message": "Partial OK"})]), InMemoryDedupStore()
+    api, dedup = ScriptedEventsApi([(200, {"code": 20001, "message": "Partial OK"})]), leased()
     report = forwarder(api, dedup).forward([message("m1", "a")])
     assert report.delivered == 1 and report.failed_message_ids == set()
     assert dedup.items[dedup_key(PIXEL_A, "Purchase", "a")].state == "delivered"
@@ -181,17 +263,21 @@ def test_configuration_errors_park_everything_without_splitting() -> None:
     assert dlq.parked[0][1] == "code:40105"
 
 
-def test_crash_points_are_reported_to_the_checkpoint_hook() -> None:
+def test_crash_points_name_the_keys_a_crash_there_would_resend() -> None:
     points: list[tuple[str, list[str]]] = []
     hook = lambda point, keys: points.append((point, list(keys)))  # noqa: E731
-    forwarder(ScriptedEventsApi(), checkpoint=hook).forward([message("m1", "a")])
-    key = dedup_key(PIXEL_A, "Purchase", "a")
-    assert points == [("claimed", [key]), ("sent", [key])]
+    two = [message("m1", "a"), message("m2", "b", pixel=PIXEL_B)]
+    forwarder(ScriptedEventsApi(), leased(), checkpoint=hook).forward(two)
+    a, b = dedup_key(PIXEL_A, "Purchase", "a"), dedup_key(PIXEL_B, "Purchase", "b")
+    assert points == [("claimed", [a, b]), ("sent", [a]), ("sent", [b])]  # each marked right after
+    points.clear()
+    forwarder(ScriptedEventsApi(), checkpoint=hook).forward(two)
+    assert points == [("claimed", [a, b]), ("sent", [a]), ("sent", [b])]  # each receipt right after
 
 
 def test_nothing_is_sent_once_the_claims_lease_may_have_run_out() -> None:
     clock = iter([1_795_000_100.0, 1_795_000_100.0, 1_795_000_200.0, 1_795_000_200.0, 1_795_000_200.0])
-    api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
+    api, dedup = ScriptedEventsApi(), leased()
     fwd = forwarder(api, dedup, send_window_seconds=30)
     report = dataclasses.replace(fwd, clock=lambda: next(clock)).forward([message("m1", "a")])
     assert api.requests == [] and report.failed_message_ids == {"m1"}
@@ -199,8 +285,8 @@ def test_nothing_is_sent_once_the_claims_lease_may_have_run_out() -> None:
 
 
 def test_an_event_claimed_by_a_live_worker_fails_its_message_for_a_later_retry() -> None:
-    api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
-    dedup.claim_many([dedup_key(PIXEL_A, "Purchase", "a")], "other-worker", 1_795_000_090.0)
+    api, dedup = ScriptedEventsApi(), leased()
+    dedup.claim_many({dedup_key(PIXEL_A, "Purchase", "a"): Claim("other-worker")}, 1_795_000_090.0)
     report = forwarder(api, dedup).forward([message("m1", "a"), message("m2", "b")])
     assert report.failed_message_ids == {"m1"}
     assert sent_ids(api) == [["b"]]
@@ -223,8 +309,8 @@ def test_each_failed_message_carries_why_it_failed(answer: tuple[Any, Any], reas
 
 
 def test_a_message_failed_for_several_reasons_keeps_the_one_asking_for_the_longest_wait() -> None:
-    api, dedup = ScriptedEventsApi([(200, {"code": 40100})] * 3), InMemoryDedupStore()
-    dedup.claim_many([dedup_key(PIXEL_A, "Purchase", "held")], "other-worker", 1_795_000_090.0)
+    api, dedup = ScriptedEventsApi([(200, {"code": 40100})] * 3), leased()
+    dedup.claim_many({dedup_key(PIXEL_A, "Purchase", "held"): Claim("other-worker")}, 1_795_000_090.0)
     report = forwarder(api, dedup).forward([message("m1", "held", "a"), message("m2", "held")])
     assert report.retry_reasons == {"m1": RetryReason.RATE_LIMITED, "m2": RetryReason.BUSY}
 
@@ -238,8 +324,8 @@ def test_an_unsent_request_and_a_capped_bisection_come_back_as_faults() -> None:
 
 
 def test_an_expired_lease_is_taken_over() -> None:
-    api, dedup = ScriptedEventsApi(), InMemoryDedupStore(lease_seconds=5)
-    dedup.claim_many([dedup_key(PIXEL_A, "Purchase", "a")], "crashed-worker", 1_795_000_000.0)
+    api, dedup = ScriptedEventsApi(), InMemoryDedupStore(mode=DedupMode.LEASE, lease_seconds=5)
+    dedup.claim_many({dedup_key(PIXEL_A, "Purchase", "a"): Claim("crashed-worker")}, 1_795_000_000.0)
     report = forwarder(api, dedup).forward([message("m1", "a")])
     assert report.delivered == 1
 
@@ -282,7 +368,7 @@ def test_one_bad_event_in_a_full_batch_is_isolated_within_the_default_cap() -> N
 
 def test_bisection_stops_at_the_cap_and_parks_what_is_not_isolated_with_a_capped_reason() -> None:
     bad = ["e-0000", "e-0001", "e-0400"]
-    api, dlq, dedup = ScriptedEventsApi(respond=rejects(*bad)), MemoryDeadLetters(), InMemoryDedupStore()
+    api, dlq, dedup = ScriptedEventsApi(respond=rejects(*bad)), MemoryDeadLetters(), leased()
     report = forwarder(api, dedup, dlq, max_bisect_requests=6).forward([message("m1", *ids(1000))])
     assert len(api.requests) == 1 + 6
     assert report.delivered + report.parked == 1000 and report.failed_message_ids == set()

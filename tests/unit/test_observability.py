@@ -64,3 +64,64 @@ def test_a_400_logs_its_error_paths_and_counts_them_by_type(capsys, caplog) -> N
     (log,) = [record.__dict__ for record in caplog.records if record.getMessage() == "rejected"]
     assert log["error_paths"] == ["events.0.event"]
     assert error_counts(lines) == {"string_too_short": 1, "invalid_request": 1}
+
+
+def test_the_consent_receipt_line_leaves_out_only_what_is_empty_or_said_elsewhere(caplog) -> None:
+    decision = ConsentDecision(action="forward", regime="opt_in", reason="grant:tcf", limited_data_use=False)
+    receipt = {
+        "policy_version": "2026-11-01.1",
+        "regime": "opt_in",
+        "action": "forward",
+        "limited_data_use": False,  # true exactly when action is "limited"
+        "signals_present": ["tcf"],
+        "signal_sources": {"request": ["tcf"], "cookies": []},
+        "regimes_considered": ["opt_in"],  # just the regime
+        "tcf_cmp_id": 300,
+        "tcf_policy_version": None,
+        "gpp_section_ids": [],
+        "location": {"country": None, "subdivision": None, "source": "none"},
+    }
+    report_collected(CollectOutcome(1, 0, decision, receipt, None))
+    (log,) = [record.__dict__ for record in caplog.records if record.getMessage() == "collected"]
+    assert log["consent_receipt"] == {
+        "policy_version": "2026-11-01.1",
+        "regime": "opt_in",
+        "action": "forward",
+        "signals_present": ["tcf"],
+        "signal_sources": {"request": ["tcf"]},
+        "tcf_cmp_id": 300,
+        "location": {"source": "none"},
+    }
+    assert "dropped" not in log  # a zero count is left out
+    caplog.clear()
+    weighed = {**receipt, "regime": "opt_in", "regimes_considered": ["opt_out", "opt_in"]}
+    report_collected(CollectOutcome(0, 1, decision, weighed, None))
+    (log,) = [record.__dict__ for record in caplog.records if record.getMessage() == "collected"]
+    assert log["consent_receipt"]["regimes_considered"] == ["opt_out", "opt_in"] and log["dropped"] == 1
+
+
+@pytest.mark.parametrize(
+    ("log_level", "printed_levels"), [("WARNING", ["WARNING"]), ("INFO", ["INFO", "WARNING"])]
+)
+def test_in_lambda_a_stricter_log_level_still_applies_and_timestamps_are_rfc3339(
+    log_level: str, printed_levels: list[str]
+) -> None:
+    """Lambda's application level is INFO at most (template.yaml: EMF documents count as INFO to Lambda),
+    and Powertools follows it before LOG_LEVEL; the functions still honour a stricter LogLevel."""
+    import os
+    import subprocess
+    import sys
+
+    script = "from ttrelay.observability import logger; logger.info('i'); logger.warning('w')"
+    env = {
+        **os.environ,
+        "AWS_LAMBDA_LOG_LEVEL": "INFO",
+        "LOG_LEVEL": log_level,
+        "POWERTOOLS_SERVICE_NAME": "t",
+    }
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["level"] for line in lines] == printed_levels
+    assert all(
+        "T" in line["timestamp"] and line["timestamp"][-6] in "+-" for line in lines
+    )  # 2026-12-01T13:40:10.382+00:00

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ttrelay.cli.help import HelpFormatter
+from ttrelay.dedup import DedupMode
 from ttrelay.local.chaos import ChaosConfig, run
 
 
@@ -39,6 +40,13 @@ def chaos_command(argv: list[str]) -> int:
         "--lease-seconds", type=int, default=defaults.lease_seconds, help="the dedup claim lease for the run"
     )
     parser.add_argument(
+        "--dedup-mode",
+        type=DedupMode,
+        choices=list(DedupMode),
+        default=defaults.dedup_mode,
+        help="who owns a dedup claim: the queued message (one write) or a worker's lease (claim-then-mark)",
+    )
+    parser.add_argument(
         "--batch-size", type=int, default=defaults.batch_size, help="ForwardBatchSize for the run"
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="makes a run repeatable")
@@ -58,6 +66,7 @@ def chaos_command(argv: list[str]) -> int:
         duplicate_share=args.duplicate_share,
         permanent_events=args.permanent_events,
         lease_seconds=args.lease_seconds,
+        dedup_mode=args.dedup_mode,
         batch_size=args.batch_size,
         seed=args.seed,
         delivery_bound_s=args.delivery_bound,

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ttrelay.dedup import DedupMode
 from ttrelay.local.delivery_latency import first_acceptance, latency_figures
 from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_PIXEL, LocalStack, StackOptions
 
@@ -44,6 +45,7 @@ class ChaosConfig:
     permanent_events: int = 10
     crash_rate: float = 0.02  # per forwarder checkpoint (two per invocation)
     lease_seconds: int = 20
+    dedup_mode: DedupMode = DedupMode.MESSAGE  # who owns a dedup claim (docs/delivery.md#dedup-modes)
     batch_size: int = 100  # ForwardBatchSize for the run; smaller batches mean more invocations to crash
     senders: int = 8
     seed: int = 1
@@ -121,6 +123,7 @@ def run(root: Path, config: ChaosConfig, log_dir: Path | None = None) -> ChaosRe
                         "LOCAL_CRASH_RATE": str(config.crash_rate),
                         "LOCAL_CRASH_LOG": str(crash_log),
                         "CLAIM_LEASE_SECONDS": str(config.lease_seconds),
+                        "DEDUP_MODE": config.dedup_mode.value,
                         "EVENTS_API_TIMEOUT_SECONDS": str(timeout),
                     }
                 },
@@ -314,6 +317,8 @@ def _judge(
         "delivered_once": once,
         "delivered_twice": len(twice),
         "resent_after_ambiguous_crash": len(repeats) - len(twice),
+        # Every acceptance beyond the first, whatever its cause: what TikTok's own dedup had to absorb.
+        "extra_acceptances_at_events_api": sum(accepted[event_id] - 1 for event_id in repeats),
         "lost": len(lost),
         "marked_permanent": len(work.permanent),
         "permanent_in_dlq_with_reason": len(permanent_parked),

@@ -21,7 +21,7 @@ class MotoProcess:
             probe.bind((self.host, 0))
             port = probe.getsockname()[1]
         self._process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed argv
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(port)],
+            [sys.executable, "-m", "ttrelay.local.moto_server", "-H", self.host, "-p", str(port)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # werkzeug logs every request

@@ -1,0 +1,57 @@
+"""The dedup rules both stores share (ttrelay.dedup): how an existing item is judged in either mode,
+and what a receipt costs."""
+
+import pytest
+from ttrelay.dedup import (
+    DELIVERED,
+    IN_FLIGHT,
+    Claim,
+    ClaimResult,
+    DedupMode,
+    InMemoryDedupStore,
+    Standing,
+    StoredClaim,
+    judge_existing,
+    key_digest,
+    receipt_write_units,
+)
+
+NOW = 1_795_000_000.0
+TTL = NOW + 3600
+
+
+@pytest.mark.parametrize(
+    ("item", "standing"),
+    [
+        (None, Standing.CLAIMABLE),
+        (StoredClaim(DELIVERED, "", 0, NOW - 1), Standing.CLAIMABLE),  # past its TTL, not yet swept
+        (StoredClaim(DELIVERED, "", 0, TTL), Standing.DELIVERED),
+        (StoredClaim(IN_FLIGHT, "me", 0, TTL, "receipt#r#0"), Standing.OWN),
+        (StoredClaim(IN_FLIGHT, "other-message", 0, TTL), Standing.DELIVERED),  # that message delivers it
+        (StoredClaim(IN_FLIGHT, "worker", NOW + 30, TTL), Standing.BUSY),  # a live lease
+        (StoredClaim(IN_FLIGHT, "dead-worker", NOW - 1, TTL), Standing.CLAIMABLE),  # an expired lease
+    ],
+)
+def test_an_existing_item_is_judged_by_one_rule_in_both_modes(
+    item: StoredClaim | None, standing: Standing
+) -> None:
+    assert judge_existing(item, "me", NOW) is standing
+
+
+def test_a_receipt_costs_a_write_unit_per_kilobyte_of_digests() -> None:
+    assert len(key_digest("P#Purchase#order-1")) == 16
+    assert receipt_write_units("receipt#" + "f" * 32 + "#0", 1) == 1
+    assert receipt_write_units("receipt#" + "f" * 32 + "#0", 100) == 2
+    assert receipt_write_units("receipt#" + "f" * 32 + "#0", 1000) == 17
+
+
+def test_the_memory_store_counts_what_dynamodb_would_bill() -> None:
+    store = InMemoryDedupStore(mode=DedupMode.MESSAGE)
+    claims = {f"P#Purchase#{i}": Claim("msg", "receipt#r#0") for i in range(100)}
+    assert set(store.claim_many(claims, NOW).values()) == {ClaimResult.CLAIMED}
+    store.mark_delivered(claims, NOW)
+    assert store.writes == 100 + 2
+    lease = InMemoryDedupStore(mode=DedupMode.LEASE)
+    lease.claim_many({key: Claim("worker") for key in claims}, NOW)
+    lease.mark_delivered({key: Claim("worker") for key in claims}, NOW)
+    assert lease.writes == 200
