@@ -7,14 +7,17 @@ measurements that chose the default):
   redrive) and names the *receipt* of the Events API request planned for it. When TikTok confirms a
   request, its receipt (one item per request, listing short digests of the keys) is written: one claim
   write per event plus about one write per request. A message that comes back finds its delivered
-  events in their receipts and sends only the rest; another message's claim means "a duplicate".
-      (absent) --claim--> in_flight(owner=message, receipt=R) ... R lists the key once TikTok confirmed it
+  events in their receipts (the current one and every earlier one) and sends only the rest; another
+  message's claim means "a duplicate". While a send is possible the claim carries a lease, so a second
+  copy of the same message (SQS delivers one now and then) waits instead of sending too.
+      (absent) --claim--> in_flight(owner=message, receipt=R, lease) ... R lists the key once confirmed
 - ``lease`` — claim-then-mark: the claim is a worker's lease, marked delivered once TikTok confirmed it.
   Two writes per event.
       (absent) --claim--> in_flight(owner=worker, lease) --delivered--> delivered
 
-Both: a parked event's claim is released so another copy may still go; an item past its TTL is claimable;
-a lease is also released after a failed send (a message's claim stays: its message comes back for it).
+Both: a parked event's claim is released so another copy may still go; an item past its TTL is claimable.
+After a failed send a worker's claim is released and a message's claim only loses its lease (its
+message comes back for it).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from urllib.parse import quote
 IN_FLIGHT = "in_flight"
 DELIVERED = "delivered"
 RECEIPT_PREFIX = "receipt#"
+BY_MESSAGE = "message"  # an item's `by`: claimed for a queued message
+BY_WORKER = "worker"  # claimed for a worker's lease (and every item older than the `by` attribute)
 
 
 class DedupMode(enum.StrEnum):
@@ -41,16 +46,17 @@ class DedupMode(enum.StrEnum):
 class ClaimResult(enum.StrEnum):
     CLAIMED = "claimed"  # ours to send
     DELIVERED = "delivered"  # a duplicate: confirmed by TikTok, or carried by another queued message
-    BUSY = "busy"  # another worker holds a live lease
+    BUSY = "busy"  # a live lease: another worker, or another copy of this message, may be sending it
 
 
 class Standing(enum.Enum):
     """What an existing item means to a claimant (judge_existing)."""
 
     CLAIMABLE = enum.auto()  # gone, past its TTL, or a dead worker's lease: take it with a conditional write
-    OWN = enum.auto()  # this message's own claim: delivered if its receipt lists it, else ours again
+    OWN = enum.auto()  # the claim of a message carrying it: delivered if a receipt lists it, else ours again
+    OWN_LEASED = enum.auto()  # the same, with a live lease: delivered if a receipt lists it, else busy
     DELIVERED = enum.auto()  # confirmed, or another message's claim
-    BUSY = enum.auto()  # a live lease of another worker
+    BUSY = enum.auto()  # a live lease
 
 
 def dedup_key(pixel_code: str, event: str, event_id: str) -> str:
@@ -73,30 +79,39 @@ def receipt_write_units(receipt: str, digests: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    owner: str  # a message's claim_id (mode "message") or this worker's id (mode "lease")
+    owner: str  # written on a new claim: the first carrying message's claim_id, or this worker's id
     receipt: str = ""  # mode "message": the receipt item of the request planned to carry the event
+    # The claim_ids of every message of this batch that carries the event, in both modes: a claim held by
+    # any of them is this message's own (also when the stack switched modes since it was written).
+    messages: frozenset[str] = frozenset()
+
+    def holds(self, owner: str) -> bool:
+        return owner == self.owner or owner in self.messages
 
 
 @dataclass(frozen=True, slots=True)
 class StoredClaim:
     state: str  # IN_FLIGHT or DELIVERED
     owner: str
-    lease_until: float  # 0 for a message's claim: no lease, its message comes back by itself
+    lease_until: float  # 0: no send in progress (a message's claim between deliveries of its message)
     expires_at: float
     receipt: str = ""
+    earlier: frozenset[str] = frozenset()  # receipts of the message's earlier deliveries
+    by: str = BY_WORKER
 
 
-def judge_existing(item: StoredClaim | None, owner: str, now: float) -> Standing:
+def judge_existing(item: StoredClaim | None, claim: Claim, now: float) -> Standing:
     """One rule for both modes, so a stack can switch modes with items of the other mode in the table."""
     if item is None or item.expires_at < now:  # gone, or past its TTL but not yet swept by DynamoDB
         return Standing.CLAIMABLE
     if item.state == DELIVERED:
         return Standing.DELIVERED
-    if item.owner == owner:  # our own message, redelivered or redriven
-        return Standing.OWN
-    if not item.lease_until:  # another message owns it and will deliver it (or park it)
-        return Standing.DELIVERED
-    return Standing.CLAIMABLE if item.lease_until < now else Standing.BUSY
+    if item.by == BY_MESSAGE:
+        if not claim.holds(item.owner):  # another message carries it and will deliver it (or park it)
+            return Standing.DELIVERED
+        # Ours; a live lease means another copy of this message may be sending it right now.
+        return Standing.OWN_LEASED if item.lease_until >= now else Standing.OWN
+    return Standing.CLAIMABLE if item.lease_until < now else Standing.BUSY  # a dead worker's lease, or live
 
 
 class DedupStore(Protocol):
@@ -109,8 +124,9 @@ class DedupStore(Protocol):
         """TikTok confirmed these: a delivered mark per key (lease), or their receipts (message)."""
         ...
 
-    def release(self, claims: Mapping[str, Claim]) -> None:
-        """Drop the keys' claims, each only while still in flight under the given owner."""
+    def release(self, claims: Mapping[str, Claim], *, for_retry: bool) -> None:
+        """After a failed send: a worker's claim is dropped; a message's claim is dropped when its events
+        are parked and otherwise only loses its lease (`for_retry`), for its message's next delivery."""
         ...
 
 
@@ -143,25 +159,27 @@ class InMemoryDedupStore:
         for key, claim in claims.items():
             self.writes += 1  # the insert, billed whether or not the key existed
             item = self.items.get(key)
-            standing = judge_existing(item, claim.owner, now)
-            if standing is Standing.OWN and item is not None:
-                if key_digest(key) in self.receipts.get(item.receipt, set()):
+            standing = judge_existing(item, claim, now)
+            if standing in (Standing.OWN, Standing.OWN_LEASED) and item is not None:
+                names = item.earlier | {item.receipt}
+                if any(key_digest(key) in self.receipts.get(name, ()) for name in names):
                     results[key] = ClaimResult.DELIVERED
                     continue
-                standing = Standing.CLAIMABLE  # not confirmed: ours to send again, under the new receipt
-            if standing is Standing.CLAIMABLE:
+            if standing in (Standing.CLAIMABLE, Standing.OWN):
                 self.writes += item is not None  # the conditional takeover after the refused insert
-                lease_until = now + self.lease_seconds if self.mode is DedupMode.LEASE else 0.0
-                stored = StoredClaim(
-                    IN_FLIGHT, claim.owner, lease_until, now + self.ttl_seconds, claim.receipt
-                )
-                self.items[key] = stored
-            results[key] = {
-                Standing.CLAIMABLE: ClaimResult.CLAIMED,
-                Standing.DELIVERED: ClaimResult.DELIVERED,
-                Standing.BUSY: ClaimResult.BUSY,
-            }[standing]
+                self.items[key] = self._claimed(claim, item if standing is Standing.OWN else None, now)
+                results[key] = ClaimResult.CLAIMED
+            else:
+                busy = standing in (Standing.BUSY, Standing.OWN_LEASED)
+                results[key] = ClaimResult.BUSY if busy else ClaimResult.DELIVERED
         return results
+
+    def _claimed(self, claim: Claim, own: StoredClaim | None, now: float) -> StoredClaim:
+        by = BY_MESSAGE if self.mode is DedupMode.MESSAGE else BY_WORKER
+        owner = own.owner if own is not None and by == BY_MESSAGE else claim.owner
+        earlier = own.earlier | {own.receipt} - {""} if own is not None else frozenset()
+        expires = now + self.ttl_seconds
+        return StoredClaim(IN_FLIGHT, owner, now + self.lease_seconds, expires, claim.receipt, earlier, by)
 
     def mark_delivered(self, claims: Mapping[str, Claim], now: float) -> None:
         if self.mode is DedupMode.MESSAGE:
@@ -174,9 +192,15 @@ class InMemoryDedupStore:
             self.writes += 1
             self.items[key] = StoredClaim(DELIVERED, "", 0.0, now + self.ttl_seconds)
 
-    def release(self, claims: Mapping[str, Claim]) -> None:
+    def release(self, claims: Mapping[str, Claim], *, for_retry: bool) -> None:
         for key, claim in claims.items():
             self.writes += 1
             item = self.items.get(key)
-            if item is not None and item.state == IN_FLIGHT and item.owner == claim.owner:
+            if item is None or item.state != IN_FLIGHT or not claim.holds(item.owner):
+                continue  # the claim moved on to another owner: not ours to drop
+            if for_retry and item.by == BY_MESSAGE:
+                self.items[key] = StoredClaim(
+                    IN_FLIGHT, item.owner, 0.0, item.expires_at, item.receipt, item.earlier, item.by
+                )
+            else:
                 del self.items[key]

@@ -1,7 +1,10 @@
-"""What the dead-letter queue holds, summarised without personal data (for `ttrelay dlq inspect`)."""
+"""What the dead-letter queue holds, summarised without personal data (for `ttrelay dlq inspect`), and
+what a redriven message must keep (for `ttrelay dlq redrive`)."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -103,3 +106,19 @@ def summarise(messages: Iterable[ParkedMessage]) -> DlqSummary:
         summary.by_pixel[envelope.pixel_code] += len(envelope.events)
         summary.by_event_name.update(event.event for event in envelope.events)
     return summary
+
+
+_CLAIM_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+def with_claim_id(body: str, message_id: str) -> str:
+    """The body to redrive. A message queued before claim_id existed is owned in the dedup table by its
+    SQS message id, which SQS keeps when it moves the message to the DLQ but a redrive, a new message,
+    does not: the id goes into the body, so the redriven copy still finds its own claims."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return body  # not ours to repair: the forwarder parks it again as malformed
+    if not isinstance(envelope, dict) or envelope.get("claim_id") or not _CLAIM_ID.fullmatch(message_id):
+        return body
+    return json.dumps({**envelope, "claim_id": message_id}, separators=(",", ":"))

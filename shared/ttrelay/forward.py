@@ -130,10 +130,11 @@ class _Pending:
     envelope: QueuedEvents
     last_receive: bool = True  # every message carrying it is on its last delivery before the redrive
     receipt: str = ""  # mode "message": the receipt its planned request writes once TikTok confirms it
+    claim_ids: set[str] = field(default_factory=set)  # of every message of the batch carrying it
 
     @property
     def claim(self) -> Claim:
-        return Claim(self.owner, self.receipt)
+        return Claim(self.owner, self.receipt, frozenset(self.claim_ids))
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +187,7 @@ class Forwarder:
         claimed_at = self.clock()
         requests = self._claim(envelopes, last, report)
         self.checkpoint("claimed", [item.key for _, items in requests for item in items])
-        if self.send_window_seconds is not None and self.dedup.mode is DedupMode.LEASE:
+        if self.send_window_seconds is not None:
             lease_end = claimed_at + self.send_window_seconds
             deadline = lease_end if deadline is None else min(deadline, lease_end)
         run = _Invocation(report, deadline)
@@ -216,18 +217,22 @@ class Forwarder:
         for message_id, envelope in envelopes:
             for event in envelope.events:
                 key = dedup_key(envelope.pixel_code, event.event, event.event_id)
+                claim_id = envelope.claim_id or message_id  # a message queued before claim_id existed
                 if key in candidates:  # the same event twice in one batch: send once, share the outcome
                     candidates[key].message_ids.append(message_id)
+                    candidates[key].claim_ids.add(claim_id)
                     candidates[key].last_receive &= message_id in last
                     report.count_duplicates(envelope.pixel_code, 1)
                 else:
-                    owner = self._owner(message_id, envelope)
-                    candidates[key] = _Pending(key, owner, event, [message_id], envelope, message_id in last)
+                    owner = self.owner if self.dedup.mode is DedupMode.LEASE else claim_id
+                    candidates[key] = _Pending(
+                        key, owner, event, [message_id], envelope, message_id in last, claim_ids={claim_id}
+                    )
         planned = self._plan(list(candidates.values()))
         results = self.dedup.claim_many({key: item.claim for key, item in candidates.items()}, self.clock())
         for key, item in candidates.items():
-            if results[key] is ClaimResult.DELIVERED:
-                report.count_duplicates(item.envelope.pixel_code, len(item.message_ids))
+            if results[key] is ClaimResult.DELIVERED:  # its other copies in this batch are counted above
+                report.count_duplicates(item.envelope.pixel_code, 1)
             elif results[key] is ClaimResult.BUSY:  # another worker's live lease: SQS brings it back later
                 report.retry(item.message_ids, RetryReason.BUSY)
         mine = [
@@ -249,11 +254,6 @@ class Forwarder:
                         item.receipt = f"{RECEIPT_PREFIX}{run_id}#{len(planned)}"
                 planned.append((pixel, request))
         return planned
-
-    def _owner(self, message_id: str, envelope: QueuedEvents) -> str:
-        if self.dedup.mode is DedupMode.LEASE:
-            return self.owner
-        return envelope.claim_id or message_id  # a message queued before claim_id existed
 
     def _deliver(self, pixel: str, items: Sequence[_Pending], run: _Invocation) -> None:
         """Send one batch; a payload rejection halves it, breadth first, within `max_bisect_requests`.
@@ -300,9 +300,7 @@ class Forwarder:
         # invocation goes on halving with a fresh budget; only on the last delivery is it parked.
         again = group.capped and not all(item.last_receive for item in group.items)
         retry = outcome.verdict is Verdict.RETRY or again
-        # A message-owned claim stays while its message comes back to send it; a lease is given up now.
-        if not retry or self.dedup.mode is DedupMode.LEASE:
-            self.dedup.release({item.key: item.claim for item in group.items})
+        self.dedup.release({item.key: item.claim for item in group.items}, for_retry=retry)
         if retry:
             for item in group.items:
                 report.retry(item.message_ids, retry_reason(outcome))

@@ -3,6 +3,7 @@ and what a receipt costs."""
 
 import pytest
 from ttrelay.dedup import (
+    BY_MESSAGE,
     DELIVERED,
     IN_FLIGHT,
     Claim,
@@ -20,22 +21,29 @@ NOW = 1_795_000_000.0
 TTL = NOW + 3600
 
 
+MINE = Claim("c-1", "receipt#r#1", frozenset({"c-1", "c-9"}))
+
+
 @pytest.mark.parametrize(
     ("item", "standing"),
     [
         (None, Standing.CLAIMABLE),
         (StoredClaim(DELIVERED, "", 0, NOW - 1), Standing.CLAIMABLE),  # past its TTL, not yet swept
         (StoredClaim(DELIVERED, "", 0, TTL), Standing.DELIVERED),
-        (StoredClaim(IN_FLIGHT, "me", 0, TTL, "receipt#r#0"), Standing.OWN),
-        (StoredClaim(IN_FLIGHT, "other-message", 0, TTL), Standing.DELIVERED),  # that message delivers it
-        (StoredClaim(IN_FLIGHT, "worker", NOW + 30, TTL), Standing.BUSY),  # a live lease
-        (StoredClaim(IN_FLIGHT, "dead-worker", NOW - 1, TTL), Standing.CLAIMABLE),  # an expired lease
+        # A message's claim: its own (any message of the batch carrying the event), or a duplicate.
+        (StoredClaim(IN_FLIGHT, "c-9", 0, TTL, "receipt#r#0", by=BY_MESSAGE), Standing.OWN),
+        (StoredClaim(IN_FLIGHT, "c-1", NOW + 30, TTL, "receipt#r#0", by=BY_MESSAGE), Standing.OWN_LEASED),
+        (StoredClaim(IN_FLIGHT, "c-2", 0, TTL, by=BY_MESSAGE), Standing.DELIVERED),
+        (StoredClaim(IN_FLIGHT, "c-2", NOW + 30, TTL, by=BY_MESSAGE), Standing.DELIVERED),
+        # A worker's lease (and every item from before the `by` attribute).
+        (StoredClaim(IN_FLIGHT, "worker", NOW + 30, TTL), Standing.BUSY),
+        (StoredClaim(IN_FLIGHT, "dead-worker", NOW - 1, TTL), Standing.CLAIMABLE),
     ],
 )
 def test_an_existing_item_is_judged_by_one_rule_in_both_modes(
     item: StoredClaim | None, standing: Standing
 ) -> None:
-    assert judge_existing(item, "me", NOW) is standing
+    assert judge_existing(item, MINE, NOW) is standing
 
 
 def test_a_receipt_costs_a_write_unit_per_kilobyte_of_digests() -> None:

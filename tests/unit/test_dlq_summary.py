@@ -84,3 +84,15 @@ def test_inspect_prints_the_detail_without_bodies(aws_mock: None, capsys: pytest
         "code:40001": {"count": 1, "messages": ["Access token is invalid"], "request_ids": ["r1"]}
     }
     assert SHA not in out and "e1" not in out  # no body, no hashed email, no event id
+
+
+def test_a_redriven_message_from_before_claim_ids_keeps_its_sqs_message_id_as_its_claim() -> None:
+    from ttrelay.dlq import with_claim_id
+
+    old = json.dumps({"v": 1, "pixel_code": "C1", "received_at": 1.0, "events": [{"event": "Lead"}]})
+    message_id = "5fea7756-0ea4-451a-a703-a558b933e274"
+    assert json.loads(with_claim_id(old, message_id))["claim_id"] == message_id
+    current = json.dumps({"v": 1, "claim_id": "abc123"})
+    assert with_claim_id(current, message_id) == current  # its own claim_id stays
+    assert with_claim_id("{not json", message_id) == "{not json"  # parked again as malformed, unchanged
+    assert "claim_id" not in with_claim_id(old, "id with spaces")  # never an id the model would refuse

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from support.fakes import MemoryDeadLetters, ScriptedEventsApi
 from ttrelay.config import ForwardSettings
-from ttrelay.dedup import Claim, DedupMode, InMemoryDedupStore, dedup_key, key_digest
+from ttrelay.dedup import Claim, ClaimResult, DedupMode, InMemoryDedupStore, dedup_key, key_digest
 from ttrelay.forward import Forwarder, InboundMessage
 from ttrelay.redelivery import RetryReason
 
@@ -145,9 +145,10 @@ def test_a_message_that_comes_back_never_resends_what_tiktok_already_confirmed()
 
 def test_a_message_resends_under_its_own_claim_and_any_other_message_is_a_duplicate() -> None:
     api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
-    # The claim a crashed invocation left behind (no lease in this mode: the message comes back itself).
+    # The claim a crashed invocation left behind; its message comes back after the visibility timeout
+    # (360 s), when the claim's lease (120 s) has run out.
     dedup.claim_many(
-        {dedup_key(PIXEL_A, "Purchase", "a"): Claim("c-1", "receipt#crashed#0")}, 1_795_000_090.0
+        {dedup_key(PIXEL_A, "Purchase", "a"): Claim("c-1", "receipt#crashed#0")}, 1_795_000_100.0 - 360
     )
     other = forwarder(api, dedup).forward([message("m2", "a", claim_id="c-2")])
     assert sent_ids(api) == [] and (other.duplicates, other.failed_message_ids) == (1, set())
@@ -207,7 +208,8 @@ def test_when_retries_run_out_the_messages_fail_and_leased_claims_are_released(
 def test_when_retries_run_out_message_owned_claims_stay_for_the_messages_return() -> None:
     api, dedup = ScriptedEventsApi([(503, "Service Unavailable")] * 3), InMemoryDedupStore()
     report = forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
-    assert report.failed_message_ids == {"m1"} and dedup.writes == 1  # nothing released, nothing marked
+    assert report.failed_message_ids == {"m1"}
+    assert dedup.writes == 2  # the claim, and its lease dropped so the message's return can send at once
     duplicate = forwarder(api, dedup).forward([message("m2", "a", claim_id="c-2")])
     assert duplicate.duplicates == 1 and len(api.requests) == 3  # m1 will deliver it
     retry = forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
@@ -476,3 +478,56 @@ def test_forward_settings_take_test_event_codes_from_the_environment(monkeypatch
     monkeypatch.setenv("ACCESS_TOKEN_SECRET_ARN", "arn")
     monkeypatch.setenv("TEST_EVENT_CODES", f"{PIXEL_B}=TESTNEW")
     assert ForwardSettings().test_event_codes == {PIXEL_B: "TESTNEW"}
+
+
+def test_a_message_back_in_one_batch_with_a_copy_of_its_event_still_sends_it() -> None:
+    api, dedup = ScriptedEventsApi([(503, "Service Unavailable")] * 3), InMemoryDedupStore()
+    forwarder(api, dedup).forward([message("m2", "k", claim_id="c-2")])  # claims k, fails: m2 comes back
+    # The browser's copy (m1) sorts first in the next batch; m2's claim is still m2's own.
+    report = forwarder(api, dedup).forward(
+        [message("m1", "k", claim_id="c-1"), message("m2", "k", claim_id="c-2")]
+    )
+    assert sent_ids(api)[-1] == ["k"] and report.delivered == 1 and report.failed_message_ids == set()
+
+
+def test_a_message_waiting_for_its_retry_is_still_sent_after_a_switch_to_lease_mode() -> None:
+    api, dedup = ScriptedEventsApi([(503, "Service Unavailable")] * 3), InMemoryDedupStore()
+    forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    dedup.mode = DedupMode.LEASE  # DedupMode changed by a deploy while m1 waits for its next delivery
+    report = forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    assert sent_ids(api)[-1] == ["a"] and report.delivered == 1
+
+
+def test_a_second_copy_of_a_message_waits_while_the_first_may_be_sending_and_then_sends_nothing() -> None:
+    api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
+    key = dedup_key(PIXEL_A, "Purchase", "a")
+    now = 1_795_000_100.0
+    # Copy A of the message has claimed the event and is sending it (its lease is live).
+    dedup.claim_many({key: Claim("c-1", "receipt#copy-a#0")}, now - 1)
+    copy_b = forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    assert sent_ids(api) == [] and copy_b.retry_reasons == {"m1": RetryReason.BUSY}
+    dedup.mark_delivered({key: Claim("c-1", "receipt#copy-a#0")}, now)  # TikTok confirmed A's request
+    again = forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    assert sent_ids(api) == [] and again.duplicates == 1 and again.failed_message_ids == set()
+
+
+def test_a_confirmation_recorded_under_an_earlier_delivery_is_still_found() -> None:
+    dedup, key, t0 = (
+        InMemoryDedupStore(lease_seconds=60),
+        dedup_key(PIXEL_A, "Purchase", "a"),
+        1_795_000_000.0,
+    )
+    dedup.claim_many({key: Claim("c-1", "receipt#first#0")}, t0)
+    # The first delivery overran its lease; the next took the claim under its own receipt ...
+    assert dedup.claim_many({key: Claim("c-1", "receipt#second#0")}, t0 + 61)[key] is ClaimResult.CLAIMED
+    dedup.mark_delivered({key: Claim("c-1", "receipt#first#0")}, t0 + 62)  # ... then the first was confirmed
+    assert dedup.claim_many({key: Claim("c-1", "receipt#third#0")}, t0 + 200)[key] is ClaimResult.DELIVERED
+
+
+def test_every_copy_of_a_duplicate_is_counted_once() -> None:
+    api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
+    forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    report = forwarder(api, dedup).forward(
+        [message("m2", "a", claim_id="c-2"), message("m3", "a", claim_id="c-3")]
+    )
+    assert report.duplicates == 2 and len(api.requests) == 1

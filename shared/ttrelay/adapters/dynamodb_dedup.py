@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ttrelay.adapters import aws
 from ttrelay.dedup import (
+    BY_MESSAGE,
+    BY_WORKER,
     DELIVERED,
     IN_FLIGHT,
     Claim,
@@ -32,22 +35,29 @@ from ttrelay.dedup import (
     receipt_write_units,
 )
 
+_OWN = (Standing.OWN, Standing.OWN_LEASED)
 _UNQUOTED = re.compile(r"[A-Za-z0-9_.~#%:-]*")
 _STATEMENTS_PER_BATCH = 25  # BatchExecuteStatement's limit, and BatchWriteItem's
 _KEYS_PER_READ = 100  # BatchGetItem's limit
+_UNPROCESSED_PAUSE_SECONDS = 0.05  # before asking again for what a throttled batch call left undone
 # Answers that mean "not now" rather than "never": the claim is left to the message's next delivery.
 _TRANSIENT = {
     "ThrottlingError",
     "ProvisionedThroughputExceeded",
     "RequestLimitExceeded",
     "InternalServerError",
+    "TransactionConflict",
 }
-# A takeover repeats what judge_existing found as a condition, so a racing claimant cannot also win.
+# A takeover repeats what judge_existing found as a condition, so a racing claimant cannot also win:
+# gone, past its TTL, or a worker's lease that ran out ...
 _CLAIMABLE = (
-    "attribute_not_exists(pk) OR expires_at < :now "
-    "OR (#state = :in_flight AND lease_until > :zero AND lease_until < :now)"
+    "attribute_not_exists(pk) OR expires_at < :now OR (#state = :in_flight AND lease_until < :now "
+    "AND (attribute_not_exists(#by) OR #by = :worker))"
 )
-_STILL_OURS = "#state = :in_flight AND lease_owner = :owner AND receipt = :old_receipt"
+# ... or this message's own claim, unchanged since it was read and not being sent by another copy.
+_STILL_OURS = (
+    "#state = :in_flight AND lease_owner = :old_owner AND receipt = :old_receipt AND lease_until < :now"
+)
 
 
 class DedupTableError(RuntimeError):
@@ -60,32 +70,37 @@ class DynamoDedupStore:
     mode: DedupMode = DedupMode.MESSAGE
     lease_seconds: int = 120
     ttl_seconds: int = 72 * 3600
-    writes: int = 0  # item write requests issued, failed conditions included (they consume capacity too)
+    writes: int = 0  # write units issued, failed conditions included (they consume capacity too)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def _count(self, items: int) -> None:
+    def _count(self, units: int) -> None:
         with self._lock:
-            self.writes += items
+            self.writes += units
+
+    @property
+    def _by(self) -> str:
+        return BY_MESSAGE if self.mode is DedupMode.MESSAGE else BY_WORKER
 
     def claim_many(self, claims: Mapping[str, Claim], now: float) -> dict[str, ClaimResult]:
+        results, existing = self._insert_all(claims, now)
+        stored = {key: _stored(item) for key, item in self._read(existing).items()}
+        # Only a message's own claims need their receipts: was it confirmed before the message came back?
+        own = {k: s for k, s in stored.items() if judge_existing(s, claims[k], now) in _OWN}
+        receipts = self._read(sorted({r for s in own.values() for r in s.earlier | {s.receipt} if r}))
+        for key in existing:
+            results[key] = self._settle_existing(key, claims[key], stored.get(key), receipts, now)
+        return results
+
+    def _insert_all(
+        self, claims: Mapping[str, Claim], now: float
+    ) -> tuple[dict[str, ClaimResult], list[str]]:
+        """Claims for new keys, 25 per call; returns the answers and the keys that already exist."""
         results: dict[str, ClaimResult] = {}
         existing: list[str] = []
-        lease_until = int(now) + self.lease_seconds if self.mode is DedupMode.LEASE else 0
-        expires = int(now) + self.ttl_seconds
         client = aws.dynamodb()
         for chunk in chunks(list(claims), _STATEMENTS_PER_BATCH):
             self._count(len(chunk))
-            statements: Any = [
-                {
-                    # Literals, not `?` parameters (which moto cannot parse in an INSERT): keys, owners and
-                    # receipts are made of characters that need no quoting (dedup_key, claim_id, uuids).
-                    "Statement": f"INSERT INTO \"{self.table_name}\" VALUE {{'pk': {_literal(key)}, "
-                    f"'state': '{IN_FLIGHT}', 'lease_owner': {_literal(claims[key].owner)}, "
-                    f"'receipt': {_literal(claims[key].receipt)}, "
-                    f"'lease_until': {lease_until}, 'expires_at': {expires}}}"
-                }
-                for key in chunk
-            ]
+            statements: Any = [{"Statement": self._insert(key, claims[key], now)} for key in chunk]
             answers = client.batch_execute_statement(Statements=statements)["Responses"]
             for key, answer in zip(chunk, answers, strict=True):
                 code = answer.get("Error", {}).get("Code")
@@ -97,27 +112,37 @@ class DynamoDedupStore:
                     results[key] = ClaimResult.BUSY  # its message comes back in seconds and claims again
                 else:
                     raise DedupTableError(f"claiming in {self.table_name} failed: {code}")
-        stored = {key: _stored(item) for key, item in self._read(existing).items()}
-        # Only a message's own claims need their receipt: was it confirmed before the message came back?
-        owned = {
-            item.receipt for key, item in stored.items() if item.receipt and item.owner == claims[key].owner
-        }
-        receipts = self._read(sorted(owned))
-        for key in existing:
-            item, claim = stored.get(key), claims[key]
-            standing = judge_existing(item, claim.owner, now)
-            if standing is Standing.OWN and item is not None:
-                listed = receipts.get(item.receipt, {}).get("delivered", {}).get("SS", [])
-                results[key] = (
-                    ClaimResult.DELIVERED
-                    if key_digest(key) in listed
-                    else self._take_over(key, claim, now, _STILL_OURS, item.receipt)
-                )
-            elif standing is Standing.CLAIMABLE:
-                results[key] = self._take_over(key, claim, now, _CLAIMABLE)
-            else:
-                results[key] = ClaimResult.BUSY if standing is Standing.BUSY else ClaimResult.DELIVERED
-        return results
+        return results, existing
+
+    def _settle_existing(
+        self,
+        key: str,
+        claim: Claim,
+        item: StoredClaim | None,
+        receipts: Mapping[str, dict[str, Any]],
+        now: float,
+    ) -> ClaimResult:
+        standing = judge_existing(item, claim, now)
+        if standing in _OWN and item is not None:
+            names = item.earlier | {item.receipt}
+            if any(key_digest(key) in _digests(receipts.get(name)) for name in names):
+                return ClaimResult.DELIVERED
+            if standing is Standing.OWN:
+                return self._take_over(key, claim, now, item)
+            return ClaimResult.BUSY  # another copy of this message holds the lease and may be sending it
+        if standing is Standing.CLAIMABLE:
+            return self._take_over(key, claim, now, None)
+        return ClaimResult.BUSY if standing is Standing.BUSY else ClaimResult.DELIVERED
+
+    def _insert(self, key: str, claim: Claim, now: float) -> str:
+        # Literals, not `?` parameters (which moto cannot parse in an INSERT): keys, owners and receipts
+        # are made of characters that need no quoting (dedup_key, QueuedEvents.claim_id, uuids).
+        return (
+            f"INSERT INTO \"{self.table_name}\" VALUE {{'pk': {_literal(key)}, 'state': '{IN_FLIGHT}', "
+            f"'lease_owner': {_literal(claim.owner)}, 'by': '{self._by}', "
+            f"'receipt': {_literal(claim.receipt)}, 'lease_until': {int(now) + self.lease_seconds}, "
+            f"'expires_at': {int(now) + self.ttl_seconds}}}"
+        )
 
     def _read(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         client = aws.dynamodb()
@@ -130,34 +155,46 @@ class DynamoDedupStore:
                 response = client.batch_get_item(RequestItems=pending)
                 for item in response.get("Responses", {}).get(self.table_name, []):
                     found[item["pk"]["S"]] = item
-                pending = response.get("UnprocessedKeys") or {}
+                if pending := response.get("UnprocessedKeys") or {}:
+                    time.sleep(_UNPROCESSED_PAUSE_SECONDS)
         return found
 
-    def _take_over(
-        self, key: str, claim: Claim, now: float, condition: str, old_receipt: str = ""
-    ) -> ClaimResult:
+    def _take_over(self, key: str, claim: Claim, now: float, own: StoredClaim | None) -> ClaimResult:
+        """A conditional write, so that of two claimants racing for the same item only one wins."""
         client = aws.dynamodb()
         self._count(1)
-        lease_until = int(now) + self.lease_seconds if self.mode is DedupMode.LEASE else 0
-        values = {
+        # A message's claim stays under the claim_id that holds it, with the receipt of this delivery.
+        owner = own.owner if own is not None and self._by == BY_MESSAGE else claim.owner
+        values: dict[str, Any] = {
             ":in_flight": {"S": IN_FLIGHT},
-            ":owner": {"S": claim.owner},
+            ":owner": {"S": owner},
+            ":by": {"S": self._by},
             ":receipt": {"S": claim.receipt},
-            ":lease": {"N": str(lease_until)},
+            ":now": {"N": str(int(now))},
+            ":lease": {"N": str(int(now) + self.lease_seconds)},
             ":expires": {"N": str(int(now) + self.ttl_seconds)},
         }
-        if condition is _STILL_OURS:
-            values[":old_receipt"] = {"S": old_receipt}
+        update = (
+            "SET #state = :in_flight, lease_owner = :owner, #by = :by, receipt = :receipt, "
+            "lease_until = :lease, expires_at = :expires"
+        )
+        if own is None:
+            condition = _CLAIMABLE
+            values[":worker"] = {"S": BY_WORKER}
+            update += " REMOVE earlier"
         else:
-            values |= {":now": {"N": str(int(now))}, ":zero": {"N": "0"}}
+            condition = _STILL_OURS
+            values |= {":old_owner": {"S": own.owner}, ":old_receipt": {"S": own.receipt}}
+            if own.receipt:  # remembered, so that a later delivery still finds what this one confirmed
+                values[":earlier"] = {"SS": [own.receipt]}
+                update += " ADD earlier :earlier"
         try:
             client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": key}},
-                UpdateExpression="SET #state = :in_flight, lease_owner = :owner, receipt = :receipt, "
-                "lease_until = :lease, expires_at = :expires",
+                UpdateExpression=update,
                 ConditionExpression=condition,
-                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeNames={"#state": "state", "#by": "by"},
                 ExpressionAttributeValues=values,
             )
         except client.exceptions.ConditionalCheckFailedException:
@@ -184,7 +221,8 @@ class DynamoDedupStore:
             while pending:
                 self._count(len(pending[self.table_name]))
                 response = client.batch_write_item(RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
+                if pending := response.get("UnprocessedItems") or {}:
+                    time.sleep(_UNPROCESSED_PAUSE_SECONDS)
 
     def _write_receipts(self, claims: Mapping[str, Claim], now: float) -> None:
         client = aws.dynamodb()
@@ -203,18 +241,34 @@ class DynamoDedupStore:
             listed = len(answer.get("Attributes", {}).get("delivered", {}).get("SS", digests))
             self._count(receipt_write_units(receipt, listed))
 
-    def release(self, claims: Mapping[str, Claim]) -> None:
+    def release(self, claims: Mapping[str, Claim], *, for_retry: bool) -> None:
         client = aws.dynamodb()
         for key, claim in claims.items():
             self._count(1)
+            holders = sorted({claim.owner} | claim.messages)
+            names = {f":o{i}": {"S": owner} for i, owner in enumerate(holders)}
+            held = f"#state = :in_flight AND lease_owner IN ({', '.join(names)})"
+            values = {":in_flight": {"S": IN_FLIGHT}, **names}
             try:
-                client.delete_item(
-                    TableName=self.table_name,
-                    Key={"pk": {"S": key}},
-                    ConditionExpression="#state = :in_flight AND lease_owner = :owner",
-                    ExpressionAttributeNames={"#state": "state"},
-                    ExpressionAttributeValues={":in_flight": {"S": IN_FLIGHT}, ":owner": {"S": claim.owner}},
-                )
+                if for_retry and self.mode is DedupMode.MESSAGE:
+                    # Kept for the message's next delivery; only the lease goes, so it need not wait.
+                    client.update_item(
+                        TableName=self.table_name,
+                        Key={"pk": {"S": key}},
+                        UpdateExpression="SET lease_until = :zero",
+                        ConditionExpression=f"{held} AND #by = :message",
+                        ExpressionAttributeNames={"#state": "state", "#by": "by"},
+                        ExpressionAttributeValues=values
+                        | {":zero": {"N": "0"}, ":message": {"S": BY_MESSAGE}},
+                    )
+                else:
+                    client.delete_item(
+                        TableName=self.table_name,
+                        Key={"pk": {"S": key}},
+                        ConditionExpression=held,
+                        ExpressionAttributeNames={"#state": "state"},
+                        ExpressionAttributeValues=values,
+                    )
             except client.exceptions.ConditionalCheckFailedException:
                 continue  # the claim moved on to another owner: not ours to drop
 
@@ -223,6 +277,11 @@ def _literal(text: str) -> str:
     if not _UNQUOTED.fullmatch(text):
         raise ValueError(f"not writable as a PartiQL literal: {text!r}")  # never met: see dedup_key
     return f"'{text}'"
+
+
+def _digests(item: dict[str, Any] | None) -> list[str]:
+    listed: list[str] = (item or {}).get("delivered", {}).get("SS", [])
+    return listed
 
 
 def _stored(item: dict[str, Any]) -> StoredClaim:
@@ -235,4 +294,6 @@ def _stored(item: dict[str, Any]) -> StoredClaim:
         lease_until=number("lease_until"),
         expires_at=number("expires_at"),
         receipt=item.get("receipt", {}).get("S", ""),
+        earlier=frozenset(item.get("earlier", {}).get("SS", [])),
+        by=item.get("by", {}).get("S", BY_WORKER),
     )

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -91,9 +91,12 @@ def peek(
     return messages
 
 
-def move(source_url: str, target_url: str, limit: int) -> int:
+def move(
+    source_url: str, target_url: str, limit: int, prepare: Callable[[str, str], str] = lambda body, _: body
+) -> int:
     """Moves up to `limit` messages: sent to the target first, deleted from the source after, so a
-    crash in between duplicates a message (the dedup table absorbs it) and never loses one."""
+    crash in between duplicates a message (the dedup table absorbs it) and never loses one. `prepare`
+    gets each body and message id and returns the body to send."""
     client = aws.sqs()
     moved = 0
     while moved < limit:
@@ -106,7 +109,7 @@ def move(source_url: str, target_url: str, limit: int) -> int:
         if not received:
             break
         entries: list[SendMessageBatchRequestEntryTypeDef] = [
-            {"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(received)
+            {"Id": str(i), "MessageBody": prepare(m["Body"], m["MessageId"])} for i, m in enumerate(received)
         ]
         failed = {
             f["Id"] for f in client.send_message_batch(QueueUrl=target_url, Entries=entries).get("Failed", [])

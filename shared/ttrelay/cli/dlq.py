@@ -39,7 +39,7 @@ def dlq_command(argv: list[str]) -> int:
         print(f"ttrelay dlq: {exc}", file=sys.stderr)
         return 2
     from ttrelay.adapters import sqs
-    from ttrelay.dlq import parked_message, summarise
+    from ttrelay.dlq import parked_message, summarise, with_claim_id
 
     if args.action == "inspect":
         parked = [parked_message(message) for message in sqs.peek(dlq_url, args.limit)]
@@ -48,7 +48,7 @@ def dlq_command(argv: list[str]) -> int:
     if not queue_url:
         print("ttrelay dlq: redrive needs --queue-url (or --stack-name)", file=sys.stderr)
         return 2
-    moved = sqs.move(dlq_url, queue_url, args.limit)
+    moved = sqs.move(dlq_url, queue_url, args.limit, prepare=with_claim_id)
     print(json.dumps({"redriven": moved}))
     return 0
 

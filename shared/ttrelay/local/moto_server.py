@@ -5,7 +5,9 @@ BatchStatementError; botocore's DuplicateItemException). moto 5.2.5 overwrites t
 would turn every dedup claim into a win and hide double sends. Until moto does it itself, this entry
 point runs moto's own server with that check added. It also spares an INSERT moto's copy and sort of
 every item of every table (the statement reads none of them; 25 inserts took 1.9 s with 4,000 items in
-the table, 23 ms without), which changes no answer, only how long a long local run takes.
+the table, 23 ms without), which changes no answer, only how long a long local run takes; and it takes
+item writes one at a time (moto's threaded server takes no lock; DynamoDB serialises writes to an item),
+so that two claims racing on the emulator cannot both win where they could not on AWS.
 ``tests/integration/test_moto_partiql.py`` pins the check and moto's own behaviour, so the patch is
 dropped as soon as a moto release makes it unnecessary.
 
@@ -17,7 +19,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-_insert_lock = threading.Lock()  # moto's server is threaded: the existence check and the write are one step
+# moto's server is threaded and its item writes take no lock: an INSERT's existence check and write, and
+# every other item write, happen one at a time, as DynamoDB serialises the writes to one item.
+_item_writes = threading.RLock()
 
 
 def insert_refuses_existing_keys() -> None:
@@ -44,7 +48,7 @@ def insert_refuses_existing_keys() -> None:
     def execute_statement(self: Any, statement: str, parameters: list[dict[str, Any]]) -> Any:
         inserting.active = statement.lstrip()[:6].upper() == "INSERT"
         try:
-            with _insert_lock if inserting.active else _no_lock:
+            with _item_writes:
                 return original_execute(self, statement, parameters)
         finally:
             inserting.active = False
@@ -61,20 +65,19 @@ def insert_refuses_existing_keys() -> None:
         # An INSERT's source data: py_partiql_parser reads no rows for it, moto copies them all anyway.
         return [] if getattr(inserting, "active", False) else original_all_items(self)
 
+    for name in ("put_item", "update_item", "delete_item"):
+        setattr(DynamoDBBackend, name, _one_at_a_time(getattr(DynamoDBBackend, name)))
     DynamoDBBackend.execute_statement = execute_statement  # type: ignore[method-assign]
     Table.put_item = put_item  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
 
 
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
+def _one_at_a_time(write: Any) -> Any:
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _item_writes:
+            return write(*args, **kwargs)
 
-    def __exit__(self, *_: object) -> None:
-        return None
-
-
-_no_lock = _NoLock()
+    return locked
 
 
 def main() -> None:
