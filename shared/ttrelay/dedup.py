@@ -126,7 +126,8 @@ class DedupStore(Protocol):
 
     def release(self, claims: Mapping[str, Claim], *, for_retry: bool) -> None:
         """After a failed send: a worker's claim is dropped; a message's claim is dropped when its events
-        are parked and otherwise only loses its lease (`for_retry`), for its message's next delivery."""
+        are parked and otherwise only loses its lease (`for_retry`), for its message's next delivery.
+        Only while the claim is still this invocation's: the same worker, or the same receipt."""
         ...
 
 
@@ -192,12 +193,17 @@ class InMemoryDedupStore:
             self.writes += 1
             self.items[key] = StoredClaim(DELIVERED, "", 0.0, now + self.ttl_seconds)
 
+    def _still_mine(self, item: StoredClaim, claim: Claim) -> bool:
+        if self.mode is DedupMode.MESSAGE:
+            return item.receipt == claim.receipt
+        return item.owner == claim.owner
+
     def release(self, claims: Mapping[str, Claim], *, for_retry: bool) -> None:
         for key, claim in claims.items():
             self.writes += 1
             item = self.items.get(key)
-            if item is None or item.state != IN_FLIGHT or not claim.holds(item.owner):
-                continue  # the claim moved on to another owner: not ours to drop
+            if item is None or item.state != IN_FLIGHT or not self._still_mine(item, claim):
+                continue  # the claim moved on (another worker, or another delivery of the message)
             if for_retry and item.by == BY_MESSAGE:
                 self.items[key] = StoredClaim(
                     IN_FLIGHT, item.owner, 0.0, item.expires_at, item.receipt, item.earlier, item.by

@@ -145,19 +145,22 @@ def test_a_claim_held_by_any_message_of_the_batch_carrying_the_event_is_its_own(
 ) -> None:
     key = "P#Purchase#two-copies"
     claim(by_message, [key], "msg-b", receipt="receipt#r1#0")
-    by_message.release({key: Claim("msg-b")}, for_retry=True)
+    by_message.release({key: Claim("msg-b", "receipt#r1#0")}, for_retry=True)
     # msg-a (a browser's copy) sorts first in the batch that brings msg-b back: the claim is msg-b's.
     both = frozenset({"msg-a", "msg-b"})
     assert claim(by_message, [key], "msg-a", NOW + 5, "receipt#r2#0", both)[key] is ClaimResult.CLAIMED
 
 
-def test_only_a_message_holding_the_claim_releases_it(by_message: DynamoDedupStore) -> None:
+def test_only_the_delivery_that_holds_the_claim_releases_it(by_message: DynamoDedupStore) -> None:
     key = "P#Purchase#rel-msg"
-    claim(by_message, [key], "msg-a")
-    by_message.release({key: Claim("msg-b")}, for_retry=False)
-    assert claim(by_message, [key], "msg-c", NOW + 100)[key] is ClaimResult.DELIVERED
-    by_message.release({key: Claim("msg-c", messages=frozenset({"msg-a"}))}, for_retry=False)  # parked
-    assert claim(by_message, [key], "msg-c", NOW + 101)[key] is ClaimResult.CLAIMED
+    claim(by_message, [key], "msg-a", receipt="receipt#first#0")
+    # A copy of msg-a took the claim over after the first delivery's lease ran out ...
+    assert claim(by_message, [key], "msg-a", NOW + 61, "receipt#second#0")[key] is ClaimResult.CLAIMED
+    # ... so the first delivery's late release leaves it alone (and the lease of the second stands).
+    by_message.release({key: Claim("msg-a", "receipt#first#0")}, for_retry=False)
+    assert claim(by_message, [key], "msg-a", NOW + 62, "receipt#third#0")[key] is ClaimResult.BUSY
+    by_message.release({key: Claim("msg-a", "receipt#second#0")}, for_retry=False)  # parked
+    assert claim(by_message, [key], "msg-c", NOW + 63)[key] is ClaimResult.CLAIMED
 
 
 def test_a_message_claim_past_its_ttl_is_taken_over(by_message: DynamoDedupStore, table: str) -> None:
@@ -175,8 +178,10 @@ def test_either_mode_reads_the_other_modes_claims_and_keeps_every_event(
     assert claim(by_message, [key], "msg", NOW + 1)[key] is ClaimResult.BUSY
     assert claim(by_message, [key], "msg", NOW + 61)[key] is ClaimResult.CLAIMED
     key = "P#Purchase#switch-msg"
-    claim(by_message, [key], "msg-a")
-    by_message.release({key: Claim("msg-a")}, for_retry=True)  # msg-a waits for its next delivery
+    claim(by_message, [key], "msg-a", receipt="receipt#r1#0")
+    by_message.release(
+        {key: Claim("msg-a", "receipt#r1#0")}, for_retry=True
+    )  # msg-a awaits its next delivery
     # After a switch to lease mode: another message's claim is a duplicate; msg-a's own is msg-a's.
     assert claim(store, [key], "worker", NOW + 1, messages=frozenset({"msg-b"}))[key] is ClaimResult.DELIVERED
     assert claim(store, [key], "worker", NOW + 2, messages=frozenset({"msg-a"}))[key] is ClaimResult.CLAIMED

@@ -63,3 +63,18 @@ def test_the_memory_store_counts_what_dynamodb_would_bill() -> None:
     lease.claim_many({key: Claim("worker") for key in claims}, NOW)
     lease.mark_delivered({key: Claim("worker") for key in claims}, NOW)
     assert lease.writes == 200
+
+
+def test_a_late_release_by_an_overtaken_delivery_leaves_the_new_holder_alone() -> None:
+    store, key = InMemoryDedupStore(lease_seconds=20), "P#Purchase#late"
+    store.claim_many({key: Claim("c-1", "receipt#a#0")}, NOW)  # copy A of the message
+    assert (
+        store.claim_many({key: Claim("c-1", "receipt#b#0")}, NOW + 21)[key] is ClaimResult.CLAIMED
+    )  # copy B
+    store.release({key: Claim("c-1", "receipt#a#0")}, for_retry=True)  # A gives up, late
+    assert store.claim_many({key: Claim("c-1", "receipt#c#0")}, NOW + 22)[key] is ClaimResult.BUSY  # B sends
+    lease = InMemoryDedupStore(mode=DedupMode.LEASE, lease_seconds=20)
+    lease.claim_many({key: Claim("worker-a")}, NOW)
+    lease.claim_many({key: Claim("worker-b")}, NOW + 21)
+    lease.release({key: Claim("worker-a")}, for_retry=True)
+    assert lease.items[key].owner == "worker-b"

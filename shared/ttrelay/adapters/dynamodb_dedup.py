@@ -82,6 +82,7 @@ class DynamoDedupStore:
         return BY_MESSAGE if self.mode is DedupMode.MESSAGE else BY_WORKER
 
     def claim_many(self, claims: Mapping[str, Claim], now: float) -> dict[str, ClaimResult]:
+        now = int(now)  # whole seconds, as the items and the conditions compare them
         results, existing = self._insert_all(claims, now)
         stored = {key: _stored(item) for key, item in self._read(existing).items()}
         # Only a message's own claims need their receipts: was it confirmed before the message came back?
@@ -245,10 +246,13 @@ class DynamoDedupStore:
         client = aws.dynamodb()
         for key, claim in claims.items():
             self._count(1)
-            holders = sorted({claim.owner} | claim.messages)
-            names = {f":o{i}": {"S": owner} for i, owner in enumerate(holders)}
-            held = f"#state = :in_flight AND lease_owner IN ({', '.join(names)})"
-            values = {":in_flight": {"S": IN_FLIGHT}, **names}
+            # Still this invocation's claim: a message's claim by the receipt this invocation gave it (every
+            # copy of a message shares its claim_id; a receipt is one invocation's), a lease by its worker.
+            if self.mode is DedupMode.MESSAGE:
+                held, values = "#state = :in_flight AND receipt = :mine", {":mine": {"S": claim.receipt}}
+            else:
+                held, values = "#state = :in_flight AND lease_owner = :mine", {":mine": {"S": claim.owner}}
+            values[":in_flight"] = {"S": IN_FLIGHT}
             try:
                 if for_retry and self.mode is DedupMode.MESSAGE:
                     # Kept for the message's next delivery; only the lease goes, so it need not wait.
