@@ -31,6 +31,7 @@ from ttrelay.adapters.dynamodb_dedup import DynamoDedupStore
 from ttrelay.config import forward_settings
 from ttrelay.dedup import DedupMode, DedupStore, InMemoryDedupStore
 from ttrelay.forward import Forwarder, InboundMessage
+from ttrelay.local.moto_process import SERVER_MODULE
 from ttrelay.runtime import forwarder
 
 # Item write requests per call: one for these; BatchWriteItem one per request in it, BatchExecuteStatement
@@ -38,8 +39,6 @@ from ttrelay.runtime import forwarder
 # existed). Write *units* also depend on item sizes (1 KB each): the store counts those itself.
 WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem")
 READ_OPERATIONS = ("GetItem",)  # BatchGetItem: one per key (strongly consistent, items under 4 KB)
-# How the moto server's process is recognised: as the local stack starts it, or through run.py's patch.
-MOTO_SERVER_COMMANDS = (b"ttrelay.local.moto_server",)
 LOG_SAMPLE_BATCHES = 5  # handler scenarios: batches whose stdout is counted, after the timed ones
 
 
@@ -119,8 +118,9 @@ def server_cpu_s() -> float | None:
 
     def is_moto_child(entry: Path) -> bool:
         try:
-            return int(_stat(int(entry.name))[1]) == parent and any(
-                name in (entry / "cmdline").read_bytes() for name in MOTO_SERVER_COMMANDS
+            return (
+                int(_stat(int(entry.name))[1]) == parent
+                and SERVER_MODULE.encode() in (entry / "cmdline").read_bytes()
             )
         except (OSError, ValueError, IndexError):
             return False  # a process that ended meanwhile

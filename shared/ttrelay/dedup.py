@@ -26,7 +26,7 @@ import base64
 import enum
 import hashlib
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import quote
@@ -41,6 +41,11 @@ BY_WORKER = "worker"  # claimed for a worker's lease (and every item older than 
 class DedupMode(enum.StrEnum):
     MESSAGE = "message"  # the claim belongs to the queued message; a receipt per confirmed request
     LEASE = "lease"  # a worker's lease, then a delivered mark per event
+
+    @property
+    def by(self) -> str:
+        """The `by` of the claims this mode writes."""
+        return BY_MESSAGE if self is DedupMode.MESSAGE else BY_WORKER
 
 
 class ClaimResult(enum.StrEnum):
@@ -99,6 +104,11 @@ class StoredClaim:
     earlier: frozenset[str] = frozenset()  # receipts of the message's earlier deliveries
     by: str = BY_WORKER
 
+    @property
+    def receipt_names(self) -> frozenset[str]:
+        """Every receipt that may list this event: this delivery's and the earlier ones'."""
+        return self.earlier | {self.receipt} - {""}
+
 
 def judge_existing(item: StoredClaim | None, claim: Claim, now: float) -> Standing:
     """One rule for both modes, so a stack can switch modes with items of the other mode in the table."""
@@ -112,6 +122,24 @@ def judge_existing(item: StoredClaim | None, claim: Claim, now: float) -> Standi
         # Ours; a live lease means another copy of this message may be sending it right now.
         return Standing.OWN_LEASED if item.lease_until >= now else Standing.OWN
     return Standing.CLAIMABLE if item.lease_until < now else Standing.BUSY  # a dead worker's lease, or live
+
+
+OWN_STANDINGS = (Standing.OWN, Standing.OWN_LEASED)  # a message's own claim: its receipts decide
+
+
+def settle(standing: Standing, confirmed: bool) -> ClaimResult | None:
+    """A claimant's answer for an existing item, once a message's own claim has been looked up in its
+    receipts (`confirmed`); None: take the item with a conditional write."""
+    if standing in OWN_STANDINGS and confirmed:
+        return ClaimResult.DELIVERED
+    if standing in (Standing.CLAIMABLE, Standing.OWN):
+        return None
+    return ClaimResult.BUSY if standing in (Standing.BUSY, Standing.OWN_LEASED) else ClaimResult.DELIVERED
+
+
+def takeover_owner(mode: DedupMode, claim: Claim, own: StoredClaim | None) -> str:
+    """Who holds an item after a takeover: a message's claim stays under the claim_id that holds it."""
+    return own.owner if own is not None and mode is DedupMode.MESSAGE else claim.owner
 
 
 class DedupStore(Protocol):
@@ -129,11 +157,6 @@ class DedupStore(Protocol):
         are parked and otherwise only loses its lease (`for_retry`), for its message's next delivery.
         Only while the claim is still this invocation's: the same worker, or the same receipt."""
         ...
-
-
-def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def by_receipt(claims: Mapping[str, Claim]) -> dict[str, list[str]]:
@@ -161,26 +184,26 @@ class InMemoryDedupStore:
             self.writes += 1  # the insert, billed whether or not the key existed
             item = self.items.get(key)
             standing = judge_existing(item, claim, now)
-            if standing in (Standing.OWN, Standing.OWN_LEASED) and item is not None:
-                names = item.earlier | {item.receipt}
-                if any(key_digest(key) in self.receipts.get(name, ()) for name in names):
-                    results[key] = ClaimResult.DELIVERED
-                    continue
-            if standing in (Standing.CLAIMABLE, Standing.OWN):
+            confirmed = (
+                standing in OWN_STANDINGS
+                and item is not None
+                and any(key_digest(key) in self.receipts.get(name, ()) for name in item.receipt_names)
+            )
+            result = settle(standing, confirmed)
+            if result is None:
                 self.writes += item is not None  # the conditional takeover after the refused insert
                 self.items[key] = self._claimed(claim, item if standing is Standing.OWN else None, now)
-                results[key] = ClaimResult.CLAIMED
-            else:
-                busy = standing in (Standing.BUSY, Standing.OWN_LEASED)
-                results[key] = ClaimResult.BUSY if busy else ClaimResult.DELIVERED
+                result = ClaimResult.CLAIMED
+            results[key] = result
         return results
 
     def _claimed(self, claim: Claim, own: StoredClaim | None, now: float) -> StoredClaim:
-        by = BY_MESSAGE if self.mode is DedupMode.MESSAGE else BY_WORKER
-        owner = own.owner if own is not None and by == BY_MESSAGE else claim.owner
-        earlier = own.earlier | {own.receipt} - {""} if own is not None else frozenset()
+        owner = takeover_owner(self.mode, claim, own)
+        earlier = own.receipt_names if own is not None else frozenset()
         expires = now + self.ttl_seconds
-        return StoredClaim(IN_FLIGHT, owner, now + self.lease_seconds, expires, claim.receipt, earlier, by)
+        return StoredClaim(
+            IN_FLIGHT, owner, now + self.lease_seconds, expires, claim.receipt, earlier, self.mode.by
+        )
 
     def mark_delivered(self, claims: Mapping[str, Claim], now: float) -> None:
         if self.mode is DedupMode.MESSAGE:

@@ -4,7 +4,6 @@ what a redriven message must keep (for `ttrelay dlq redrive`)."""
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ttrelay.models import QueuedEvents
+from ttrelay.models import CLAIM_ID, QueuedEvents
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +107,6 @@ def summarise(messages: Iterable[ParkedMessage]) -> DlqSummary:
     return summary
 
 
-_CLAIM_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
-
-
 def with_claim_id(body: str, message_id: str) -> str:
     """The body to redrive. A message queued before claim_id existed is owned in the dedup table by its
     SQS message id, which SQS keeps when it moves the message to the DLQ but a redrive, a new message,
@@ -119,6 +115,8 @@ def with_claim_id(body: str, message_id: str) -> str:
         envelope = json.loads(body)
     except ValueError:
         return body  # not ours to repair: the forwarder parks it again as malformed
-    if not isinstance(envelope, dict) or envelope.get("claim_id") or not _CLAIM_ID.fullmatch(message_id):
+    if not isinstance(envelope, dict) or envelope.get("claim_id"):
         return body
+    if not message_id or not CLAIM_ID.fullmatch(message_id):
+        return body  # never an id the model would refuse
     return json.dumps({**envelope, "claim_id": message_id}, separators=(",", ":"))

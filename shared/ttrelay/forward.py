@@ -15,6 +15,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import batched
 from typing import Protocol
 
 from pydantic import ValidationError
@@ -247,8 +248,8 @@ class Forwarder:
             by_pixel.setdefault(item.envelope.pixel_code, []).append(item)
         run_id, planned = self.run_ids(), list[tuple[str, list[_Pending]]]()
         for pixel, items in by_pixel.items():
-            for start in range(0, len(items), self.max_events_per_request):
-                request = items[start : start + self.max_events_per_request]
+            for batch in batched(items, self.max_events_per_request, strict=False):
+                request = list(batch)
                 if self.dedup.mode is DedupMode.MESSAGE:
                     for item in request:
                         item.receipt = f"{RECEIPT_PREFIX}{run_id}#{len(planned)}"

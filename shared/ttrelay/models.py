@@ -278,6 +278,10 @@ class TikTokEvent(BaseModel):
     limited_data_use: bool = False
 
 
+# A claim_id is written into PartiQL statements as a literal (adapters.dynamodb_dedup): a plain token.
+CLAIM_ID = re.compile(r"[A-Za-z0-9-]{0,64}")
+
+
 class QueuedEvents(BaseModel):
     """The SQS message body: every accepted event of one collect request, queued whole."""
 
@@ -291,4 +295,4 @@ class QueuedEvents(BaseModel):
     # Owner of its events' dedup claims (ttrelay.dedup, mode "message"): set once by the collector, kept
     # through redelivery, parking and redrive. Empty in messages from before it existed: the SQS message
     # id stands in.
-    claim_id: str = Field(default="", pattern=r"^[A-Za-z0-9-]{0,64}$")
+    claim_id: str = Field(default="", pattern=f"^{CLAIM_ID.pattern}$")

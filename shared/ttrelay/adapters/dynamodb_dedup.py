@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import batched
 from typing import Any
 
 from ttrelay.adapters import aws
@@ -23,19 +24,20 @@ from ttrelay.dedup import (
     BY_WORKER,
     DELIVERED,
     IN_FLIGHT,
+    OWN_STANDINGS,
     Claim,
     ClaimResult,
     DedupMode,
     Standing,
     StoredClaim,
     by_receipt,
-    chunks,
     judge_existing,
     key_digest,
     receipt_write_units,
+    settle,
+    takeover_owner,
 )
 
-_OWN = (Standing.OWN, Standing.OWN_LEASED)
 _UNQUOTED = re.compile(r"[A-Za-z0-9_.~#%:-]*")
 _STATEMENTS_PER_BATCH = 25  # BatchExecuteStatement's limit, and BatchWriteItem's
 _KEYS_PER_READ = 100  # BatchGetItem's limit
@@ -77,19 +79,24 @@ class DynamoDedupStore:
         with self._lock:
             self.writes += units
 
-    @property
-    def _by(self) -> str:
-        return BY_MESSAGE if self.mode is DedupMode.MESSAGE else BY_WORKER
-
     def claim_many(self, claims: Mapping[str, Claim], now: float) -> dict[str, ClaimResult]:
         now = int(now)  # whole seconds, as the items and the conditions compare them
         results, existing = self._insert_all(claims, now)
         stored = {key: _stored(item) for key, item in self._read(existing).items()}
+        standings = {key: judge_existing(stored.get(key), claims[key], now) for key in existing}
         # Only a message's own claims need their receipts: was it confirmed before the message came back?
-        own = {k: s for k, s in stored.items() if judge_existing(s, claims[k], now) in _OWN}
-        receipts = self._read(sorted({r for s in own.values() for r in s.earlier | {s.receipt} if r}))
-        for key in existing:
-            results[key] = self._settle_existing(key, claims[key], stored.get(key), receipts, now)
+        own = [stored[key] for key, standing in standings.items() if standing in OWN_STANDINGS]
+        receipts = self._read(sorted({name for item in own for name in item.receipt_names}))
+        for key, standing in standings.items():
+            item = stored.get(key)
+            confirmed = (
+                standing in OWN_STANDINGS
+                and item is not None
+                and any(key_digest(key) in _digests(receipts.get(name)) for name in item.receipt_names)
+            )
+            result = settle(standing, confirmed)
+            own_item = item if standing is Standing.OWN else None
+            results[key] = self._take_over(key, claims[key], now, own_item) if result is None else result
         return results
 
     def _insert_all(
@@ -99,7 +106,7 @@ class DynamoDedupStore:
         results: dict[str, ClaimResult] = {}
         existing: list[str] = []
         client = aws.dynamodb()
-        for chunk in chunks(list(claims), _STATEMENTS_PER_BATCH):
+        for chunk in batched(claims, _STATEMENTS_PER_BATCH, strict=False):
             self._count(len(chunk))
             statements: Any = [{"Statement": self._insert(key, claims[key], now)} for key in chunk]
             answers = client.batch_execute_statement(Statements=statements)["Responses"]
@@ -115,32 +122,12 @@ class DynamoDedupStore:
                     raise DedupTableError(f"claiming in {self.table_name} failed: {code}")
         return results, existing
 
-    def _settle_existing(
-        self,
-        key: str,
-        claim: Claim,
-        item: StoredClaim | None,
-        receipts: Mapping[str, dict[str, Any]],
-        now: float,
-    ) -> ClaimResult:
-        standing = judge_existing(item, claim, now)
-        if standing in _OWN and item is not None:
-            names = item.earlier | {item.receipt}
-            if any(key_digest(key) in _digests(receipts.get(name)) for name in names):
-                return ClaimResult.DELIVERED
-            if standing is Standing.OWN:
-                return self._take_over(key, claim, now, item)
-            return ClaimResult.BUSY  # another copy of this message holds the lease and may be sending it
-        if standing is Standing.CLAIMABLE:
-            return self._take_over(key, claim, now, None)
-        return ClaimResult.BUSY if standing is Standing.BUSY else ClaimResult.DELIVERED
-
     def _insert(self, key: str, claim: Claim, now: float) -> str:
         # Literals, not `?` parameters (which moto cannot parse in an INSERT): keys, owners and receipts
         # are made of characters that need no quoting (dedup_key, QueuedEvents.claim_id, uuids).
         return (
             f"INSERT INTO \"{self.table_name}\" VALUE {{'pk': {_literal(key)}, 'state': '{IN_FLIGHT}', "
-            f"'lease_owner': {_literal(claim.owner)}, 'by': '{self._by}', "
+            f"'lease_owner': {_literal(claim.owner)}, 'by': '{self.mode.by}', "
             f"'receipt': {_literal(claim.receipt)}, 'lease_until': {int(now) + self.lease_seconds}, "
             f"'expires_at': {int(now) + self.ttl_seconds}}}"
         )
@@ -148,7 +135,7 @@ class DynamoDedupStore:
     def _read(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         client = aws.dynamodb()
         found: dict[str, dict[str, Any]] = {}
-        for chunk in chunks(keys, _KEYS_PER_READ):
+        for chunk in batched(keys, _KEYS_PER_READ, strict=False):
             pending: Any = {
                 self.table_name: {"Keys": [{"pk": {"S": key}} for key in chunk], "ConsistentRead": True}
             }
@@ -165,11 +152,11 @@ class DynamoDedupStore:
         client = aws.dynamodb()
         self._count(1)
         # A message's claim stays under the claim_id that holds it, with the receipt of this delivery.
-        owner = own.owner if own is not None and self._by == BY_MESSAGE else claim.owner
+        owner = takeover_owner(self.mode, claim, own)
         values: dict[str, Any] = {
             ":in_flight": {"S": IN_FLIGHT},
             ":owner": {"S": owner},
-            ":by": {"S": self._by},
+            ":by": {"S": self.mode.by},
             ":receipt": {"S": claim.receipt},
             ":now": {"N": str(int(now))},
             ":lease": {"N": str(int(now) + self.lease_seconds)},
@@ -217,8 +204,8 @@ class DynamoDedupStore:
             for key in claims
         ]
         client = aws.dynamodb()
-        for start in range(0, len(requests), _STATEMENTS_PER_BATCH):
-            pending: Any = {self.table_name: requests[start : start + _STATEMENTS_PER_BATCH]}
+        for chunk in batched(requests, _STATEMENTS_PER_BATCH, strict=False):
+            pending: Any = {self.table_name: list(chunk)}
             while pending:
                 self._count(len(pending[self.table_name]))
                 response = client.batch_write_item(RequestItems=pending)

@@ -9,6 +9,8 @@ import sys
 import time
 import urllib.request
 
+SERVER_MODULE = "ttrelay.local.moto_server"  # moto's server with DynamoDB's INSERT answer (see there)
+
 
 class MotoProcess:
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -21,7 +23,7 @@ class MotoProcess:
             probe.bind((self.host, 0))
             port = probe.getsockname()[1]
         self._process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed argv
-            [sys.executable, "-m", "ttrelay.local.moto_server", "-H", self.host, "-p", str(port)],
+            [sys.executable, "-m", SERVER_MODULE, "-H", self.host, "-p", str(port)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # werkzeug logs every request
