@@ -50,7 +50,29 @@ def _honour_a_stricter_log_level() -> None:
         logging.getLogger(logger.name).setLevel(asked)
 
 
+# Libraries whose DEBUG lines carry what must never reach a log: botocore writes whole response bodies
+# (GetSecretValue's access tokens, cookie keys and origin secret; SendMessage's event bodies), urllib3 and
+# httpcore/httpx the traffic, Powertools' own modules the exception text of a failed record. Lambda's
+# runtime puts its handler on the root logger at the application log level, so at LogLevel=DEBUG they
+# would all write there: they stay at WARNING whatever the level (docs/operations.md, "Log levels").
+QUIET_LIBRARY_LOGGERS = (
+    "botocore",
+    "boto3",
+    "s3transfer",
+    "urllib3",
+    "httpx",
+    "httpcore",
+    "aws_lambda_powertools",
+)
+
+
+def _quiet_library_loggers() -> None:
+    for name in QUIET_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 _honour_a_stricter_log_level()
+_quiet_library_loggers()
 metrics = Metrics()
 
 

@@ -138,6 +138,9 @@ def numbers_body() -> bytes:
     return ('{"consent": {"cmp": {"marketing": true}}, "events": [' + ", ".join([event] * 15) + "]}").encode()
 
 
+UNTERMINATED_ESCAPED_QUOTES = ('"' + '\\"' * 32_700 + "[" * 40).encode()
+
+
 def adversarial_requests() -> dict[str, bytes]:
     """Name -> body, every one at most MAX_BODY bytes."""
     requests: dict[str, bytes] = {}
@@ -152,6 +155,8 @@ def adversarial_requests() -> dict[str, bytes]:
     requests["nesting.allowed_depth_30"] = nesting_body(30)
     requests["nesting.too_deep_32000"] = ("[" * 32_000 + "]" * 32_000).encode()
     requests["json.escapes"] = escapes_body()
+    # Issue 14: an unterminated string of escaped quotes made the depth pre-scan retry at every quote (25 s).
+    requests["json.unterminated_escaped_quotes"] = UNTERMINATED_ESCAPED_QUOTES
     requests["json.long_strings_of_brackets"] = json.dumps(
         {"events": [{"event": "Lead"}], "x": "[{" * 30_000}
     ).encode()

@@ -5,7 +5,15 @@ import json
 from typing import Any
 
 import pytest
-from support.adversarial import NOW, adversarial_requests, cpu_ms, in_memory_collect
+from hypothesis import given
+from hypothesis import strategies as st
+from support.adversarial import (
+    NOW,
+    UNTERMINATED_ESCAPED_QUOTES,
+    adversarial_requests,
+    cpu_ms,
+    in_memory_collect,
+)
 from ttrelay.config import CollectSettings
 from ttrelay.hashing import hash_user_field
 from ttrelay.request_limits import MAX_JSON_DEPTH, json_too_deep
@@ -190,6 +198,42 @@ def test_nesting_up_to_the_limit_is_parsed() -> None:
 )
 def test_json_depth_scan_skips_string_contents(text: str, too_deep: bool) -> None:
     assert json_too_deep(text) is too_deep
+
+
+def reference_too_deep(text: str, limit: int) -> bool:
+    """The depth scan spelled out one character at a time: inside a string or not, escaped or not."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+@given(st.text(alphabet='"\\[]{}a\n', max_size=200), st.integers(min_value=0, max_value=6))
+def test_the_depth_scan_agrees_with_a_character_by_character_reading(text: str, limit: int) -> None:
+    assert json_too_deep(text, limit) is reference_too_deep(text, limit)
+
+
+def test_an_unterminated_string_of_escaped_quotes_is_a_clear_400() -> None:
+    status, answer = post(None, raw=UNTERMINATED_ESCAPED_QUOTES)
+    assert (status, answer["error"]) == (400, "invalid_json")
+
+
+@pytest.mark.timeout(60)
+def test_the_depth_scan_is_linear_on_unterminated_strings_far_beyond_the_body_limit() -> None:
+    # 4 MB: the retrying pattern spent 25 s on 64 KB and grew with the square of the length (hours here);
+    # one pass takes milliseconds. The timeout only tells the two apart: it measures nothing finer.
+    attack = '"' + '\\"' * 2_000_000 + "[" * 40
+    assert json_too_deep(attack) is False
+    assert json_too_deep("[" * 40 + attack) is True
 
 
 def test_a_utf8_bom_is_accepted_and_other_encodings_are_invalid_json() -> None:

@@ -99,7 +99,10 @@ def provision(
             logical_id=logical_id,
             code_dir=root / str(properties["CodeUri"]),
             handler=str(properties["Handler"]),
-            environment={key: _env_value(resolver.resolve(value)) for key, value in environment.items()},
+            environment={
+                **{key: _env_value(resolver.resolve(value)) for key, value in environment.items()},
+                **_logging_environment(properties.get("LoggingConfig", {}), resolver),
+            },
             timeout=int(resolver.resolve(properties.get("Timeout", 3))),
             memory_mb=int(resolver.resolve(properties.get("MemorySize", 128))),
             reserved_concurrency=_optional_int(
@@ -108,6 +111,15 @@ def provision(
         )
         out.mappings.extend(_sqs_mappings(logical_id, properties.get("Events", {}), resolver, out))
     return out
+
+
+def _logging_environment(config: Mapping[str, Any], resolver: Resolver) -> dict[str, str]:
+    """What Lambda tells the code of its LoggingConfig: with the JSON format, the format and the
+    application log level (the worker sets the root logger to it, as Lambda's runtime does)."""
+    if resolver.resolve(config.get("LogFormat", "Text")) != "JSON":
+        return {}
+    level = str(resolver.resolve(config.get("ApplicationLogLevel", "INFO")))
+    return {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": level}
 
 
 def _optional_int(value: Any) -> int | None:

@@ -192,6 +192,9 @@ class Resolver:
         if name == "Fn::Split":
             separator, text = arg
             return str(self.resolve(text)).split(separator)
+        if name == "Fn::FindInMap":
+            mapping, top, second = (str(self.resolve(part)) for part in arg)
+            return self.template["Mappings"][mapping][top][second]
         raise ValueError(f"the local stack does not evaluate {name}")
 
     def _sub(self, arg: Any) -> str:

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import importlib.util
 import json
+import logging
 import os
 import sys
 import time
@@ -54,6 +55,33 @@ def load_handler(code_dir: Path, handler: str, module_alias: str) -> Any:
     return getattr(module, function_name)
 
 
+class _RuntimeJsonFormatter(logging.Formatter):
+    """The shape of the lines Lambda's Python runtime writes for records that reach the root logger."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "timestamp": self.formatTime(record),
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+        }
+        return json.dumps(line, default=str)
+
+
+def configure_runtime_logging() -> None:
+    """Lambda's runtime, with the JSON log format, puts a handler on the root logger at the application
+    log level (AWS_LAMBDA_LOG_LEVEL): every library logger that propagates writes there. Done here too,
+    so that what a library logs at LogLevel=DEBUG shows locally as it would in CloudWatch."""
+    if os.environ.get("AWS_LAMBDA_LOG_FORMAT") != "JSON":
+        return
+    level = logging.getLevelName(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper())
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_RuntimeJsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level if isinstance(level, int) else logging.INFO)
+
+
 CRASH_RATE_VARIABLE = "LOCAL_CRASH_RATE"
 CRASH_LOG_VARIABLE = "LOCAL_CRASH_LOG"
 
@@ -88,6 +116,7 @@ def serve(args: argparse.Namespace) -> None:
     results = os.fdopen(args.results_fd, "w", encoding="utf-8")
     init_error: dict[str, str] | None = None
     try:
+        configure_runtime_logging()
         install_crash_hook()
         handler = load_handler(Path(args.code_dir), args.handler, f"ttrelay_local_fn_{args.function_name}")
     except Exception as exc:  # an init error is reported on every invocation, like Lambda
