@@ -1029,8 +1029,14 @@ def test_front_door_makes_the_function_url_iam_only_for_this_distribution(templa
     # The collector's proof that a request came through CloudFront keeps working (ttrelay.geo).
     (verify,) = origin["OriginCustomHeaders"]
     assert verify["HeaderName"] == {"Ref": "OriginVerifyHeaderName"}
+    # CloudFormation reads a secret again only when its reference changes: a rotation names the new version.
+    reference = "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString"
     assert verify["HeaderValue"] == {
-        "Fn::Sub": "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString}}"
+        "Fn::If": [
+            "HasFrontDoorOriginSecretVersion",
+            {"Fn::Sub": reference + ":::${FrontDoorOriginSecretVersion}}}"},
+            {"Fn::Sub": reference + "}}"},
+        ]
     }
     assert {"FrontDoorDomain", "FrontDoorCollectUrl"} <= outputs
     collect_url = template["Outputs"]["FrontDoorCollectUrl"]["Value"]["Fn::If"]
@@ -1136,6 +1142,7 @@ def _template_with_defaults(tmp_path: Path, defaults: dict[str, str]) -> Path:
                 "FrontDoorManagedRules": "true",
                 "FrontDoorDomainName": "t.example.com",
                 "FrontDoorCertificateArn": CERTIFICATE_ARN,
+                "FrontDoorOriginSecretVersion": "0a1b2c3d-0000-4000-8000-000000000000",
             },
             id="us-east-1-own-web-acl",
         ),
