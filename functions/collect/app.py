@@ -22,13 +22,15 @@ cors = (
     CORSConfig(
         allow_origin=settings.allowed_origins[0],
         extra_origins=list(settings.allowed_origins[1:]),
+        # Through the CloudFront front door (OAC) a POST must carry its body's SHA-256 (docs/deploy.md).
+        allow_headers=["X-Amz-Content-Sha256"],
         allow_credentials=True,
         max_age=600,
     )
     if settings.allowed_origins
     else None
 )
-# Behind the site's CloudFront the collector lives under a path such as /_t/events.
+# Behind CloudFront the collector lives under a path such as /_t/events.
 app = APIGatewayHttpResolver(cors=cors, strip_prefixes=["/_t"])
 
 
@@ -67,7 +69,18 @@ def _click_id_cookie(value: str, max_age: int = settings.cookie_max_age_days * 8
     )
 
 
+def _vary_on_origin(response: dict[str, Any]) -> dict[str, Any]:
+    """Every answer depends on the request's Origin (CORS headers, admission), so no cache in between
+    may hand one origin's answer to another."""
+    headers = response.setdefault("headers", {})
+    name = next((key for key in headers if key.lower() == "vary"), "Vary")
+    varies = [part.strip() for part in str(headers.get(name, "")).split(",") if part.strip()]
+    if "origin" not in {part.lower() for part in varies}:
+        headers[name] = ", ".join([*varies, "Origin"])
+    return response
+
+
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     log_invocation(context.aws_request_id)
-    return app.resolve(event, context)
+    return _vary_on_origin(app.resolve(event, context))

@@ -62,7 +62,9 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
         value = loader.construct_sequence(node, deep=True)
     else:
         value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+    # !Condition X is {"Condition": "X"} in JSON, every other short tag is Ref or Fn::<tag>.
+    key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    return {key: value}
 
 
 _CfnLoader.add_multi_constructor("!", _intrinsic)
@@ -165,7 +167,8 @@ def test_dedup_table_expires_claims_by_ttl(template: dict[str, Any]) -> None:
 
 def test_cors_is_left_to_the_handler(template: dict[str, Any]) -> None:
     collect = _props(template, "CollectFunction")
-    assert collect["FunctionUrlConfig"]["AuthType"] == "NONE"
+    # Public unless the CloudFront front door is on (test_front_door_* below).
+    assert collect["FunctionUrlConfig"]["AuthType"] == {"Fn::If": ["FrontDoorOn", "AWS_IAM", "NONE"]}
     assert "Cors" not in collect["FunctionUrlConfig"]
     api = _props(template, "CollectHttpApi")
     assert "CorsConfiguration" not in api
@@ -912,3 +915,248 @@ def test_the_dashboard_body_is_json_graphing_every_emitted_metric_family(templat
     assert {f"{alarm}.Arn" for alarm in EXPECTED_ALARMS} <= substituted
     url = template["Outputs"]["OperationsDashboardUrl"]["Value"]["Fn::Sub"]
     assert "#dashboards:name=${OperationsDashboard}" in url
+
+
+# --- the front door: CloudFront + origin access control + WAF (docs/deploy.md, "The front door") --------
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CloudFront's managed CachingDisabled policy
+CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000"
+WEB_ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/0a1b2c3d-0000-4000-8000-000000000000"
+FRONT_DOOR_TYPES = ("AWS::CloudFront::", "AWS::WAFv2::")
+
+
+def _deployed(overrides: dict[str, str], region: str = "us-east-1") -> tuple[Any, dict[str, Any], set[str]]:
+    """What CloudFormation would create for these parameter values: the resolver, the resources whose
+    condition holds, and the outputs that exist."""
+    from ttrelay.local.template import Resolver, load_template
+
+    local = load_template(TEMPLATE)
+    resolver = Resolver.for_template(local, overrides)
+    resolver.pseudo["AWS::Region"] = region
+
+    def exists(node: dict[str, Any]) -> bool:
+        return "Condition" not in node or resolver.condition(node["Condition"])
+
+    resources = {name: node for name, node in local["Resources"].items() if exists(node)}
+    outputs = {name for name, node in local["Outputs"].items() if exists(node)}
+    return resolver, resources, outputs
+
+
+def _rules_refusing(overrides: dict[str, str], region: str) -> list[str]:
+    """The Rules whose assertions fail for these values: CloudFormation refuses such a deploy."""
+    from ttrelay.local.template import load_template
+
+    resolver, _, _ = _deployed(overrides, region)
+    refusing = []
+    for name, rule in load_template(TEMPLATE)["Rules"].items():
+        if resolver.resolve(rule["RuleCondition"]):
+            refusing += [name for a in rule["Assertions"] if not resolver.resolve(a["Assert"])]
+    return refusing
+
+
+def test_front_door_is_off_by_default_and_leaves_the_function_url_public(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["FrontDoor"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("none", ["none", "cloudfront"])
+    resolver, resources, outputs = _deployed({})
+    auth_type = resources["CollectFunction"]["Properties"]["FunctionUrlConfig"]["AuthType"]
+    assert resolver.resolve(auth_type) == "NONE"
+    assert not [name for name, node in resources.items() if node["Type"].startswith(FRONT_DOOR_TYPES)]
+    permissions = {name for name, node in resources.items() if node["Type"] == "AWS::Lambda::Permission"}
+    assert permissions == {"CollectFunctionUrlPublicPermissions", "CollectFunctionURLInvokeAllowPublicAccess"}
+    # Exactly what SAM grants a NONE function URL, under the same logical ids (an existing stack keeps its
+    # statements): both actions, to anyone, the second only through the URL.
+    collect = {"Ref": "CollectFunction"}
+    assert _props(template, "CollectFunctionUrlPublicPermissions") == {
+        "Action": "lambda:InvokeFunctionUrl",
+        "FunctionName": collect,
+        "Principal": "*",
+        "FunctionUrlAuthType": "NONE",
+    }
+    assert _props(template, "CollectFunctionURLInvokeAllowPublicAccess") == {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": collect,
+        "Principal": "*",
+        "InvokedViaFunctionUrl": True,
+    }
+    assert not {"FrontDoorDomain", "FrontDoorCollectUrl"} & outputs
+    assert _rules_refusing({}, "eu-west-1") == []
+
+
+def test_front_door_makes_the_function_url_iam_only_for_this_distribution(template: dict[str, Any]) -> None:
+    resolver, resources, outputs = _deployed({"FrontDoor": "cloudfront"})
+    auth_type = resources["CollectFunction"]["Properties"]["FunctionUrlConfig"]["AuthType"]
+    assert resolver.resolve(auth_type) == "AWS_IAM"
+    permissions = {name for name, node in resources.items() if node["Type"] == "AWS::Lambda::Permission"}
+    assert permissions == {"FrontDoorInvokeUrlPermission", "FrontDoorInvokeFunctionPermission"}
+    # Since October 2025 a function URL needs both actions; the second only through the URL.
+    distribution = {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${FrontDoorDistribution}"
+    }
+    grants = {
+        name: (props["Action"], props["Principal"], props["SourceArn"], props.get("InvokedViaFunctionUrl"))
+        for name in permissions
+        for props in [_props(template, name)]
+    }
+    assert grants == {
+        "FrontDoorInvokeUrlPermission": (
+            "lambda:InvokeFunctionUrl",
+            "cloudfront.amazonaws.com",
+            distribution,
+            None,
+        ),
+        "FrontDoorInvokeFunctionPermission": (
+            "lambda:InvokeFunction",
+            "cloudfront.amazonaws.com",
+            distribution,
+            True,
+        ),
+    }
+    for name in permissions:
+        assert _props(template, name)["FunctionName"] == {"Ref": "CollectFunction"}
+
+    oac = _props(template, "FrontDoorOriginAccessControl")["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == (
+        "lambda",
+        "always",
+        "sigv4",
+    )
+    config = _props(template, "FrontDoorDistribution")["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["FrontDoorOriginAccessControl", "Id"]}
+    assert origin["DomainName"] == {
+        "Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": ["CollectFunctionUrl", "FunctionUrl"]}]}]
+    }
+    # The collector's proof that a request came through CloudFront keeps working (ttrelay.geo).
+    (verify,) = origin["OriginCustomHeaders"]
+    assert verify["HeaderName"] == {"Ref": "OriginVerifyHeaderName"}
+    # CloudFormation reads a secret again only when its reference changes: a rotation names the new version.
+    reference = "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString"
+    assert verify["HeaderValue"] == {
+        "Fn::If": [
+            "HasFrontDoorOriginSecretVersion",
+            {"Fn::Sub": reference + ":::${FrontDoorOriginSecretVersion}}}"},
+            {"Fn::Sub": reference + "}}"},
+        ]
+    }
+    assert {"FrontDoorDomain", "FrontDoorCollectUrl"} <= outputs
+    collect_url = template["Outputs"]["FrontDoorCollectUrl"]["Value"]["Fn::If"]
+    assert collect_url[0] == "HasFrontDoorDomain"
+    assert collect_url[2] == {"Fn::Sub": "https://${FrontDoorDistribution.DomainName}/_t/events"}
+
+
+def test_front_door_serves_t_paths_uncached_with_what_the_collector_reads(template: dict[str, Any]) -> None:
+    config = _props(template, "FrontDoorDistribution")["DistributionConfig"]
+    (behavior,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/_t/*"]
+    for served in (behavior, config["DefaultCacheBehavior"]):
+        assert served["TargetOriginId"] == config["Origins"][0]["Id"]
+        assert served["CachePolicyId"] == CACHING_DISABLED
+        assert {"POST", "OPTIONS"} <= set(served["AllowedMethods"])
+        assert served["ViewerProtocolPolicy"] == "https-only"
+        assert served["OriginRequestPolicyId"] == {"Ref": "FrontDoorOriginRequestPolicy"}
+    policy = _props(template, "FrontDoorOriginRequestPolicy")["OriginRequestPolicyConfig"]
+    headers = {name.lower() for name in policy["HeadersConfig"]["Headers"]}
+    assert policy["HeadersConfig"]["HeaderBehavior"] == "whitelist"
+    assert {
+        "origin",
+        "content-type",
+        "user-agent",
+        "sec-gpc",
+        "cloudfront-viewer-country",
+        "cloudfront-viewer-country-region",
+        "cloudfront-viewer-address",
+        "x-amz-content-sha256",
+    } == headers
+    assert "host" not in headers  # a function URL answers only to its own host name
+    assert policy["CookiesConfig"]["CookieBehavior"] == "all"
+    assert policy["QueryStringsConfig"]["QueryStringBehavior"] == "all"
+
+
+def test_front_door_web_acl_limits_requests_per_client_ip(template: dict[str, Any]) -> None:
+    acl = _props(template, "FrontDoorWebAcl")
+    assert acl["Scope"] == "CLOUDFRONT"
+    assert acl["DefaultAction"] == {"Allow": {}}
+    rate = acl["Rules"][0]
+    assert rate["Statement"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "Limit": {"Ref": "FrontDoorRateLimit"},
+        "EvaluationWindowSec": 300,
+    }
+    assert rate["Action"] == {"Block": {"CustomResponse": {"ResponseCode": 429}}}
+    assert template["Parameters"]["FrontDoorRateLimit"]["MinValue"] == 10  # WAF's floor
+
+    resolver, resources, _ = _deployed({"FrontDoor": "cloudfront", "FrontDoorRateLimit": "300"})
+    rules = [rule for rule in resolver.resolve(resources["FrontDoorWebAcl"]["Properties"]["Rules"]) if rule]
+    assert [rule["Name"] for rule in rules] == ["requests-per-ip"]  # managed rule groups are off by default
+    assert rules[0]["Statement"]["RateBasedStatement"]["Limit"] == "300"
+    web_acl = resources["FrontDoorDistribution"]["Properties"]["DistributionConfig"]["WebACLId"]
+    assert resolver.resolve(web_acl) == "local-FrontDoorWebAcl-Arn"
+
+    resolver, resources, _ = _deployed({"FrontDoor": "cloudfront", "FrontDoorManagedRules": "true"})
+    rules = [rule for rule in resolver.resolve(resources["FrontDoorWebAcl"]["Properties"]["Rules"]) if rule]
+    groups = [rule["Statement"]["ManagedRuleGroupStatement"]["Name"] for rule in rules[1:]]
+    assert groups == ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesKnownBadInputsRuleSet"]
+    assert len({rule["Priority"] for rule in rules}) == len(rules)
+
+
+def test_front_door_outside_us_east_1_takes_an_existing_web_acl() -> None:
+    # A CLOUDFRONT-scope web ACL can only be made in us-east-1: elsewhere the stack needs one's ARN.
+    assert _rules_refusing({"FrontDoor": "cloudfront"}, "eu-west-1") == ["FrontDoorHasAWebAcl"]
+    overrides = {"FrontDoor": "cloudfront", "FrontDoorWebAclArn": WEB_ACL_ARN}
+    assert _rules_refusing(overrides, "eu-west-1") == []
+    resolver, resources, _ = _deployed(overrides, "eu-west-1")
+    assert "FrontDoorWebAcl" not in resources
+    web_acl = resources["FrontDoorDistribution"]["Properties"]["DistributionConfig"]["WebACLId"]
+    assert resolver.resolve(web_acl) == WEB_ACL_ARN
+    # In us-east-1 the given ARN wins over making a second web ACL.
+    _, resources, _ = _deployed(overrides, "us-east-1")
+    assert "FrontDoorWebAcl" not in resources
+    # A custom domain needs its certificate.
+    custom = {"FrontDoor": "cloudfront", "FrontDoorDomainName": "t.example.com"}
+    assert _rules_refusing(custom, "us-east-1") == ["FrontDoorDomainHasACertificate"]
+
+
+def _template_with_defaults(tmp_path: Path, defaults: dict[str, str]) -> Path:
+    """template.yaml as JSON with other parameter defaults, so cfn-lint resolves the front door's values."""
+    with TEMPLATE.open(encoding="utf-8") as fh:
+        rendered: dict[str, Any] = yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    for name, value in defaults.items():
+        rendered["Parameters"][name]["Default"] = value
+    for function in ("CollectFunction", "ForwardFunction"):  # relative to the repository, not tmp_path
+        code = rendered["Resources"][function]["Properties"]["CodeUri"]
+        rendered["Resources"][function]["Properties"]["CodeUri"] = str(REPO_ROOT / code)
+    layer = rendered["Resources"]["TtrelayLayer"]["Properties"]
+    layer["ContentUri"] = str(REPO_ROOT / layer["ContentUri"])
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(rendered), encoding="utf-8")
+    return path
+
+
+@pytest.mark.sam
+@pytest.mark.parametrize(
+    ("region", "defaults"),
+    [
+        pytest.param(
+            "us-east-1",
+            {
+                "FrontDoor": "cloudfront",
+                "FrontDoorManagedRules": "true",
+                "FrontDoorDomainName": "t.example.com",
+                "FrontDoorCertificateArn": CERTIFICATE_ARN,
+                "FrontDoorOriginSecretVersion": "0a1b2c3d-0000-4000-8000-000000000000",
+            },
+            id="us-east-1-own-web-acl",
+        ),
+        pytest.param(
+            "eu-west-1",
+            {"FrontDoor": "cloudfront", "FrontDoorWebAclArn": WEB_ACL_ARN},
+            id="eu-west-1-given-web-acl",
+        ),
+    ],
+)
+def test_cfn_lint_has_no_findings_with_the_front_door_on(
+    cfn_lint_bin: str, tmp_path: Path, region: str, defaults: dict[str, str]
+) -> None:
+    rendered = _template_with_defaults(tmp_path, defaults)
+    result = _run([cfn_lint_bin, "--regions", region, "--", str(rendered)], timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""

@@ -136,3 +136,59 @@ def test_a_send_beacon_from_another_site_is_refused(stack: LocalStack) -> None:
     headers = {"content-type": "text/plain;charset=UTF-8", "origin": "https://other-shop.example"}
     response = httpx.post(f"{stack.base_url}/events", content=body, headers=headers)
     assert response.status_code == 403
+
+
+# --- CORS: every answer names Origin in Vary, so no cache hands one origin's answer to another ------
+
+
+def _varies_on_origin(response: httpx.Response) -> bool:
+    return "origin" in [part.strip().lower() for part in response.headers.get("vary", "").split(",")]
+
+
+@pytest.mark.parametrize("path", ["/events", "/_t/events"])
+def test_a_preflight_from_the_site_is_allowed_with_the_payload_hash_header_and_varies_on_origin(
+    stack: LocalStack, path: str
+) -> None:
+    response = httpx.options(
+        f"{stack.base_url}{path}",
+        headers={
+            "origin": SITE,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type,x-amz-content-sha256",
+        },
+    )
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-origin"] == SITE
+    assert response.headers["access-control-allow-credentials"] == "true"
+    assert "POST" in response.headers["access-control-allow-methods"]
+    # The CloudFront front door (OAC) needs the body's SHA-256 in this header on every POST.
+    allowed = {name.strip().lower() for name in response.headers["access-control-allow-headers"].split(",")}
+    assert {"content-type", "x-amz-content-sha256"} <= allowed
+    assert _varies_on_origin(response)
+
+
+@pytest.mark.parametrize("path", ["/events", "/_t/events"])
+def test_accepted_and_refused_answers_vary_on_origin(stack: LocalStack, path: str) -> None:
+    def send(headers: dict[str, str], content: str) -> httpx.Response:
+        return httpx.post(f"{stack.base_url}{path}", content=content, headers=headers, timeout=30)
+
+    granted = json.dumps({"consent": {"cmp": {"marketing": True}}, "events": [{"event": "Lead"}]})
+    accepted = send({"origin": SITE, "content-type": "text/plain"}, granted)
+    assert accepted.status_code == 202
+    assert accepted.headers["access-control-allow-origin"] == SITE
+    assert _varies_on_origin(accepted)
+
+    # A 4xx from the site carries the CORS headers too, so the snippet can read why.
+    malformed = send({"origin": SITE, "content-type": "application/json"}, "{not json")
+    assert malformed.status_code == 400
+    assert malformed.headers["access-control-allow-origin"] == SITE
+    assert _varies_on_origin(malformed)
+
+    foreign = send({"origin": "https://attacker.example", "content-type": "text/plain"}, granted)
+    assert foreign.status_code == 403
+    assert "access-control-allow-origin" not in foreign.headers
+    assert _varies_on_origin(foreign)
+
+    keyless = send({"content-type": "application/json"}, granted)
+    assert keyless.status_code == 401
+    assert _varies_on_origin(keyless)

@@ -26,7 +26,8 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 def _construct(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], Intrinsic]:
-    name = "Ref" if tag == "Ref" else f"Fn::{tag}"
+    # !Condition X is {"Condition": X}, not Fn::Condition; every other tag is Ref or Fn::<tag>.
+    name = tag if tag in ("Ref", "Condition") else f"Fn::{tag}"
 
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> Intrinsic:
         if isinstance(node, yaml.ScalarNode):

@@ -50,3 +50,14 @@ def test_defaults_and_valid_overrides_pass(template: dict[str, Any]) -> None:
     )
     assert resolver.parameters["EventsApiBaseUrl"] == "https://sandbox.example.com"
     assert resolver.parameters["AllowedOrigins"] == []
+
+
+@pytest.mark.parametrize(("front_door", "auth_type"), [("none", "NONE"), ("cloudfront", "AWS_IAM")])
+def test_conditions_built_from_other_conditions_resolve(
+    template: dict[str, Any], front_door: str, auth_type: str
+) -> None:
+    # PublicFunctionUrl is !Not [!Condition FrontDoorOn]: the short tag must resolve like the long form.
+    resolver = Resolver.for_template(template, {"FrontDoor": front_door})
+    url_config = template["Resources"]["CollectFunction"]["Properties"]["FunctionUrlConfig"]
+    assert resolver.resolve(url_config["AuthType"]) == auth_type
+    assert resolver.condition("PublicFunctionUrl") is (front_door == "none")
