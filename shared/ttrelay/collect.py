@@ -159,6 +159,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     token = sign(cookie, keys) if store else None
     shared, events = _tiktok_events(payload, usable, visitor, cookie, decision, settings, int(now))
     message = QueuedEvents(
+        v=2,
         pixel_code=pixel,
         received_at=now,
         shared=shared,
@@ -386,7 +387,7 @@ def _tiktok_events(
 
 def _queue_body(message: QueuedEvents) -> str:
     """The message as SQS gets it; refused whole (nothing queued) when SQS could not take it."""
-    body = message.model_dump_json(exclude_none=True)
+    body = message.body()
     if len(body.encode()) > MAX_QUEUED_MESSAGE_BYTES:
         msg = (
             f"the accepted events would make a queued message of more than {MAX_QUEUED_MESSAGE_BYTES} "

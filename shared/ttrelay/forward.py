@@ -351,7 +351,7 @@ class Forwarder:
             groups.setdefault(id(item.envelope), []).append(item)
         for group in groups.values():
             envelope = group[0].envelope.model_copy(update={"events": [item.event for item in group]})
-            self.dead_letters.park(envelope.model_dump_json(exclude_none=True), reason, detail)
+            self.dead_letters.park(envelope.body(), reason, detail)
             report.count_parked(envelope.pixel_code, reason, len(group))
 
 

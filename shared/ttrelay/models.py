@@ -308,7 +308,7 @@ class QueuedEvents(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    v: Literal[1, 2] = 2
+    v: Literal[1, 2]  # written by every collector; required, so that body() never leaves it out
     pixel_code: str
     received_at: float
     shared: SharedContext | None = None
@@ -318,6 +318,12 @@ class QueuedEvents(BaseModel):
     # through redelivery, parking and redrive. Empty in messages from before it existed: the SQS message
     # id stands in.
     claim_id: str = Field(default="", pattern=f"^{CLAIM_ID.pattern}$")
+
+    def body(self) -> str:
+        """The SQS body: no None and no default (an empty `user`, `limited_data_use: false`), which
+        would cost ~50 bytes per event; reading the body back restores them. Parking writes the same
+        way, so a parked part of a message is never larger than the message was."""
+        return self.model_dump_json(exclude_none=True, exclude_defaults=True)
 
     def api_event(self, event: TikTokEvent) -> TikTokEvent:
         """`event` as a `data[]` item: the shared context with the event's own match keys added.
