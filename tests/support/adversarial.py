@@ -211,11 +211,25 @@ def numeric_ids_body() -> bytes:
     return body(fits)
 
 
+def short_match_keys_body() -> bytes:
+    """MAX_EVENTS events whose properties carry the shortest match keys: each becomes a 64-hex digest."""
+    properties = {
+        "email": [f"{letter}@b.co" for letter in "abcdefghij"],
+        "external_id": list("abcdefghij"),
+        "first_name": "a",
+        "last_name": "b",
+        "zip_code": "1",
+    }
+    events = [{"event": "Lead", "properties": properties}] * MAX_EVENTS
+    return json.dumps({"consent": GRANTED, "events": events}, separators=(",", ":")).encode()
+
+
 def amplification_requests() -> dict[str, tuple[bytes, str]]:
-    """Name -> (body, user agent): the adversarial requests with a short user agent, and the two above."""
+    """Name -> (body, user agent): the adversarial requests with a short user agent, and those above."""
     requests = {name: (body, "UA") for name, body in adversarial_requests().items()}
     requests["issue_14.long_user_agent_max_events"] = (issue_14_body(), ISSUE_14_USER_AGENT)
     requests["properties.numeric_content_ids"] = (numeric_ids_body(), "UA")
+    requests["properties.short_match_keys"] = (short_match_keys_body(), "UA")
     return requests
 
 
