@@ -95,8 +95,9 @@ def _digest(text: str) -> str:
 
 
 def queued_message(run: str, message_no: int, events: int, now: int) -> str:
-    """One SQS body as CollectFunction writes it: `events` events of one visitor, identifiers hashed."""
-    from ttrelay.models import QueuedEvents, TikTokEvent, TikTokPage, TikTokUser
+    """One SQS body as CollectFunction writes it: `events` events of one visitor, identifiers hashed,
+    the visitor and the page once per message (v2)."""
+    from ttrelay.models import QueuedEvents, SharedContext, TikTokEvent, TikTokPage, TikTokUser
 
     visitor = f"{run}-{message_no}"
     user = TikTokUser(
@@ -117,14 +118,12 @@ def queued_message(run: str, message_no: int, events: int, now: int) -> str:
             event="AddToCart",
             event_time=now,
             event_id=f"{visitor}-{index}",
-            user=user,
             properties={
                 "value": 89.0,
                 "currency": "EUR",
                 "content_type": "product",
                 "contents": [{"content_id": "SKU-TR2-BLU-9", "price": 89.0, "quantity": 1}],
             },
-            page=page,
         )
         for index in range(events)
     ]
@@ -138,10 +137,12 @@ def queued_message(run: str, message_no: int, events: int, now: int) -> str:
         "decided_at": now,
     }
     envelope = QueuedEvents(
+        v=2,
         pixel_code=PIXEL,
+        shared=SharedContext(user=user, page=page),
         received_at=float(now),
         events=items,
         receipt=receipt,
         claim_id=_digest(f"claim-{visitor}")[:32],  # the collector's uuid4().hex: same length and alphabet
     )
-    return envelope.model_dump_json(exclude_none=True)
+    return envelope.body()

@@ -213,6 +213,17 @@ def adversarial_figures(adversarial: dict[str, Any], figures: Figures) -> None:
     figure(figures, "adversarial.requests", len(adversarial), "requests")
 
 
+def amplification_figures(amplification: dict[str, Any], figures: Figures) -> str:
+    """The largest queued message relative to its request (bench/amplification.py); returns its name."""
+    queued = {name: row for name, row in amplification.items() if row["ratio"] is not None}
+    worst = max(queued, key=lambda name: queued[name]["ratio"])  # details name it
+    figure(figures, "amplification.worst_ratio", queued[worst]["ratio"], "queued / received", "a few times")
+    issue = queued["issue_14.long_user_agent_max_events"]
+    figure(figures, "amplification.issue_14_request.ratio", issue["ratio"], "queued / received")
+    figure(figures, "amplification.issue_14_request.queued", issue["queued_bytes"], "bytes")
+    return worst
+
+
 def cost_figures(cost: dict[str, Any], figures: Figures) -> None:
     """The model's totals (the default dedup mode, then lease mode to compare) and its breakdown."""
     figure(figures, "cost.usd_per_million_events", cost["usd_per_million_events"], "USD (model)", "<= 2.00")
@@ -282,11 +293,14 @@ def main() -> None:
         forward = run_script("forward_throughput.py", forward_env, timeout_s=240)
         print("adversarial requests ...", file=sys.stderr, flush=True)
         adversarial = run_script("adversarial.py", collect_env, timeout_s=120)
+        print("amplification ...", file=sys.stderr, flush=True)
+        amplification = run_script("amplification.py", collect_env, timeout_s=120)
     figures: Figures = {}
     cold_figures(cold, figures)
     warm_figures(warm, figures)
     forward_figures(forward, figures)
     adversarial_figures(adversarial, figures)
+    worst = amplification_figures(amplification, figures)
     cost = cost_model.per_million_events(figures)
     cost_figures(cost, figures)
     elapsed = time.perf_counter() - started
@@ -301,6 +315,7 @@ def main() -> None:
                     "warm_collect": warm,
                     "forward": forward,
                     "adversarial": adversarial,
+                    "amplification": amplification,
                     "cost_model": cost,
                 },
             },
@@ -309,6 +324,8 @@ def main() -> None:
         + "\n"
     )
     print_table(info, figures, elapsed)
+    ratio = figures["amplification.worst_ratio"]["value"]
+    print(f"worst amplification: {ratio}x, {worst} (details.amplification)")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,16 @@ from ttrelay.cookie import COOKIE_NAME, ClickIdCookie, SigningKeys, sign, verify
 from ttrelay.event_judgement import Judgement, Problem, UnusableEvent, UsableEvent, judge_events
 from ttrelay.geo import cloudfront_marks, locate, viewer_ip
 from ttrelay.match_keys import user_match_keys
-from ttrelay.models import CollectEnvelope, QueuedEvents, TikTokEvent, TikTokPage, TikTokUser
+from ttrelay.models import (
+    MAX_QUEUED_MESSAGE_BYTES,
+    SQS_MESSAGE_LIMIT,
+    CollectEnvelope,
+    QueuedEvents,
+    SharedContext,
+    TikTokEvent,
+    TikTokPage,
+    TikTokUser,
+)
 from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_page
 from ttrelay.pixel_params import events_api_properties
 from ttrelay.redaction import redact_properties
@@ -89,7 +98,7 @@ class CollectOutcome:
     visitor: Visitor | None = None
     judgement: Judgement = field(default_factory=Judgement)
     pixel: str | None = None  # resolved against the allowlist; None only for outcomes built elsewhere
-    events: tuple[TikTokEvent, ...] = ()  # what was queued, for metrics (match-key coverage)
+    events: tuple[TikTokEvent, ...] = ()  # what was queued, as TikTok gets it: for match-key coverage
 
     def body(self) -> dict[str, object]:
         # Built through the response model, so docs/openapi.json documents exactly what is sent.
@@ -148,11 +157,17 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     store = decision.action == "forward"
     cookie = _click_id_cookie(payload, request, keys, pixel, int(now), settings.cookie_max_age_days, store)
     token = sign(cookie, keys) if store else None
-    events = _tiktok_events(payload, usable, visitor, cookie, decision, settings, int(now))
+    shared, events = _tiktok_events(payload, usable, visitor, cookie, decision, settings, int(now))
     message = QueuedEvents(
-        pixel_code=pixel, received_at=now, events=events, receipt=receipt, claim_id=uuid.uuid4().hex
+        v=2,
+        pixel_code=pixel,
+        received_at=now,
+        shared=shared,
+        events=events,
+        receipt=receipt,
+        claim_id=uuid.uuid4().hex,
     )
-    deps.queue.send(message.model_dump_json(exclude_none=True))
+    deps.queue.send(_queue_body(message))
     clear = had_cookie and not store
     return CollectOutcome(
         len(events),
@@ -164,7 +179,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
         visitor=visitor,
         judgement=judgement,
         pixel=pixel,
-        events=tuple(events),
+        events=tuple(message.api_events()),
     )
 
 
@@ -336,30 +351,47 @@ def _tiktok_events(
     decision: ConsentDecision,
     settings: CollectSettings,
     now: int,
-) -> list[TikTokEvent]:
+) -> tuple[SharedContext, list[TikTokEvent]]:
+    """The request's shared context (visitor, page, `user`'s match keys), once, and each event's own part."""
     region = settings.default_phone_region or None
     url_policy = UrlPolicy.of(settings.url_param_mode, settings.url_pii_params, settings.url_allowed_params)
     page_url = scrub_url(payload.context.page_url, url_policy)
     referrer = scrub_url(payload.context.referrer, url_policy)
-    page = TikTokPage(url=page_url, referrer=referrer) if page_url or referrer else None
-    visit = {
-        "ttclid": cookie.ttclid,
-        "ttp": cookie.ttp,
-        "ip": visitor.ip,
-        "user_agent": visitor.user_agent,
-        "locale": payload.context.locale,
-    }
-    return [
+    shared = SharedContext(
+        user=TikTokUser(
+            **user_match_keys([payload.user], region),
+            ttclid=cookie.ttclid,
+            ttp=cookie.ttp,
+            ip=visitor.ip,
+            user_agent=visitor.user_agent,
+            locale=payload.context.locale,
+        ),
+        page=TikTokPage(url=page_url, referrer=referrer) if page_url or referrer else None,
+    )
+    events = [
         TikTokEvent(
             event=event.event,
             # A missing id gets a random one: the pixel cannot share it, so such events never pair-dedup.
             event_id=event.event_id or f"srv-{uuid.uuid4()}",
             event_time=event.event_time or now,
-            # Match keys the site put into this event's properties join the request's `user`.
-            user=TikTokUser(**user_match_keys([payload.user, event.properties], region), **visit),
+            # Match keys the site put into this event's properties; the forwarder merges them with the
+            # shared ones (QueuedEvents.api_event).
+            user=TikTokUser(**user_match_keys([event.properties], region)),
             properties=redact_properties(events_api_properties(event.properties)),
-            page=page,
             limited_data_use=decision.limited_data_use,
         )
         for event in (judged.event for judged in usable)
     ]
+    return shared, events
+
+
+def _queue_body(message: QueuedEvents) -> str:
+    """The message as SQS gets it; refused whole (nothing queued) when SQS could not take it."""
+    body = message.body()
+    if len(body.encode()) > MAX_QUEUED_MESSAGE_BYTES:
+        msg = (
+            f"the accepted events would make a queued message of more than {MAX_QUEUED_MESSAGE_BYTES} "
+            f"bytes (SQS's limit is {SQS_MESSAGE_LIMIT}): send fewer events per request"
+        )
+        raise CollectRejected(413, "message_too_large", [{"msg": msg}])
+    return body

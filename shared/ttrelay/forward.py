@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from ttrelay.dedup import RECEIPT_PREFIX, Claim, ClaimResult, DedupMode, DedupStore, dedup_key
 from ttrelay.events_api import MAINTENANCE_CODE, Classification, Verdict
 from ttrelay.hashing import HASHED_USER_FIELDS, hash_user_field
-from ttrelay.models import QueuedEvents, TikTokEvent
+from ttrelay.models import QueuedEvents, TikTokEvent, TikTokUser
 from ttrelay.pixel_tally import PixelTally, TimedAnswer
 from ttrelay.redelivery import RetryReason, retry_reason
 
@@ -205,8 +205,9 @@ class Forwarder:
             self.dead_letters.park(message.body, "malformed_message", {"message_id": message.message_id})
             report.count_parked(None, "malformed_message", 1)
             return None
-        for event in envelope.events:
-            _rehash(event)
+        shared = [envelope.shared.user] if envelope.shared else []
+        for user in [*shared, *(event.user for event in envelope.events)]:
+            _rehash(user)
         return envelope
 
     def _claim(
@@ -312,7 +313,10 @@ class Forwarder:
         body: dict[str, object] = {
             "event_source": "web",
             "event_source_id": pixel,
-            "data": [item.event.model_dump(mode="json", exclude_none=True) for item in items],
+            "data": [
+                item.envelope.api_event(item.event).model_dump(mode="json", exclude_none=True)
+                for item in items
+            ],
         }
         # Top level only, and per request: requests are per pixel, so one pixel's test code never marks
         # another pixel's live events (reference §2: keep test events in separate requests).
@@ -347,13 +351,13 @@ class Forwarder:
             groups.setdefault(id(item.envelope), []).append(item)
         for group in groups.values():
             envelope = group[0].envelope.model_copy(update={"events": [item.event for item in group]})
-            self.dead_letters.park(envelope.model_dump_json(exclude_none=True), reason, detail)
+            self.dead_letters.park(envelope.body(), reason, detail)
             report.count_parked(envelope.pixel_code, reason, len(group))
 
 
-def _rehash(event: TikTokEvent) -> None:
+def _rehash(user: TikTokUser) -> None:
     """Hash again: a no-op on the collector's 64-hex digests, a safeguard for direct producers."""
     for name in HASHED_USER_FIELDS:
-        values = getattr(event.user, name)
+        values = getattr(user, name)
         if values:
-            setattr(event.user, name, hash_user_field(name, values) or None)
+            setattr(user, name, hash_user_field(name, values) or None)

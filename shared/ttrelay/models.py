@@ -21,6 +21,7 @@ from ttrelay.events_api import (
     PIXEL_CODE_PATTERN,
     TIKTOK_CURRENCIES,
 )
+from ttrelay.hashing import HASHED_USER_FIELDS
 
 EventName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_ .-]+$")]
 EventId = Annotated[
@@ -278,21 +279,72 @@ class TikTokEvent(BaseModel):
     limited_data_use: bool = False
 
 
-# A claim_id is written into PartiQL statements as a literal (adapters.dynamodb_dedup): a plain token.
-CLAIM_ID = re.compile(r"[A-Za-z0-9-]{0,64}")
+class SharedContext(BaseModel):
+    """What every event of one request has in common: the visitor and the page, queued once per message.
 
-
-class QueuedEvents(BaseModel):
-    """The SQS message body: every accepted event of one collect request, queued whole."""
+    Copying it into each event made a 12 KB request a 1 MB message (issue 14); the forwarder adds it to
+    each event only when it builds the Events API request (QueuedEvents.api_event)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    v: Literal[1] = 1
+    user: TikTokUser = Field(default_factory=TikTokUser)
+    page: TikTokPage | None = None
+
+
+# A claim_id is written into PartiQL statements as a literal (adapters.dynamodb_dedup): a plain token.
+CLAIM_ID = re.compile(r"[A-Za-z0-9-]{0,64}")
+# SQS refuses a message over 256 KiB, counting its attributes; parking adds ours (reason, message,
+# request_id: three names, ≤ 256 characters each), so the collector keeps 4 KiB for them.
+SQS_MESSAGE_LIMIT = 262_144
+MAX_QUEUED_MESSAGE_BYTES = SQS_MESSAGE_LIMIT - 4096
+
+
+class QueuedEvents(BaseModel):
+    """The SQS message body: every accepted event of one collect request, queued whole.
+
+    v2 (since issue 14): `shared` holds the request's visitor and page once, and each event only what is
+    its own (its match keys from its properties). v1 messages, still in queues and DLQs after an upgrade,
+    have no `shared` and everything in each event; both expand to the same Events API items."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    v: Literal[1, 2]  # written by every collector; required, so that body() never leaves it out
     pixel_code: str
     received_at: float
+    shared: SharedContext | None = None
     events: list[TikTokEvent] = Field(min_length=1)
     receipt: dict[str, object] = Field(default_factory=dict)
     # Owner of its events' dedup claims (ttrelay.dedup, mode "message"): set once by the collector, kept
     # through redelivery, parking and redrive. Empty in messages from before it existed: the SQS message
     # id stands in.
     claim_id: str = Field(default="", pattern=f"^{CLAIM_ID.pattern}$")
+
+    def body(self) -> str:
+        """The SQS body: no None and no default (an empty `user`, `limited_data_use: false`), which
+        would cost ~50 bytes per event; reading the body back restores them. Parking writes the same
+        way, so a parked part of a message is never larger than the message was."""
+        return self.model_dump_json(exclude_none=True, exclude_defaults=True)
+
+    def api_event(self, event: TikTokEvent) -> TikTokEvent:
+        """`event` as a `data[]` item: the shared context with the event's own match keys added.
+
+        The same merge the collector made per event before v2 (match_keys.user_match_keys with `user`
+        first): hashed fields keep every distinct digest, the shared ones first; any other field is the
+        shared one when set, else the event's."""
+        shared = self.shared
+        if shared is None:
+            return event
+        page = event.page or shared.page
+        own = event.user.model_dump(exclude_none=True)
+        if not own:  # the usual case: nothing of its own to merge, the shared user object is reused
+            return event.model_copy(update={"user": shared.user, "page": page})
+        user = shared.user.model_dump(exclude_none=True)
+        for name, value in own.items():
+            if name in HASHED_USER_FIELDS and name in user:
+                user[name] = list(dict.fromkeys([*user[name], *value]))
+            else:
+                user.setdefault(name, value)
+        return event.model_copy(update={"user": TikTokUser.model_validate(user), "page": page})
+
+    def api_events(self) -> list[TikTokEvent]:
+        return [self.api_event(event) for event in self.events]

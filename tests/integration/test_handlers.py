@@ -92,7 +92,7 @@ def test_collect_queues_one_hashed_message_and_forward_delivers_it_once(stack: L
     assert len(records) == 1
     assert "Jane.Doe" not in records[0]["body"] and "jane.doe" not in records[0]["body"]
     queued = json.loads(records[0]["body"])
-    assert queued["events"][0]["user"]["email"] == [SHA]
+    assert queued["v"] == 2 and queued["shared"]["user"]["email"] == [SHA]  # the request's user, once
     assert queued["receipt"]["action"] == "forward"
 
     assert forward(stack, records) == {"batchItemFailures": []}

@@ -179,6 +179,65 @@ def adversarial_requests() -> dict[str, bytes]:
     return requests
 
 
+# ---- requests whose queued message grows most (bench/amplification.py, tests/unit/test_queued_message.py)
+
+# Issue 14's reproduction: a browser's 8 KB user agent with long page URLs and the maximum events.
+ISSUE_14_USER_AGENT = "Mozilla/5.0 " + repeat("(X11; Linux x86_64; rv:128.0) ", 8 * 1024 - 12)
+
+
+def issue_14_body() -> bytes:
+    """~4 KB: with ISSUE_14_USER_AGENT a 12 KB request, which became a 1 MB message before v2."""
+    context = {
+        "page_url": "https://shop.example.com/p/trail-runner?" + repeat("utm_content=spring-sale&", 1300),
+        "referrer": "https://www.tiktok.com/@shop/video/7412345678901234567?"
+        + repeat("is_from_webapp=1&", 700),
+        "locale": "en-US",
+    }
+    user = {"email": "jane.doe@example.com", "phone": "+14155550132", "external_id": "CRM-00042"}
+    events = [{"event": "ViewContent", "event_id": f"view-{index:02d}"} for index in range(MAX_EVENTS)]
+    return json.dumps({"consent": GRANTED, "context": context, "user": user, "events": events}).encode()
+
+
+def numeric_ids_body() -> bytes:
+    """MAX_EVENTS events with as many distinct numeric content ids each as the 64 KB body holds (at most
+    200 in `content_id` and 200 in `content_ids`): every id becomes a `contents` item with a string id
+    (TikTok's shape), ~20 bytes from ~4, past what SQS takes."""
+
+    def body(per_event: int) -> bytes:
+        ids = list(range(per_event))
+        properties = {"content_id": ids[:200], "content_ids": ids[200:]}
+        events = [
+            {"event": "ViewContent", "event_id": f"v-{index}", "properties": properties}
+            for index in range(MAX_EVENTS)
+        ]
+        return json.dumps({"consent": GRANTED, "events": events}).encode()
+
+    fits = max(count for count in range(0, 401, 5) if len(body(count)) <= MAX_BODY)
+    return body(fits)
+
+
+def short_match_keys_body() -> bytes:
+    """MAX_EVENTS events whose properties carry the shortest match keys: each becomes a 64-hex digest."""
+    properties = {
+        "email": [f"{letter}@b.co" for letter in "abcdefghij"],
+        "external_id": list("abcdefghij"),
+        "first_name": "a",
+        "last_name": "b",
+        "zip_code": "1",
+    }
+    events = [{"event": "Lead", "properties": properties}] * MAX_EVENTS
+    return json.dumps({"consent": GRANTED, "events": events}, separators=(",", ":")).encode()
+
+
+def amplification_requests() -> dict[str, tuple[bytes, str]]:
+    """Name -> (body, user agent): the adversarial requests with a short user agent, and those above."""
+    requests = {name: (body, "UA") for name, body in adversarial_requests().items()}
+    requests["issue_14.long_user_agent_max_events"] = (issue_14_body(), ISSUE_14_USER_AGENT)
+    requests["properties.numeric_content_ids"] = (numeric_ids_body(), "UA")
+    requests["properties.short_match_keys"] = (short_match_keys_body(), "UA")
+    return requests
+
+
 # ---- running them through the real collect use case, with in-memory ports -----------------------------
 
 SITE = "https://shop.example.com"
@@ -186,9 +245,19 @@ PIXEL = "CTTRELAYTESTPIXEL001"
 NOW = 1_795_000_000.0
 
 
-def in_memory_collect(**setting_overrides: Any) -> Callable[[bytes], tuple[int, Any]]:
-    """collect() with an in-memory queue and fixed keys and clock: body -> (status, what came back), where
-    what came back is the queued message (None if consent dropped it) or the refusal's error body."""
+REQUEST_HEADERS = {"content-type": "text/plain;charset=UTF-8", "origin": SITE}
+
+
+def received_bytes(body: bytes, user_agent: str) -> int:
+    """What the collector received: the body and each header's name and value, the user agent's too."""
+    headers = {**REQUEST_HEADERS, "user-agent": user_agent}
+    return len(body) + sum(len(name) + len(value.encode()) for name, value in headers.items())
+
+
+def in_memory_collect(queue: Any = None, **setting_overrides: Any) -> Callable[..., tuple[int, Any]]:
+    """collect() with an in-memory queue and fixed keys and clock: (body, user_agent="UA") -> (status,
+    what came back), where what came back is the queued message (None if consent dropped it) or the
+    refusal's error body. Pass a MemoryQueue as `queue` to read the message's bytes as SQS got them."""
     from ttrelay.collect import CollectDeps, CollectRejected, HttpRequest, collect
     from ttrelay.config import CollectSettings
     from ttrelay.consent.policy import load_policy
@@ -206,15 +275,14 @@ def in_memory_collect(**setting_overrides: Any) -> Callable[[bytes], tuple[int, 
         }
     )
     keys = SigningKeys.from_secret({"active_kid": "k1", "k1": "x" * 40})
-    queue = MemoryQueue()
+    queue = queue if queue is not None else MemoryQueue()
     deps = CollectDeps(
         settings=settings, queue=queue, policy=load_policy(), signing_keys=lambda: keys, clock=lambda: NOW
     )
-    headers = {"content-type": "text/plain;charset=UTF-8", "origin": SITE}
 
-    def run(body: bytes) -> tuple[int, Any]:
+    def run(body: bytes, user_agent: str = "UA") -> tuple[int, Any]:
         request = HttpRequest(
-            body=body, headers=headers, cookies={}, source_ip="203.0.113.24", user_agent="UA"
+            body=body, headers=REQUEST_HEADERS, cookies={}, source_ip="203.0.113.24", user_agent=user_agent
         )
         queue.bodies.clear()
         try:

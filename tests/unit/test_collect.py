@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from support.fakes import MemoryQueue
+from support.queued import sent_events
 from ttrelay.collect import CollectDeps, CollectRejected, HttpRequest, collect
 from ttrelay.config import CollectSettings
 from ttrelay.consent.policy import load_policy
@@ -77,6 +78,12 @@ def queued(queue: MemoryQueue) -> dict[str, Any]:
     return json.loads(queue.bodies[0])
 
 
+def sent(queue: MemoryQueue) -> list[dict[str, Any]]:
+    """The queued events as the forwarder sends them, with the message's shared context merged in."""
+    assert len(queue.bodies) == 1
+    return sent_events(queue.bodies[0])
+
+
 def test_granted_request_is_queued_whole_with_hashed_identifiers_and_server_enrichment(run, queue) -> None:
     body = granted(
         user={"email": EMAIL, "phone": "+1 415-555-0132", "external_id": "CRM-00042"},
@@ -89,7 +96,7 @@ def test_granted_request_is_queued_whole_with_hashed_identifiers_and_server_enri
     assert (outcome.accepted, outcome.dropped, outcome.decision.action) == (2, 0, "forward")
     message = queued(queue)
     assert message["pixel_code"] == PIXEL
-    first = message["events"][0]
+    first = sent(queue)[0]
     assert first["user"]["email"] == [EMAIL_SHA]
     assert first["user"]["phone"] == ["9e1919ad78a34fd67a84bfbcf2fea14074065517bea32e92924771c3f92e5462"]
     assert first["user"]["ip"] == "203.0.113.24" and first["user"]["user_agent"] == "Mozilla/5.0 test"
@@ -126,7 +133,7 @@ def test_ttclid_comes_from_the_page_url_and_is_kept_in_a_signed_cookie(run, queu
     outcome = run(granted(context={"page_url": "https://shop.example.com/p?ttclid=E.C.P.url&email=a@b.co"}))
     cookie = verify(outcome.token, KEYS, int(NOW), PIXEL)
     assert cookie is not None and cookie.ttclid == "E.C.P.url"
-    event = queued(queue)["events"][0]
+    event = sent(queue)[0]
     assert event["user"]["ttclid"] == "E.C.P.url"
     assert event["page"]["url"] == "https://shop.example.com/p?ttclid=E.C.P.url"  # PII query stripped
 
@@ -147,13 +154,13 @@ def test_ttclid_from_a_same_host_referrer_comes_after_the_page_url_and_before_th
 ) -> None:
     token = sign(ClickIdCookie("E.C.P.cookie", None, int(NOW) - 100, int(NOW) + 100, PIXEL), KEYS)
     run(granted(context={"page_url": page_url, "referrer": referrer}), cookies={"ttrelay": token})
-    assert queued(queue)["events"][0]["user"]["ttclid"] == expected
+    assert sent(queue)[0]["user"]["ttclid"] == expected
 
 
 def test_ttclid_from_a_genuine_cookie_is_used_when_the_body_has_none(run, queue) -> None:
     token = sign(ClickIdCookie("E.C.P.cookie", "ttp-9", int(NOW) - 100, int(NOW) + 100, PIXEL), KEYS)
     outcome = run(granted(), cookies={"ttrelay": token})
-    assert queued(queue)["events"][0]["user"]["ttclid"] == "E.C.P.cookie"
+    assert sent(queue)[0]["user"]["ttclid"] == "E.C.P.cookie"
     refreshed = verify(outcome.token, KEYS, int(NOW), PIXEL)
     assert refreshed is not None and refreshed.first_seen == int(NOW) - 100 and refreshed.exp > int(NOW) + 100
 
@@ -161,7 +168,7 @@ def test_ttclid_from_a_genuine_cookie_is_used_when_the_body_has_none(run, queue)
 def test_a_tampered_cookie_is_ignored(run, queue) -> None:
     token = sign(ClickIdCookie("E.C.P.cookie", None, int(NOW), int(NOW) + 100, PIXEL), KEYS)
     run(granted(), cookies={"ttrelay": token[:-2] + "AA"})
-    assert "ttclid" not in queued(queue)["events"][0]["user"]
+    assert "ttclid" not in sent(queue)[0]["user"]
 
 
 def test_text_plain_bodies_are_accepted_for_send_beacon(run, queue) -> None:
@@ -320,7 +327,7 @@ def test_cloudfront_viewer_headers_are_trusted_only_with_the_origin_secret(queue
     outcome = collect(request, deps)
     assert outcome.decision.regime == regime
     # Without the proof the TCP peer is CloudFront's edge, not the visitor: no IP is sent at all.
-    assert json.loads(queue.bodies[0])["events"][0]["user"].get("ip") == ip
+    assert sent_events(queue.bodies[0])[0]["user"].get("ip") == ip
 
 
 def test_a_denial_expires_a_cookie_set_under_an_earlier_grant(run, queue) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from support.fakes import MemoryQueue
+from support.queued import sent_events
 from ttrelay.collect import CollectDeps, CollectOutcome, HttpRequest, collect
 from ttrelay.config import CollectSettings
 from ttrelay.consent.policy import load_policy
@@ -150,7 +151,7 @@ def test_a_keyed_backend_sets_the_visitors_ip_and_user_agent() -> None:
     queue = MemoryQueue()
     body = {"consent": GRANT, "context": {"ip": " 2a00:1450:4001:82a::200e ", "user_agent": "Visitor/2.0"}}
     outcome = post(body, queue=queue, headers={"authorization": f"Bearer {BACKEND_KEY}"}, source_ip="3.3.3.3")
-    user = json.loads(queue.bodies[0])["events"][0]["user"]
+    user = sent_events(queue.bodies[0])[0]["user"]
     assert (user["ip"], user["user_agent"]) == ("2a00:1450:4001:82a::200e", "Visitor/2.0")
     assert outcome.receipt["location"] == {"country": "IE", "subdivision": None, "source": "ip"}
 
@@ -164,7 +165,7 @@ def test_a_keyed_backend_without_visitor_context_sends_no_ip_and_its_location_is
         "cloudfront-viewer-country": "US",
     }
     outcome = post({"consent": GRANT}, queue=queue, headers=headers, source_ip=US_IP)
-    user = json.loads(queue.bodies[0])["events"][0]["user"]
+    user = sent_events(queue.bodies[0])[0]["user"]
     assert "ip" not in user and "user_agent" not in user
     assert outcome.decision.regime == "opt_in"
 
@@ -172,7 +173,7 @@ def test_a_keyed_backend_without_visitor_context_sends_no_ip_and_its_location_is
 def test_a_browser_cannot_set_the_visitors_ip_or_user_agent() -> None:
     queue = MemoryQueue()
     post({"consent": GRANT, "context": {"ip": US_IP, "user_agent": "Spoofed/1.0"}}, queue=queue)
-    user = json.loads(queue.bodies[0])["events"][0]["user"]
+    user = sent_events(queue.bodies[0])[0]["user"]
     assert (user["ip"], user["user_agent"]) == (GB_IP, "Browser/1.0")
 
 
@@ -200,7 +201,7 @@ def _token(pixel: str) -> str:
 def test_a_token_issued_for_one_pixel_is_not_replayed_into_another() -> None:
     queue = MemoryQueue()
     outcome = post({"consent": GRANT}, queue=queue, cookies={"ttrelay": _token(OTHER_PIXEL)})
-    assert "ttclid" not in json.loads(queue.bodies[0])["events"][0]["user"]
+    assert "ttclid" not in sent_events(queue.bodies[0])[0]["user"]
     assert verify(outcome.token, KEYS, NOW, PIXEL) is not None
 
 
@@ -211,6 +212,6 @@ def test_limited_sets_no_cookie_returns_no_token_reads_nothing_stored_and_expire
     outcome = post(body, queue=queue, headers=headers, cookies={"ttrelay": _token(PIXEL)})
     assert outcome.decision.action == "limited"
     assert (outcome.token, outcome.clear_cookie) == (None, True)
-    user = json.loads(queue.bodies[0])["events"][0]["user"]
+    user = sent_events(queue.bodies[0])[0]["user"]
     # This page's own click id still travels with the limited event; the stored one is not read back.
     assert user["ttclid"] == "E.C.P.page" and "ttp" not in user

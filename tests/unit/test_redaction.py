@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.adversarial import in_memory_collect
 from support.paths import load_vectors
+from support.queued import sent_events
 from ttrelay.pii_shapes import REDACTED, contains_email, contains_phone, is_email_address, redact_text
 from ttrelay.redaction import redact_properties
 
@@ -140,7 +141,7 @@ def test_free_text_page_urls_and_referrers_reach_the_queue_without_raw_pii() -> 
     body = {"consent": {"cmp": {"marketing": True}}, "context": context, "events": events}
     status, message = in_memory_collect()(json.dumps(body).encode())
     assert status == 202
-    event = message["events"][0]
+    event = sent_events(message)[0]
     assert event["page"] == {
         "url": "https://shop.example.com/u/redacted/thanks?order=1001&utm_source=tt&ttclid=E.C.P.1",
         "referrer": "https://shop.example.com/checkout?step=2",
@@ -159,10 +160,10 @@ def test_url_parameter_settings_reach_the_scrubber() -> None:
         "events": [{"event": "ViewContent"}],
     }
     allow = in_memory_collect(url_param_mode="allowlist", url_allowed_params="product")
-    assert allow(json.dumps(body).encode())[1]["events"][0]["page"]["url"] == (
+    assert sent_events(allow(json.dumps(body).encode())[1])[0]["page"]["url"] == (
         "https://s.example/p?product=1&utm_medium=x"
     )
     deny = in_memory_collect(url_pii_params="loyalty")
-    assert deny(json.dumps(body).encode())[1]["events"][0]["page"]["url"] == (
+    assert sent_events(deny(json.dumps(body).encode())[1])[0]["page"]["url"] == (
         "https://s.example/p?product=1&page=2&utm_medium=x"
     )

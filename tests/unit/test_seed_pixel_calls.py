@@ -1,5 +1,6 @@
 """Every `ttq.track` call of the seed article, sent as the snippet sends it, reaches the queue (and so
-TikTok: the forwarder sends the queued `data[]` items as they are) in the Events API 2.0 shape.
+TikTok: the forwarder sends the queued events with the message's shared context merged in) in the
+Events API 2.0 shape.
 
 The calls are copied from ../shared/seed/000_5104465001100b6c.txt (line numbers below). The seed
 fills some values from GTM variables such as `{{DLV - Product ID}}`; plausible values stand in for them.
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from support.adversarial import in_memory_collect
+from support.queued import sent_events
 
 
 def sha256(text: str) -> str:
@@ -114,7 +116,7 @@ def test_every_seed_call_is_accepted_and_leaves_in_the_events_api_shape(
 ) -> None:
     status, message = post(snippet_request(event, properties))
     assert status == 202
-    (sent,) = message["events"]
+    (sent,) = sent_events(message)
     assert sent["event"] == event  # GenerateLead and Video_Played_75_Percent stay custom events
     assert sent["event_id"] == "e-1"
     assert sent["properties"] == EXPECTED_PROPERTIES[line]
@@ -130,7 +132,7 @@ def test_advanced_matching_in_properties_moves_to_the_user_hashed_and_never_leav
     (_, event, properties) = next(call for call in SEED_CALLS if call[0] == 461)
     status, message = post(snippet_request(event, properties))
     assert status == 202
-    (sent,) = message["events"]
+    (sent,) = sent_events(message)
     assert sent["user"]["email"] == [HASHED_EMAIL]
     assert sent["user"]["phone"] == [HASHED_PHONE]  # the upper-case digest, lowercased, not re-hashed
     assert sent["user"]["first_name"] == [HASHED_FIRST]
@@ -151,7 +153,7 @@ def test_raw_match_keys_in_properties_are_normalised_and_hashed_like_the_users(p
     }
     status, message = post(snippet_request("Purchase", properties))
     assert status == 202
-    (sent,) = message["events"]
+    (sent,) = sent_events(message)
     user = sent["user"]
     assert user["email"] == [sha256("jane.doe@example.com")]
     assert user["phone"] == [HASHED_PHONE]
@@ -169,7 +171,7 @@ def test_identify_names_are_taken_in_user_and_joined_with_the_events_match_keys(
             "city": "", "country": " DE "}  # fmt: skip
     status, message = post(snippet_request("Lead", {"email": "jane@work.example"}, user))
     assert status == 202
-    sent = message["events"][0]["user"]
+    sent = sent_events(message)[0]["user"]
     assert sent["email"] == [HASHED_EMAIL, sha256("jane@work.example")]
     assert sent["phone"] == [HASHED_PHONE]
     assert sent["external_id"] == [sha256("CRM-42")]

@@ -14,7 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from ttrelay import __version__
 from ttrelay.config import CollectSettings
-from ttrelay.models import CollectRequest
+from ttrelay.models import MAX_QUEUED_MESSAGE_BYTES, CollectRequest
 from ttrelay.responses import CollectAccepted, CollectError
 
 # OpenAPI keeps shared schemas under components/schemas; pydantic's $defs are moved there.
@@ -28,7 +28,9 @@ ERROR_STATUSES = {
     "400": "Invalid JSON, or no usable event (`invalid_json`, `invalid_request`).",
     "401": "No `Origin` and no valid API key (`api_key_required`, `invalid_api_key`).",
     "403": "Origin not in AllowedOrigins, or pixel not allowed (`origin_not_allowed`, `pixel_not_allowed`).",
-    "413": f"Body larger than MaxBodyBytes ({_MAX_BODY_BYTES} bytes by default) (`body_too_large`).",
+    "413": f"Body larger than MaxBodyBytes ({_MAX_BODY_BYTES} bytes by default) (`body_too_large`), or "
+    f"accepted events that would make a queued message over {MAX_QUEUED_MESSAGE_BYTES} bytes, what SQS "
+    "takes with room for delivery attributes (`message_too_large`): send fewer events per request.",
     "415": "Content-Type is neither application/json nor text/plain (`unsupported_media_type`).",
 }
 # Throttling happens before ttrelay runs (Lambda reserved concurrency, API Gateway limits), so the body

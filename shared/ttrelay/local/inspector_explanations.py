@@ -52,6 +52,8 @@ _ERRORS = {
     "invalid_request": "The body does not have the shape POST /events expects: see the error paths.",
     "unsupported_media_type": "Send Content-Type application/json (or text/plain from sendBeacon).",
     "body_too_large": "The body is larger than the collector accepts: send fewer events per request.",
+    "message_too_large": "The accepted events would make a queue message larger than SQS takes: send fewer "
+    "events per request.",
     "throttled": "The collector is at its reserved concurrency: the request was refused before it ran.",
     "function_error": "The collector crashed or timed out: see the function's log in the terminal.",
 }
