@@ -338,7 +338,12 @@ def _tiktok_events(
     now: int,
 ) -> list[TikTokEvent]:
     region = settings.default_phone_region or None
-    url_policy = UrlPolicy.of(settings.url_param_mode, settings.url_pii_params, settings.url_allowed_params)
+    url_policy = UrlPolicy.of(
+        settings.url_param_mode,
+        settings.url_pii_params,
+        settings.url_allowed_params,
+        settings.person_name_parts,
+    )
     page_url = scrub_url(payload.context.page_url, url_policy)
     referrer = scrub_url(payload.context.referrer, url_policy)
     page = TikTokPage(url=page_url, referrer=referrer) if page_url or referrer else None
@@ -357,7 +362,7 @@ def _tiktok_events(
             event_time=event.event_time or now,
             # Match keys the site put into this event's properties join the request's `user`.
             user=TikTokUser(**user_match_keys([payload.user, event.properties], region), **visit),
-            properties=redact_properties(events_api_properties(event.properties)),
+            properties=redact_properties(events_api_properties(event.properties), url_policy),
             page=page,
             limited_data_use=decision.limited_data_use,
         )
