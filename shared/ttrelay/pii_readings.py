@@ -28,7 +28,7 @@ from ttrelay.pii_shapes import REDACTED, PhoneRule, contains_email, contains_pho
 MAX_PERCENT_ROUNDS = 3
 # The shortest base64 of an address ("a@b.co", 6 bytes) is 8 characters; shorter runs are words.
 MIN_BASE64_RUN = 8
-_BASE64_RUN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_BASE64_RUN},}}")
+_BASE64_RUN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_BASE64_RUN},}}={{0,2}}")  # padding goes with the run
 _URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
 _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 # A token still percent-encoded after the last round: not read, so removed when the text held PII.
@@ -91,7 +91,7 @@ def _decodes_to_pii(run: str, phones: PhoneRule) -> bool:
 
 
 def _decoded_holds_pii(run: str, phones: PhoneRule) -> bool:
-    standard = run.translate(_URLSAFE_TO_STANDARD)
+    standard = run.rstrip("=").translate(_URLSAFE_TO_STANDARD)
     if len(standard) % 4 == 1:  # no base64 text has this length
         return False
     try:
