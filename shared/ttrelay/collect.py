@@ -354,7 +354,12 @@ def _tiktok_events(
 ) -> tuple[SharedContext, list[TikTokEvent]]:
     """The request's shared context (visitor, page, `user`'s match keys), once, and each event's own part."""
     region = settings.default_phone_region or None
-    url_policy = UrlPolicy.of(settings.url_param_mode, settings.url_pii_params, settings.url_allowed_params)
+    url_policy = UrlPolicy.of(
+        settings.url_param_mode,
+        settings.url_pii_params,
+        settings.url_allowed_params,
+        settings.person_name_parts,
+    )
     page_url = scrub_url(payload.context.page_url, url_policy)
     referrer = scrub_url(payload.context.referrer, url_policy)
     shared = SharedContext(
@@ -377,7 +382,7 @@ def _tiktok_events(
             # Match keys the site put into this event's properties; the forwarder merges them with the
             # shared ones (QueuedEvents.api_event).
             user=TikTokUser(**user_match_keys([event.properties], region)),
-            properties=redact_properties(events_api_properties(event.properties)),
+            properties=redact_properties(events_api_properties(event.properties), url_policy),
             limited_data_use=decision.limited_data_use,
         )
         for event in (judged.event for judged in usable)

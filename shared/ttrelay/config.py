@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ttrelay.dedup import DedupMode
+from ttrelay.person_names import DEFAULT_PERSON_NAME_PARTS
 
 TIKTOK_BASE_URL = "https://business-api.tiktok.com"
 _TEST_EVENT_CODE = re.compile(r"[A-Za-z0-9_-]*")  # template.yaml TestEventCode's AllowedPattern
@@ -69,8 +70,13 @@ class CollectSettings(CommonSettings):
     url_param_mode: Literal["denylist", "allowlist"] = "denylist"
     url_pii_params: Annotated[tuple[str, ...], NoDecode] = ()
     url_allowed_params: Annotated[tuple[str, ...], NoDecode] = ()
+    # Parts of a name that say it holds a person's name, for URL parameters and custom properties
+    # (ttrelay.person_names, docs/privacy.md); the whole list, replacing the default.
+    person_name_parts: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PERSON_NAME_PARTS
 
-    _csv_url_params = field_validator("url_pii_params", "url_allowed_params", mode="before")(_split_csv)
+    _csv_url_params = field_validator(
+        "url_pii_params", "url_allowed_params", "person_name_parts", mode="before"
+    )(_split_csv)
 
     @field_validator("tiktok_vendor_id", mode="before")
     @classmethod

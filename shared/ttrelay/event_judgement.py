@@ -15,7 +15,14 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from ttrelay.events_api import case_insensitive_standard_event
-from ttrelay.models import CUSTOM_PROPERTY_NAME, CUSTOM_PROPERTY_NAME_RULE, EventId, EventIn, Properties
+from ttrelay.models import (
+    CUSTOM_PROPERTY_NAME,
+    CUSTOM_PROPERTY_NAME_RULE,
+    PERSONAL_DATA_ERROR,
+    EventId,
+    EventIn,
+    Properties,
+)
 from ttrelay.request_limits import EventTimeWindow
 
 CUSTOM_VALUE_RULE = (
@@ -116,6 +123,10 @@ def judge_properties(raw: Mapping[str, object], where: str) -> tuple[Properties 
             paths.setdefault(_existing_path(data, error["loc"]), error)
         if () in paths:
             return None, [*warnings, *_problems_of([paths[()]], where)]
+        # A match key holding an email or phone where none belongs (city, zip_code) is a site's mistake
+        # to fix, not a field to drop quietly: the event is rejected, its neighbours go on.
+        if personal := [error for error in paths.values() if error["type"] == PERSONAL_DATA_ERROR]:
+            return None, [*warnings, *_problems_of(personal, where)]
         for path, error in paths.items():
             warnings.append(Problem(_dotted(where, path), error["type"], _left_out_message(path, error)))
         data = _purged(_marked(data, set(paths)))

@@ -7,10 +7,19 @@ SQS after hashing, so nothing raw (email, phone, external_id) ever reaches the q
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ttrelay.events_api import (
@@ -22,10 +31,72 @@ from ttrelay.events_api import (
     TIKTOK_CURRENCIES,
 )
 from ttrelay.hashing import HASHED_USER_FIELDS
+from ttrelay.pii_readings import holds_pii
+from ttrelay.pii_shapes import contains_email, contains_phone, is_phone_number
+
+# Fields that are sent to TikTok as typed (not hashed) or echoed in answers must not carry an email
+# address or a phone number. The error type and message name the rule, never the value
+# (docs/privacy.md, "Strict shapes").
+PERSONAL_DATA_ERROR = "personal_data"
+
+
+def _rule(message: str, is_personal: Callable[[str], bool]) -> AfterValidator:
+    def check(value: str) -> str:
+        if is_personal(value):
+            raise PydanticCustomError(PERSONAL_DATA_ERROR, message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _is_personal_id(value: str) -> bool:
+    # An id is not a phone number written as one; a bare digit run is an order number (Shopify's ids).
+    return holds_pii(value, "none") or is_phone_number(value, bare_digits=False)
+
+
+def _is_personal_token(value: str) -> bool:
+    # Click ids and _ttp are letters, digits and a few signs: a value that is a phone number is not one.
+    return holds_pii(value, "none") or is_phone_number(value)
+
+
+def _is_personal_zip(value: str) -> bool:
+    # A postal code has at most 9 digits (US ZIP+4, 94105-1234): ten or more in a phone shape is a number.
+    return contains_email(value) or (contains_phone(value) and sum(c.isdigit() for c in value) >= 10)
+
+
+def _is_personal_text(value: str) -> bool:
+    return contains_email(value) or contains_phone(value)
+
+
+def _locale_with_hyphens(value: object) -> object:
+    # en_US (POSIX, Java, PHP) is the same tag as BCP 47's en-US.
+    return value.replace("_", "-") if isinstance(value, str) else value
+
 
 EventName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_ .-]+$")]
 EventId = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_EVENT_ID_LENGTH, pattern=r"^[\x21-\x7e]+$")
+    str,
+    StringConstraints(min_length=1, max_length=MAX_EVENT_ID_LENGTH, pattern=r"^[\x21-\x7e]+$"),
+    _rule("an event_id holds no email address and is not a phone number", _is_personal_id),
+]
+# TikTok's click ids (E.C.P.<base64url>) and _ttp cookies use these characters and no others.
+ClickToken = Annotated[
+    str,
+    StringConstraints(max_length=512, pattern=r"^[A-Za-z0-9._~+/=-]*$"),
+    _rule("a click id or _ttp value, not an email address or a phone number", _is_personal_token),
+]
+# BCP 47 (RFC 5646) without the irregular grandfathered tags: language, extlang, script, region,
+# variants, extensions, private use; e.g. en-US, zh-Hant-TW, es-419, de-DE-1996, x-whatever.
+BCP47_PATTERN = (
+    r"^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?|[Xx](?:-[A-Za-z0-9]{1,8})+)$"
+)
+Locale = Annotated[
+    str,
+    StringConstraints(max_length=35, pattern=BCP47_PATTERN),
+    BeforeValidator(_locale_with_hyphens),  # wraps the constraints: runs before them
+    _rule("a locale holds no phone number", _is_personal_text),
 ]
 PixelCode = Annotated[str, StringConstraints(pattern=f"^{PIXEL_CODE_PATTERN}$")]
 ShortText = Annotated[str, StringConstraints(max_length=512)]
@@ -46,8 +117,16 @@ Phone = Annotated[str, StringConstraints(max_length=64)]
 ExternalId = Annotated[str, StringConstraints(max_length=256)]
 # Advanced-matching extras (reference §2 `user`): names and zip are hashed, city/state/country are not.
 PersonName = Annotated[str, StringConstraints(max_length=128)]
-ZipCode = Annotated[str, StringConstraints(max_length=32)]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+ZipCode = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    _rule("a zip code holds no email address or phone number", _is_personal_zip),
+]
+Place = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=64),
+    _rule("a city, state or country holds no email address or phone number", _is_personal_text),
+]
 MAX_CONTENTS = 200
 
 # Custom properties (docs/events.md): a bounded number of named scalars or short lists of them, so a
@@ -97,9 +176,9 @@ class ConsentIn(_Lenient):
 class ContextIn(_Lenient):
     page_url: Url | None = None
     referrer: Url | None = None
-    ttclid: ShortText | None = None
-    ttp: ShortText | None = None
-    locale: Annotated[str, StringConstraints(max_length=35)] | None = None
+    ttclid: ClickToken | None = None
+    ttp: ClickToken | None = None
+    locale: Locale | None = None
     token: Annotated[str, StringConstraints(max_length=2048)] | None = None
     # The visitor's IP and user agent, as a keyed backend relays them; ignored from browsers.
     ip: Annotated[str, StringConstraints(max_length=64)] | None = None

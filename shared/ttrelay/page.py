@@ -1,34 +1,37 @@
 """Page URLs: read the click id from them and strip personal data before an event is queued.
 
 TikTok flags PII in `page.url` as prohibited data (reference §2). A query parameter goes when its value
-looks like an email address or a phone number, or when a part of its name says it holds personal data
-or a secret (`customer_email`, `billingPhone`, `user[first_name]`); a path segment holding an email
-address becomes `redacted`. `ttclid` and `utm_*` are kept: they are how TikTok and the site attribute
-the click. docs/privacy.md has the rules and the settings.
+holds an email address or a written phone number in any reading (ttrelay.pii_readings: Unicode
+variants, percent-encoded up to three times, base64), when a part of its name says it holds personal
+data or a secret (`customer_email`, `billingPhone`, `access_token`), or when its name names a person
+(ttrelay.person_names: `customer_name`, `first`, `givenname`); a path segment holding an address or a
+written phone number becomes `redacted`. `ttclid` and `utm_*` are kept: they are how TikTok and the site
+attribute the click. docs/privacy.md has the rules and the settings.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
-from ttrelay.pii_shapes import contains_email, contains_phone
+from ttrelay.person_names import DEFAULT_PERSON_NAME_RULE, PersonNameRule, name_parts
+from ttrelay.pii_readings import holds_pii
 
 UrlParamMode = Literal["denylist", "allowlist"]
 
-# Name parts that mark a parameter as personal data or a secret. Parts, not whole names: `fname`,
-# `customer_email` and `billingPhone` all match. `name` and `code` cost some harmless parameters
-# (`product_name`, `promo_code`); keeping an OAuth code or a visitor's name would cost more.
+# Name parts that mark a parameter as personal data or a secret. Parts, not whole names:
+# `customer_email` and `billingPhone` both match. `code` and `key` cost some harmless parameters
+# (`promo_code`, `sort_key`); keeping an OAuth code or an API key would cost more. A person's name is
+# ttrelay.person_names' rule, which keeps `product_name`.
 PII_NAME_PARTS = frozenset(
     {
         # contact
         "email", "mail", "emailaddress", "phone", "phonenumber", "tel", "telephone", "mobile", "msisdn",
         "cell", "fax",
-        # names
-        "name", "fname", "lname", "firstname", "lastname", "fullname", "surname", "username", "login",
+        # accounts
+        "login",
         # address and identity
         "address", "addr", "street", "zip", "zipcode", "postcode", "postal", "ip", "dob", "birthday",
         "birthdate", "ssn", "passport",
@@ -45,10 +48,6 @@ ALWAYS_KEPT_PREFIX = "utm_"
 REDACTED_SEGMENT = "redacted"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
-# camelCase and acronym boundaries as well as any non-alphanumeric separator: "billingPhone" -> billing,
-# phone; "CCNumber" -> cc, number; "user[first_name]" -> user, first, name.
-_NAME_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-
 
 @dataclass(frozen=True, slots=True)
 class UrlPolicy:
@@ -57,14 +56,23 @@ class UrlPolicy:
     mode: UrlParamMode = "denylist"
     denied_name_parts: frozenset[str] = PII_NAME_PARTS  # a name with any of these parts goes
     allowed_names: frozenset[str] = field(default_factory=frozenset)  # allowlist mode: names kept
+    person_names: PersonNameRule = DEFAULT_PERSON_NAME_RULE  # denylist mode; custom property names too
 
     @classmethod
     def of(
-        cls, mode: UrlParamMode, extra_pii_names: Iterable[str], allowed_names: Iterable[str]
+        cls,
+        mode: UrlParamMode,
+        extra_pii_names: Iterable[str],
+        allowed_names: Iterable[str],
+        person_name_parts: Iterable[str] | None = None,
     ) -> UrlPolicy:
-        """From settings: extra names are added to the built-in parts (a whole name works too)."""
+        """From settings: extra names are added to the built-in parts (a whole name works too); the
+        person-name parts replace the default list when given."""
         extra = frozenset(name.lower() for name in extra_pii_names)
-        return cls(mode, PII_NAME_PARTS | extra, frozenset(name.lower() for name in allowed_names))
+        allowed = frozenset(name.lower() for name in allowed_names)
+        if person_name_parts is None:
+            return cls(mode, PII_NAME_PARTS | extra, allowed)
+        return cls(mode, PII_NAME_PARTS | extra, allowed, PersonNameRule.of(person_name_parts))
 
     def keeps_name(self, name: str) -> bool:
         lowered = name.lower()
@@ -73,7 +81,9 @@ class UrlPolicy:
         if self.mode == "allowlist":
             return lowered in self.allowed_names
         denied = self.denied_name_parts
-        return lowered not in denied and denied.isdisjoint(part.lower() for part in _NAME_PART.findall(name))
+        if lowered in denied or not denied.isdisjoint(name_parts(name)):
+            return False
+        return not self.person_names.names_a_person(name)
 
 
 DEFAULT_URL_POLICY = UrlPolicy()
@@ -135,9 +145,9 @@ def scrub_url(url: str | None, policy: UrlPolicy = DEFAULT_URL_POLICY) -> str | 
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc = f"{netloc}:{port}"
+    # A bare run of digits in a path is a product or order id; a written phone number is not.
     path = "/".join(
-        REDACTED_SEGMENT if contains_email(_decoded(segment)) else segment
-        for segment in parts.path.split("/")
+        REDACTED_SEGMENT if holds_pii(segment, "written") else segment for segment in parts.path.split("/")
     )
     # One look at the whole query first: a pair holds an address or a phone only if the query does.
     check_values = _looks_personal(parts.query)
@@ -155,14 +165,5 @@ def _looks_personal(raw: str) -> bool:
     """An email address or a written phone number in a name=value pair, however it was encoded.
 
     A bare run of digits is not a phone here: product, variant and order ids look exactly like that."""
-    readings = {_decoded(raw), _decoded(raw.replace("+", " "))}  # '+' is a space in form encoding
-    return any(contains_email(text) or contains_phone(text, bare_digits=False) for text in readings)
-
-
-def _decoded(text: str) -> str:
-    """Percent-decoded up to three times: redirect parameters often carry an encoded URL inside."""
-    for _ in range(3):
-        if "%" not in text:
-            break
-        text = unquote(text)
-    return text
+    # '+' is a space in form encoding, and the start of an international number.
+    return holds_pii(raw, "written") or ("+" in raw and holds_pii(raw.replace("+", " "), "written"))

@@ -1,29 +1,49 @@
-"""Free-text event properties lose email addresses and phone numbers before they are queued.
+"""Event properties lose personal data before they are queued.
 
 A shop that puts "Gift for jane@example.com, call +44 20 7946 0958" into `description` would otherwise
-send raw PII to TikTok, which flags it as prohibited data. Every string in the properties is checked,
-nested ones (`contents[].content_name`) and any future custom property included. Identifier properties
-only lose email addresses: a long run of digits is what an order number or a GTIN looks like.
+send raw PII to TikTok, which flags it as prohibited data. Every string in the properties is read as
+ttrelay.pii_readings reads it (Unicode variants, percent-encoded, base64), nested ones
+(`contents[].content_name`) and any custom property included:
+- a property whose name names a person (`customer_name`, `recipient`; ttrelay.person_names) is left out;
+- a string that is one http(s) URL is scrubbed as a page URL is (ttrelay.page);
+- any other string has each email address and phone number replaced by [redacted]. Identifier
+  properties only lose email addresses: a long run of digits is what an order number or a GTIN looks like.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ttrelay.pii_shapes import redact_text
+from ttrelay.page import DEFAULT_URL_POLICY, UrlPolicy, scrub_url
+from ttrelay.pii_readings import scrub_text
 
 IDENTIFIER_PROPERTIES = frozenset({"content_id", "content_ids", "order_id", "shop_id"})
 
 
-def redact_properties(properties: Mapping[str, object]) -> dict[str, object]:
-    return {key: _redacted(value, key in IDENTIFIER_PROPERTIES) for key, value in properties.items()}
+def redact_properties(
+    properties: Mapping[str, object], policy: UrlPolicy = DEFAULT_URL_POLICY
+) -> dict[str, object]:
+    return {
+        key: _redacted(value, key in IDENTIFIER_PROPERTIES, policy)
+        for key, value in properties.items()
+        if not policy.person_names.names_a_person(key)
+    }
 
 
-def _redacted(value: object, identifier: bool) -> object:
+def _redacted(value: object, identifier: bool, policy: UrlPolicy) -> object:
     if isinstance(value, str):
-        return redact_text(value, phones=not identifier)
+        if identifier:
+            return scrub_text(value, phones="none")
+        return _scrubbed_url(value, policy) or scrub_text(value)
     if isinstance(value, list):
-        return [_redacted(item, identifier) for item in value]
+        return [_redacted(item, identifier, policy) for item in value]
     if isinstance(value, Mapping):
-        return redact_properties(value)
+        return redact_properties(value, policy)
     return value
+
+
+def _scrubbed_url(value: str, policy: UrlPolicy) -> str | None:
+    """A property holding one URL (`landing_url`) keeps what a page URL keeps; None for other text."""
+    if not value[:8].lower().startswith(("http://", "https://")) or value.split() != [value]:
+        return None
+    return scrub_url(value, policy)

@@ -4,6 +4,7 @@ collector's answers, what the Events API received, the dead-letter queue, the de
 Values are unique to this test, and looked for as sent, lower-cased and percent-decoded.
 """
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,17 @@ PATH_EMAIL = "pii.scan.path@example.net"
 PARAM_EMAIL = "pii.scan.param@example.org"
 PHONE = "+44 20 7946 0321"
 FIRST_NAME = "Scanfirstname"
-RAW = [EMAIL, PATH_EMAIL, PARAM_EMAIL, PHONE, "442079460321", "7946 0321", FIRST_NAME]
+# Issue 14's reproductions: each value in an encoding or a place the scrubber must read through.
+PATH_PHONE = "+14155550177"
+NBSP_PHONE = "+1\u00a0415\u00a0555\u00a00188"
+ENCODED_EMAIL = "pii.scan.encoded@example.com"
+BASE64_EMAIL = "pii.scan.base64@example.com"
+BASE64 = base64.urlsafe_b64encode(BASE64_EMAIL.encode()).decode().rstrip("=")
+NAMES = ["Scancustomer", "Scanrecipient", "Scanfirst", "Scanlast", "Scangiven"]
+RAW = [
+    EMAIL, PATH_EMAIL, PARAM_EMAIL, PHONE, "442079460321", "7946 0321", FIRST_NAME,
+    PATH_PHONE, "14155550177", "4155550188", ENCODED_EMAIL, BASE64_EMAIL, BASE64, *NAMES,
+]  # fmt: skip
 
 
 def post(base: str, body: dict[str, Any]) -> httpx.Response:
@@ -40,10 +51,16 @@ def pii_body(*event_ids: str, **extra: Any) -> dict[str, Any]:
         "contents": [
             {"content_id": "SKU-1", "content_name": free_text, "brand": EMAIL, "content_category": PHONE}
         ],
+        "note": f"call {NBSP_PHONE}",
+        "landing_url": f"https://shop.example.com/p?e={ENCODED_EMAIL.replace('@', '%40')}&utm_source=tt",
+        "forwarded": ENCODED_EMAIL.replace("@", "%2540"),
+        "customer_name": NAMES[0],
     }
     context = {
-        "page_url": f"https://shop.example.com/u/{PATH_EMAIL}/thanks?customer_email={PARAM_EMAIL}"
-        f"&billing_phone=%2B442079460321&fname={FIRST_NAME}&order=1001&ttclid=E.C.P.pii",
+        "page_url": f"https://shop.example.com/u/{PATH_EMAIL}/orders/{PATH_PHONE}/thanks"
+        f"?customer_email={PARAM_EMAIL}&billing_phone=%2B442079460321&fname={FIRST_NAME}&ref={BASE64}"
+        f"&recipient={NAMES[1]}&first={NAMES[2]}&last={NAMES[3]}&givenname={NAMES[4]}"
+        "&order=1001&ttclid=E.C.P.pii",
         "referrer": f"https://shop.example.com/checkout?ref={PARAM_EMAIL.replace('@', '%40')}&step=2",
     }
     events = [{"event": "Purchase", "event_id": event_id, "properties": properties} for event_id in event_ids]
@@ -93,7 +110,20 @@ def test_raw_pii_in_free_text_urls_and_identifiers_is_never_exposed(
         future = post(
             base, pii_body("pii-scan-y") | {"events": [{"event": "Lead", "event_time": 4_000_000_000}]}
         )
+        # Raw addresses where only shapes are allowed: an envelope field is a 400, an event_id a rejection.
+        in_envelope = [
+            post(base, pii_body("pii-scan-z", **extra))
+            for extra in (
+                {"user": {"email": EMAIL, "city": EMAIL}},
+                {"context": {"ttclid": EMAIL}},
+                {"context": {"ttp": EMAIL}},
+                {"context": {"locale": EMAIL}},
+            )
+        ]
+        as_event_id = post(base, pii_body("pii-scan-id-ok", EMAIL))
         assert (too_long.status_code, future.status_code) == (400, 400)
+        assert [answer.status_code for answer in in_envelope] == [400] * 4
+        assert as_event_id.status_code == 202 and as_event_id.json()["rejected"][0]["index"] == 1
         wait_for(lambda: "pii-scan-good" in delivered_event_ids(base), timeout=60)
         wait_for(lambda: httpx.get(f"{base}/_local/queue").json()["dlq"] == 1, timeout=60)
         parked = dlq_messages(dev_state_file)
@@ -103,14 +133,23 @@ def test_raw_pii_in_free_text_urls_and_identifiers_is_never_exposed(
     delivered = [r for r in fake_requests(base) if "pii-scan" in json.dumps(r["body"])]
     assert delivered and any("pii-scan-bad" in json.dumps(m["Body"]) for m in parked)
     event = next(e for r in delivered for e in r["body"]["data"] if e["event_id"] == "pii-scan-good")
-    assert event["page"]["url"] == "https://shop.example.com/u/redacted/thanks?order=1001&ttclid=E.C.P.pii"
+    assert event["page"]["url"] == (
+        "https://shop.example.com/u/redacted/orders/redacted/thanks?order=1001&ttclid=E.C.P.pii"
+    )
     assert event["properties"]["description"] == "Gift for [redacted] call [redacted]"
+    assert event["properties"]["landing_url"] == "https://shop.example.com/p?utm_source=tt"
+    assert "customer_name" not in event["properties"]
 
     assert dev_log.stat().st_size > 0  # the stack's own output and the functions' log lines are there
     for where, text in [
         (
             "the collector's answers",
-            accepted.text + too_long.text + future.text + json.dumps(dict(accepted.headers)),
+            accepted.text
+            + too_long.text
+            + future.text
+            + as_event_id.text
+            + "".join(answer.text for answer in in_envelope)
+            + json.dumps(dict(accepted.headers)),
         ),
         ("the Events API's requests", json.dumps(delivered)),
         ("the dead-letter queue", json.dumps(parked)),

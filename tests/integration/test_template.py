@@ -773,6 +773,7 @@ def test_privacy_and_input_limit_parameters_reach_the_collector(template: dict[s
     assert env["URL_PARAM_MODE"] == {"Ref": "UrlParamMode"}
     assert env["URL_PII_PARAMS"] == {"Fn::Join": [",", {"Ref": "UrlPiiParams"}]}
     assert env["URL_ALLOWED_PARAMS"] == {"Fn::Join": [",", {"Ref": "UrlAllowedParams"}]}
+    assert env["PERSON_NAME_PARTS"] == {"Fn::Join": [",", {"Ref": "PersonNameParts"}]}
     assert env["EVENT_TIME_MAX_AGE_SECONDS"] == {"Ref": "EventTimeMaxAgeSeconds"}
     assert env["EVENT_TIME_MAX_FUTURE_SECONDS"] == {"Ref": "EventTimeMaxFutureSeconds"}
     parameters = template["Parameters"]
@@ -782,6 +783,7 @@ def test_privacy_and_input_limit_parameters_reach_the_collector(template: dict[s
 
     defaults = CollectSettings(events_queue_url="q", cookie_keys_secret_arn="s")
     assert parameters["UrlParamMode"]["Default"] == defaults.url_param_mode
+    assert parameters["PersonNameParts"]["Default"].split(",") == list(defaults.person_name_parts)
     assert int(parameters["EventTimeMaxAgeSeconds"]["Default"]) == defaults.event_time_max_age_seconds
     assert int(parameters["EventTimeMaxFutureSeconds"]["Default"]) == defaults.event_time_max_future_seconds
 

@@ -5,6 +5,7 @@ Shared by tests/unit/test_bounds.py (a CPU bound per request) and bench/adversar
 Each request is a body; some are accepted (202), some refused (4xx): both must be cheap.
 """
 
+import base64
 import json
 import time
 from collections.abc import Callable
@@ -31,6 +32,13 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "plus_parens": lambda n: repeat("+(", n),
     "percent": lambda n: repeat("%25", n),
     "emails": lambda n: repeat("jane.doe@example.com +44 20 7946 0958 ", n),
+    # The encodings the scrubber reads through (ttrelay.pii_readings): base64 runs that decode to text
+    # (one long run, and many short ones holding addresses), Unicode variants NFKC folds, and percent
+    # escapes that decode over all three rounds.
+    "base64_text": lambda n: repeat(base64.b64encode(b"a@b.c 1 2 3 4 5 6 7 8 " * 3).decode().rstrip("="), n),
+    "base64_emails": lambda n: repeat("amFuZS5kb2VAZXhhbXBsZS5jb20 ", n),
+    "unicode_phones": lambda n: repeat("\uff0b\uff14\uff14\u00a020\u2009\uff17\uff19\u202f0958\u200b ", n),
+    "percent_rounds": lambda n: repeat("%252540%25252B1", n),
 }
 
 
@@ -63,8 +71,10 @@ def identifiers_body(shape: str) -> bytes:
         "locale": text(35),
         "token": text(2048),
     }
+    # UTF-8 rather than \u escapes: a non-ASCII shape fills the fields within the body limit.
     return json.dumps(
-        {"consent": GRANTED, "context": context, "user": user, "events": [{"event": "Lead"}]}
+        {"consent": GRANTED, "context": context, "user": user, "events": [{"event": "Lead"}]},
+        ensure_ascii=False,
     ).encode()
 
 
@@ -258,6 +268,19 @@ def in_memory_collect(queue: Any = None, **setting_overrides: Any) -> Callable[.
     """collect() with an in-memory queue and fixed keys and clock: (body, user_agent="UA") -> (status,
     what came back), where what came back is the queued message (None if consent dropped it) or the
     refusal's error body. Pass a MemoryQueue as `queue` to read the message's bytes as SQS got them."""
+    run = in_memory_collect_answering(queue, **setting_overrides)
+
+    def queued(body: bytes, user_agent: str = "UA") -> tuple[int, Any]:
+        status, message, _ = run(body, user_agent)
+        return status, message
+
+    return queued
+
+
+def in_memory_collect_answering(
+    queue: Any = None, **setting_overrides: Any
+) -> Callable[..., tuple[int, Any, Any]]:
+    """As in_memory_collect, with the answer's body too: body -> (status, queued or error, answer)."""
     from ttrelay.collect import CollectDeps, CollectRejected, HttpRequest, collect
     from ttrelay.config import CollectSettings
     from ttrelay.consent.policy import load_policy
@@ -280,16 +303,17 @@ def in_memory_collect(queue: Any = None, **setting_overrides: Any) -> Callable[.
         settings=settings, queue=queue, policy=load_policy(), signing_keys=lambda: keys, clock=lambda: NOW
     )
 
-    def run(body: bytes, user_agent: str = "UA") -> tuple[int, Any]:
+    def run(body: bytes, user_agent: str = "UA") -> tuple[int, Any, Any]:
         request = HttpRequest(
             body=body, headers=REQUEST_HEADERS, cookies={}, source_ip="203.0.113.24", user_agent=user_agent
         )
         queue.bodies.clear()
         try:
-            collect(request, deps)
+            outcome = collect(request, deps)
         except CollectRejected as rejected:
-            return rejected.status, {"error": rejected.error, "errors": rejected.errors}
-        return 202, json.loads(queue.bodies[0]) if queue.bodies else None
+            error = {"error": rejected.error, "errors": rejected.errors}
+            return rejected.status, error, error
+        return 202, json.loads(queue.bodies[0]) if queue.bodies else None, outcome.body()
 
     return run
 

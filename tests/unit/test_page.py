@@ -1,11 +1,12 @@
 """Page URLs: the click id is read, personal data in the query is removed."""
 
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from support.pii import Written, survives, written_pii
 from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_url
 
 EMAIL_ORACLE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -131,3 +132,81 @@ def test_scrub_url_never_raises_is_idempotent_and_leaves_no_address(url: str) ->
     for component in [*parts.path.split("/"), *parts.query.split("&")]:
         for text in (component, unquote(component), unquote(unquote(component))):
             assert not EMAIL_ORACLE.search(text), once
+
+
+# ---- encodings, phones in paths, names of people --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://s.example/orders/+14155550132/", "https://s.example/orders/redacted/"),
+        ("https://s.example/c/%2B44%C2%A020%E2%80%897946%200958", "https://s.example/c/redacted"),
+        ("https://s.example/u/amFuZS5kb2VAZXhhbXBsZS5jb20/x", "https://s.example/u/redacted/x"),
+        ("https://s.example/u/jane%252540example.com", "https://s.example/u/redacted"),
+        ("https://s.example/product/39581892345678", "https://s.example/product/39581892345678"),
+        ("https://s.example/o/2026-12-01/1001", "https://s.example/o/2026-12-01/1001"),
+    ],
+)
+def test_path_segments_holding_a_phone_or_an_encoded_address_are_replaced(url: str, expected: str) -> None:
+    assert scrub_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        "ref=amFuZS5kb2VAZXhhbXBsZS5jb20",  # base64url, unpadded
+        "ref=amFuZS5kb2VAZXhhbXBsZS5jb20%3D",  # padded, the '=' percent-encoded
+        "ref=KzE0MTU1NTUwMTMy",  # base64 of +14155550132
+        "ref=%2B1%C2%A0415%C2%A0555%C2%A00132",  # no-break spaces, percent-encoded
+        "ref=+1\u2009415\u2009555\u20090132",  # thin spaces, as typed
+        "ref=\uff0b\uff14\uff14\u3000\uff12\uff10\u3000\uff17\uff19\uff14\uff16\u3000\uff10\uff19\uff15\uff18",
+        "ref=jane\uff20example.com",
+        "ref=jane%252540example.com",  # encoded three times
+    ],
+)
+def test_a_value_holding_pii_in_any_encoding_is_removed(pair: str) -> None:
+    assert scrub_url(f"https://s.example/p?a=1&{pair}&b=2") == "https://s.example/p?a=1&b=2"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["customer_name", "recipient", "first", "last", "givenname", "givenName", "FamilyName", "surname", "name",
+     "user[first_name]", "billing_last_name", "recipientname", "cardholder", "full_name"],
+)  # fmt: skip
+def test_a_parameter_naming_a_person_is_removed(name: str) -> None:
+    assert scrub_url(f"https://s.example/p?page=2&{name}=Jane&sort=price") == (
+        "https://s.example/p?page=2&sort=price"
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["product_name", "content_name", "shop_name", "brand", "firstparty", "lastmod", "fullscreen",
+     "customer_type", "customer", "first_visit", "last_page", "family", "shipping", "user"],
+)  # fmt: skip
+def test_commerce_names_and_one_part_words_stay(name: str) -> None:
+    url = f"https://s.example/p?page=2&{name}=x"
+    assert scrub_url(url) == url
+
+
+def test_the_person_name_parts_are_configurable() -> None:
+    policy = UrlPolicy.of("denylist", (), (), person_name_parts=("guest",))
+    url = "https://s.example/p?guest_name=Jane&first=Jane&page=2"
+    assert scrub_url(url, policy) == "https://s.example/p?first=Jane&page=2"
+
+
+@settings(max_examples=400, deadline=None)
+@given(written_pii(), st.sampled_from(["query", "path", "query_in_redirect"]))
+def test_pii_in_any_encoding_never_survives_in_a_url(pii: Written, place: str) -> None:
+    if place == "path":
+        assume("/" not in pii.written)  # a '/' would make it two segments, each checked on its own
+        url = f"https://s.example/a/{pii.written}/b?page=2"
+    elif place == "query":
+        url = f"https://s.example/p?page=2&ref={pii.written}&utm_source=tt"
+    else:
+        url = f"https://s.example/p?page=2&next={quote(f'https://r.example/?u={pii.written}', safe='')}"
+    scrubbed = scrub_url(url)
+    assert scrubbed is not None
+    assert not survives(pii, scrubbed), (pii, scrubbed)
+    assert "page=2" in scrubbed
