@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ttrelay.consent.gcm import consent_mode_outcome
 from ttrelay.consent.model import (
+    TCF_VENDOR_UNCONFIGURED,
     Action,
     ConsentDecision,
     ConsentReceipt,
@@ -44,8 +45,6 @@ _MIN_TCF_POLICY_VERSION = 4
 _NOT_ALLOWED = 0
 
 VerdictKind = Literal["grant", "deny", "opt_out", "undecided"]
-# A TC string meeting every condition but the vendor's, with no vendor id configured (8, 1.9).
-TCF_VENDOR_UNCONFIGURED = "tcf_vendor_unconfigured"
 # Verdicts read from CMP cookies are named `cookie.<signal>` in reasons (e.g. `deny:cookie.cmp:marketing`).
 COOKIE_SOURCE = "cookie"
 _SEVERITY: dict[Action, int] = {"forward": 0, "limited": 1, "drop": 2}

@@ -28,6 +28,9 @@ Regime = Literal["opt_in", "opt_out", "notice"]
 Action = Literal["forward", "limited", "drop"]
 ConsentModeValue = Literal["granted", "denied"]
 LocationSource = Literal["cloudfront", "cloudfront_unverified", "ip", "none"]
+# The reason a TC string that meets every other condition gives when no vendor id is configured: it can
+# refuse but never grant (reference/consent.md 1.9, 8). Receipts list it even when another signal grants.
+TCF_VENDOR_UNCONFIGURED = "tcf_vendor_unconfigured"
 
 # ISO 3166-2 subdivision suffixes are one to three letters or digits (`QC`, `CA`, `75`, `BY`).
 _SUBDIVISION_KEY = re.compile(r"^([A-Z]{2})-([A-Z0-9]{1,3})$")
