@@ -171,17 +171,17 @@ def _decode_gpp(text: str) -> GppString:
     return decode_gpp(text)
 
 
+# What a string signal sent as another type decodes to: malformed, like a string that fails decoding.
+_NOT_A_STRING = ValueError("not a string")
+
+
 def _decode(signals: ConsentSignals) -> _Decoded:
-    # A string signal sent as another type is malformed like a string that fails decoding.
     malformed = signals.malformed
     return _Decoded(
         tcf=_NOT_A_STRING if "tcf" in malformed else _attempt(decode_tcf, signals.tcf),
         gpp=_NOT_A_STRING if "gpp" in malformed else _attempt(_decode_gpp, signals.gpp),
         usp=_NOT_A_STRING if "usp" in malformed else _attempt(decode_usp, signals.usp),
     )
-
-
-_NOT_A_STRING = ValueError("not a string")
 
 
 def _attempt[T](decode: Callable[[str], T], text: str | None) -> T | ValueError | None:
