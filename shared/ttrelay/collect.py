@@ -281,18 +281,9 @@ def _signals(
     Both are always read: the policy lets a refusal from either win (docs/consent.md, precedence)."""
     consent = payload.consent
     # Sec-GPC: only the exact value 1 counts; one among repeated (comma-joined) headers is enough.
-    gpc = bool(consent.gpc) or any(
-        part.strip() == "1" for part in request.headers.get("sec-gpc", "").split(",")
-    )
-    sent = ConsentSignals(
-        tcf=consent.tcf,
-        gpp=consent.gpp,
-        gpp_sid=tuple(consent.gpp_sid),
-        usp=consent.usp,
-        gpc=gpc,
-        gcm=consent.gcm,
-        cmp=consent.cmp,
-    )
+    header_gpc = any(part.strip() == "1" for part in request.headers.get("sec-gpc", "").split(","))
+    # The values as sent: ConsentSignals sets aside those of the wrong type as malformed (a refusal).
+    sent = ConsentSignals.model_validate({**consent.model_dump(), "gpc": True if header_gpc else consent.gpc})
     found = consent_from_cookies(request.cookies, cmp_cookies)
     if not (found.tcf or found.gpp or found.usp or found.cmp):
         return sent, None

@@ -17,11 +17,13 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from ttrelay.consent.gcm import CONSENT_MODE_STATES, CONSENT_MODE_TYPES
 from ttrelay.events_api import (
     EARLIEST_EVENT_TIME,
     EVENT_TIME_LIMIT,
@@ -155,22 +157,87 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+# Consent values are judged by the consent policy, not here (DESIGN.md "Consent values are strict"): a
+# value of the wrong type is a malformed signal, which refuses with a reason; it is never coerced into a
+# grant and never a 400. Only sizes are checked here, so the work per request stays bounded. The schemas
+# document what a page should send.
+MAX_CONSENT_STRING = 16_384
+MAX_USP_STRING = 16
+MAX_GPP_SECTION_IDS = 64
+MAX_CONSENT_KEYS = 32
+MAX_CONSENT_KEY_LENGTH = 64
+_CONSENT_KEYS: dict[str, object] = {
+    "maxProperties": MAX_CONSENT_KEYS,
+    "propertyNames": {"maxLength": MAX_CONSENT_KEY_LENGTH},
+}
+_CONSENT_MODE_STATE = {"enum": list(CONSENT_MODE_STATES), "type": "string"}
+
+
+def _or_null(schema: dict[str, object]) -> WithJsonSchema:
+    return WithJsonSchema({"anyOf": [schema, {"type": "null"}]})
+
+
 class ConsentIn(_Lenient):
-    tcf: Annotated[str, StringConstraints(max_length=16_384)] | None = None
-    gpp: Annotated[str, StringConstraints(max_length=16_384)] | None = None
-    gpp_sid: list[Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=list, max_length=64)
-    usp: Annotated[str, StringConstraints(max_length=16)] | None = None
-    gpc: bool | None = None
-    gcm: (
-        dict[
-            Literal["ad_storage", "ad_user_data", "ad_personalization", "analytics_storage"],
-            Literal["granted", "denied"],
-        ]
-        | None
-    ) = None
-    cmp: dict[Annotated[str, StringConstraints(max_length=64)], bool] | None = Field(
-        default=None, max_length=32
-    )
+    tcf: Annotated[object, _or_null({"maxLength": MAX_CONSENT_STRING, "type": "string"})] = None
+    gpp: Annotated[object, _or_null({"maxLength": MAX_CONSENT_STRING, "type": "string"})] = None
+    gpp_sid: Annotated[
+        object,
+        WithJsonSchema(
+            {"items": {"minimum": 0, "type": "integer"}, "maxItems": MAX_GPP_SECTION_IDS, "type": "array"}
+        ),
+    ] = Field(default_factory=list)
+    usp: Annotated[object, _or_null({"maxLength": MAX_USP_STRING, "type": "string"})] = None
+    gpc: Annotated[object, _or_null({"type": "boolean"})] = None
+    # Consent Mode types other than the four documented are ignored (GTM pages also send
+    # security_storage, wait_for_update, region...).
+    gcm: Annotated[
+        object,
+        _or_null(
+            {
+                "properties": dict.fromkeys(CONSENT_MODE_TYPES, _CONSENT_MODE_STATE),
+                "type": "object",
+                **_CONSENT_KEYS,
+            }
+        ),
+    ] = None
+    cmp: Annotated[
+        object, _or_null({"additionalProperties": {"type": "boolean"}, "type": "object", **_CONSENT_KEYS})
+    ] = None
+
+    @field_validator("tcf", "gpp")
+    @classmethod
+    def _consent_string_size(cls, value: object) -> object:
+        return _at_most_chars(value, MAX_CONSENT_STRING)
+
+    @field_validator("usp")
+    @classmethod
+    def _usp_size(cls, value: object) -> object:
+        return _at_most_chars(value, MAX_USP_STRING)
+
+    @field_validator("gpp_sid")
+    @classmethod
+    def _section_id_count(cls, value: object) -> object:
+        if isinstance(value, list) and len(value) > MAX_GPP_SECTION_IDS:
+            raise PydanticCustomError("too_long", f"at most {MAX_GPP_SECTION_IDS} section ids")
+        return value
+
+    @field_validator("gcm", "cmp")
+    @classmethod
+    def _key_count_and_length(cls, value: object) -> object:
+        # The keys are the site's text: the error names the field only, never a key.
+        if isinstance(value, dict) and (
+            len(value) > MAX_CONSENT_KEYS or any(len(key) > MAX_CONSENT_KEY_LENGTH for key in value)
+        ):
+            raise PydanticCustomError(
+                "too_long", f"at most {MAX_CONSENT_KEYS} names of at most {MAX_CONSENT_KEY_LENGTH} characters"
+            )
+        return value
+
+
+def _at_most_chars(value: object, limit: int) -> object:
+    if isinstance(value, str) and len(value) > limit:
+        raise PydanticCustomError("string_too_long", f"at most {limit} characters")
+    return value
 
 
 class ContextIn(_Lenient):

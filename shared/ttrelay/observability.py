@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
+from ttrelay.consent.model import TCF_VENDOR_UNCONFIGURED
 from ttrelay.match_coverage import match_key_coverage
 from ttrelay.pixel_metrics import (
     OTHER_PIXEL,
@@ -27,6 +28,7 @@ from ttrelay.pixel_metrics import (
     metric_pixel,
     pixel_blob,
 )
+from ttrelay.status import TCF_VENDOR_UNCONFIGURED_METRIC
 
 if TYPE_CHECKING:
     from ttrelay.collect import CollectOutcome
@@ -167,6 +169,8 @@ def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | No
                 "EventsDroppedByConsent": outcome.dropped,
                 "EventsRejected": len(judgement.rejected),
                 "OriginVerificationFailed": int(origin_unverified),
+                # Counted whatever the decision: the site's TCF answers go unused until TikTokVendorId is set.
+                TCF_VENDOR_UNCONFIGURED_METRIC: int(_tcf_vendor_unconfigured(outcome.receipt)),
                 **{MATCH_KEY_METRICS[key]: count for key, count in coverage.items()},
             },
         )
@@ -180,6 +184,11 @@ def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | No
         reason=drop_reason_kind(decision.reason),
     )
     _count_errors((problem.type for problem in rejected), pixel)
+
+
+def _tcf_vendor_unconfigured(receipt: Mapping[str, object]) -> bool:
+    undecided = receipt.get("undecided")
+    return isinstance(undecided, (list, tuple)) and TCF_VENDOR_UNCONFIGURED in undecided
 
 
 def report_rejected(error: CollectRejected) -> None:

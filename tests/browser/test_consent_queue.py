@@ -1,7 +1,8 @@
 """Queue-until-consent and one decision for both channels, with fake CMPs on a test page of the stack.
 
 The stack runs without CloudFront, so the visitor's location is unknown: the strictest (opt-in) rules,
-where an event needs a grant (a TC string with purposes 1, 3, 4 and 7, or the page's marketing choice).
+where an event needs a grant (a TC string with purposes 1, 3, 4 and 7 and consent for the local stack's
+TikTok vendor id, or the page's marketing choice).
 """
 
 import time
@@ -11,15 +12,23 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page
-from support.encoders import TcCore, gpp_string, tc_string
+from support.encoders import TcCore, gpp_string, tc_string, vendor_section
 from support.stack import wait_for
+from ttrelay.local.stack import LOCAL_TIKTOK_VENDOR_ID
 
 pytestmark = pytest.mark.browser
 
 OpenPage = Callable[..., Page]
 Delivered = Callable[[str], list[dict[str, Any]]]
 TODAY_DS = int(time.time() // 86_400 * 86_400 * 10)  # CMPs write day-rounded deciseconds
-TC_GRANT = tc_string(TcCore(created_ds=TODAY_DS, last_updated_ds=TODAY_DS).bits())
+TIKTOK = int(LOCAL_TIKTOK_VENDOR_ID)
+TC_GRANT = tc_string(
+    TcCore(
+        created_ds=TODAY_DS,
+        last_updated_ds=TODAY_DS,
+        vendor_consents=vendor_section(max_vendor_id=TIKTOK, ids=[TIKTOK]),
+    ).bits()
+)
 TC_REFUSE = tc_string(TcCore(created_ds=TODAY_DS, last_updated_ds=TODAY_DS, purpose_consents=(1,)).bits())
 ALL_REQUIRED = [1, 3, 4, 7]
 

@@ -14,12 +14,14 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 from support.stack import TTRELAY, wait_for
+from ttrelay.local.stack import LOCAL_TIKTOK_VENDOR_ID
 
 pytestmark = pytest.mark.browser
 
 Delivered = Callable[[str], list[dict[str, Any]]]
 REQUIRED_PURPOSES = [1, 3, 4, 7]  # reference/consent.md §1.8
-TEST_VENDORS = [9001, 9002, 9003]  # web/demo/vendor/test-gvl/vendor-list.json
+# web/demo/vendor/test-gvl/vendor-list.json: 986 stands in for TikTok (the local stack's test vendor id).
+TEST_VENDORS = [986, 9001, 9002, 9003]
 TEST_CMP_ID = 4095  # web/demo/cmp-tcf.js: a test id, not a registered CMP
 
 
@@ -154,8 +156,10 @@ def test_tcf_cmp_encodes_a_tc_string_the_relay_decodes_strictly(
     assert fields["is_service_specific"] is True
     assert fields["purpose_consents"] == purposes
     assert fields["vendor_consents"] == vendors
-    # and the default policy, for a visitor in Germany, follows it
-    decision = relay_cli("decide", "--country", "DE", "--tcf", tc_string)
+    # and the default policy, for a visitor in Germany and with the local stack's vendor id, follows it
+    decision = relay_cli(
+        "decide", "--country", "DE", "--tcf", tc_string, "--vendor-id", LOCAL_TIKTOK_VENDOR_ID
+    )
     assert json.loads(decision.stdout)["action"] == action
 
 

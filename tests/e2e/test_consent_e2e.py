@@ -8,9 +8,9 @@ import time
 
 import httpx
 import pytest
-from support.encoders import TcCore, tc_string
+from support.encoders import TcCore, tc_string, vendor_section
 from support.stack import delivered_event_ids, fake_requests, wait_for
-from ttrelay.local.stack import LOCAL_ORIGIN_SECRET
+from ttrelay.local.stack import LOCAL_ORIGIN_SECRET, LOCAL_TIKTOK_VENDOR_ID
 
 pytestmark = pytest.mark.e2e
 
@@ -24,10 +24,17 @@ def via_cloudfront(country: str, region: str = "") -> dict[str, str]:
     return {**headers, "cloudfront-viewer-country-region": region} if region else headers
 
 
-def fresh_granting_tc_string() -> str:
-    """Purposes 1, 3, 4, 7 consented, policy version 4, updated now (decoded strictly by the relay)."""
+def fresh_granting_tc_string(vendors: tuple[int, ...] = (int(LOCAL_TIKTOK_VENDOR_ID),)) -> str:
+    """Purposes 1, 3, 4, 7 consented, policy version 4, updated now (decoded strictly by the relay), with
+    consent for `vendors`: by default the vendor id the local stack configures for TikTok."""
     now_ds = int(time.time()) * 10
-    return tc_string(TcCore(created_ds=now_ds, last_updated_ds=now_ds, purpose_consents=(1, 3, 4, 7)).bits())
+    core = TcCore(
+        created_ds=now_ds,
+        last_updated_ds=now_ds,
+        purpose_consents=(1, 3, 4, 7),
+        vendor_consents=vendor_section(max_vendor_id=max(vendors, default=0), ids=vendors),
+    )
+    return tc_string(core.bits())
 
 
 def post(base: str, event_id: str, consent: dict, headers: dict[str, str]) -> httpx.Response:
@@ -53,6 +60,16 @@ def test_eea_visitor_with_a_granting_tc_string_is_forwarded(base: str) -> None:
     event = sent(base, "c-eea-tcf")[0]
     assert event["limited_data_use"] is False
     assert event["user"]["ip"] == "198.51.100.7"  # the viewer, not CloudFront's edge
+
+
+def test_an_eea_visitor_whose_tc_string_does_not_consent_to_tiktok_is_dropped(base: str) -> None:
+    response = post(base, "c-eea-tcf-no-vendor", {"tcf": fresh_granting_tc_string(())}, via_cloudfront("DE"))
+    assert response.json()["decision"] == {
+        "action": "drop",
+        "regime": "opt_in",
+        "reason": "deny:tcf:vendor_consent",
+    }
+    assert response.json()["accepted"] == 0
 
 
 def test_the_same_eea_visitor_without_any_signal_is_dropped(base: str) -> None:

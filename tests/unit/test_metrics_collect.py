@@ -6,12 +6,18 @@ import json
 from typing import Any
 
 import pytest
+from support.encoders import TcCore, tc_string
 from support.fakes import MemoryQueue
 from ttrelay.collect import CollectDeps, CollectOutcome, HttpRequest, collect
 from ttrelay.config import CollectSettings
 from ttrelay.consent.policy import load_policy
 from ttrelay.cookie import SigningKeys
-from ttrelay.observability import MATCH_KEY_METRICS, drop_reason_kind, report_collected
+from ttrelay.observability import (
+    MATCH_KEY_METRICS,
+    TCF_VENDOR_UNCONFIGURED_METRIC,
+    drop_reason_kind,
+    report_collected,
+)
 from ttrelay.pixel_metrics import OTHER_PIXEL
 
 PIXEL = "CTTRELAYTESTPIXEL001"
@@ -123,6 +129,34 @@ def test_a_consent_drop_counts_by_regime_and_bounded_reason(capsys) -> None:
     (main,) = blob_with(lines, "EventsReceived")
     assert main["EventsDroppedByConsent"] == [1.0] and "EventsAccepted" not in main
     assert MATCH_KEY_METRICS["ttclid"] not in main  # coverage counts accepted events only
+
+
+@pytest.mark.parametrize("cmp", [None, True], ids=["dropped", "granted-by-the-cmp"])
+def test_a_tc_string_unused_for_lack_of_a_vendor_id_is_counted_whatever_the_decision(
+    capsys, cmp: bool | None
+) -> None:
+    deciseconds = int(NOW) * 10
+    tcf = tc_string(TcCore(created_ds=deciseconds, last_updated_ds=deciseconds).bits())  # would grant
+    consent: dict[str, Any] = {"tcf": tcf} | ({"cmp": {"marketing": cmp}} if cmp else {})
+    outcome = collected({"consent": consent, "events": [{"event": "Purchase", "event_id": "o-1"}]})
+    capsys.readouterr()
+    report_collected(outcome, known_pixels=(PIXEL,))
+    lines = emf_lines(capsys)
+
+    (main,) = blob_with(lines, "EventsReceived")
+    assert main[TCF_VENDOR_UNCONFIGURED_METRIC] == [1.0]
+    assert dimension_sets(main) == [["pixel", "service"], ["service"]]  # a service-wide total to alarm on
+    if cmp is None:
+        (drop,) = blob_with(lines, "EventsDroppedByReason")
+        assert (drop["reason"], drop["EventsDroppedByReason"]) == ("tcf_vendor_unconfigured", [1.0])
+
+
+def test_a_request_without_a_tc_string_does_not_count_as_vendor_unconfigured(capsys) -> None:
+    outcome = collected({"consent": {"cmp": {"marketing": True}}, "events": [{"event": "Lead"}]})
+    capsys.readouterr()
+    report_collected(outcome, known_pixels=(PIXEL,))
+    (main,) = blob_with(emf_lines(capsys), "EventsReceived")
+    assert TCF_VENDOR_UNCONFIGURED_METRIC not in main
 
 
 def test_a_pixel_outside_the_allowlist_is_counted_as_other(capsys) -> None:

@@ -79,6 +79,16 @@ def test_dead_letters_configuration_errors_and_old_messages_each_ask_for_attenti
     assert summary["queue"]["messages"] == 51  # type: ignore[index]
 
 
+def test_tc_strings_unused_for_want_of_a_vendor_id_ask_for_attention() -> None:
+    summary = summarise(readings(tcf_vendor_unconfigured=12.0))
+
+    assert summary["tcf_vendor_unconfigured_last_60_min"] == 12
+    (attention,) = summary["attention"]  # type: ignore[misc]
+    assert "12 request(s)" in attention and "TikTokVendorId" in attention
+    assert summarise(readings(tcf_vendor_unconfigured=0.0))["attention"] == []
+    assert summarise(readings())["tcf_vendor_unconfigured_last_60_min"] == "unknown"
+
+
 def test_a_young_oldest_message_is_normal() -> None:
     summary = summarise(readings(queue=QueueDepth(5, 0), oldest_message_age_seconds=42.7))
     assert summary["queue"]["oldest_message_age_seconds"] == 42  # type: ignore[index]
@@ -113,7 +123,7 @@ def _reason(reason: str) -> dict[str, Any]:
     return {"reason": {"DataType": "String", "StringValue": reason}}
 
 
-def _metrics(age_seconds: float, configuration_errors: int) -> None:
+def _metrics(age_seconds: float, configuration_errors: int, tcf_vendor_unconfigured: int = 0) -> None:
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     cloudwatch.put_metric_data(  # what SQS publishes for the events queue
         Namespace="AWS/SQS",
@@ -139,11 +149,23 @@ def _metrics(age_seconds: float, configuration_errors: int) -> None:
             for minutes in [5] * configuration_errors + [90]  # the one 90 minutes ago is out of the window
         ],
     )
+    cloudwatch.put_metric_data(  # the collector's service-wide count (TcfVendorUnconfigured)
+        Namespace="ttrelay",
+        MetricData=[
+            {
+                "MetricName": "TcfVendorUnconfigured",
+                "Dimensions": [{"Name": "service", "Value": "ttrelay-collect"}],
+                "Value": 1,
+                "Timestamp": NOW - dt.timedelta(minutes=minutes),
+            }
+            for minutes in [3] * tcf_vendor_unconfigured + [90]
+        ],
+    )
 
 
 def test_readings_come_from_queue_attributes_and_cloudwatch(aws_mock: None) -> None:
     outputs = _relay_queues()
-    _metrics(age_seconds=75.0, configuration_errors=2)
+    _metrics(age_seconds=75.0, configuration_errors=2, tcf_vendor_unconfigured=4)
     status = read_status(
         outputs, boto3.client("sqs", region_name=REGION), boto3.client("cloudwatch", region_name=REGION), NOW
     )
@@ -151,6 +173,7 @@ def test_readings_come_from_queue_attributes_and_cloudwatch(aws_mock: None) -> N
     assert status.dlq == QueueDepth(visible=1, in_flight=0, delayed=0)
     assert status.oldest_message_age_seconds == 75.0
     assert status.configuration_errors == 2.0
+    assert status.tcf_vendor_unconfigured == 4.0
 
 
 def test_without_datapoints_the_age_is_unknown_and_errors_are_none(aws_mock: None) -> None:
@@ -160,6 +183,7 @@ def test_without_datapoints_the_age_is_unknown_and_errors_are_none(aws_mock: Non
     )
     assert status.oldest_message_age_seconds is None
     assert status.configuration_errors == 0.0  # the metric is only written when an error happens
+    assert status.tcf_vendor_unconfigured == 0.0
 
 
 def test_a_queue_that_cannot_be_read_is_unknown(aws_mock: None) -> None:
@@ -167,6 +191,7 @@ def test_a_queue_that_cannot_be_read_is_unknown(aws_mock: None) -> None:
     status = read_status({"EventsQueueUrl": missing}, boto3.client("sqs", region_name=REGION), None, NOW)
     assert status.queue is None and status.dlq is None
     assert status.oldest_message_age_seconds is None and status.configuration_errors is None
+    assert status.tcf_vendor_unconfigured is None
 
 
 # --- the command -----------------------------------------------------------------------------------------

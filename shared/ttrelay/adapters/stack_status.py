@@ -1,4 +1,4 @@
-"""The live readings behind `ttrelay status`: SQS queue attributes and two CloudWatch metrics.
+"""The live readings behind `ttrelay status`: SQS queue attributes and three CloudWatch metrics.
 
 Each reading that fails (no permission, no such queue, no datapoint yet) becomes None, shown as
 "unknown": a status command must still print what it could read.
@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ttrelay.status import (
+    COLLECT_DIMENSIONS,
     CONFIGURATION_ERROR_METRIC,
     FORWARD_DIMENSIONS,
     METRICS_NAMESPACE,
+    TCF_VENDOR_UNCONFIGURED_METRIC,
     QueueDepth,
     StatusReadings,
 )
@@ -37,19 +39,14 @@ def read_status(
 ) -> StatusReadings:
     """`cloudwatch` None (the local stack, whose functions publish no metrics) leaves its readings unknown."""
     queue_url, dlq_url = outputs.get("EventsQueueUrl", ""), outputs.get("EventsDLQUrl", "")
-    age = errors = None
+    age = errors = unconfigured = None
+    window_start = now - dt.timedelta(minutes=window_minutes)
     if cloudwatch is not None:
         age = _latest_maximum(
             cloudwatch, "AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": _name(queue_url)}, now
         )
-        errors = _sum(
-            cloudwatch,
-            METRICS_NAMESPACE,
-            CONFIGURATION_ERROR_METRIC,
-            FORWARD_DIMENSIONS,
-            now - dt.timedelta(minutes=window_minutes),
-            now,
-        )
+        errors = _sum(cloudwatch, CONFIGURATION_ERROR_METRIC, FORWARD_DIMENSIONS, window_start, now)
+        unconfigured = _sum(cloudwatch, TCF_VENDOR_UNCONFIGURED_METRIC, COLLECT_DIMENSIONS, window_start, now)
     return StatusReadings(
         outputs=outputs,
         queue=queue_depth(sqs, queue_url),
@@ -57,6 +54,7 @@ def read_status(
         oldest_message_age_seconds=age,
         configuration_errors=errors,
         window_minutes=window_minutes,
+        tcf_vendor_unconfigured=unconfigured,
     )
 
 
@@ -92,15 +90,15 @@ def _latest_maximum(
 
 def _sum(
     cloudwatch: Any,
-    namespace: str,
     metric: str,
     dimensions: Mapping[str, str],
     start: dt.datetime,
     end: dt.datetime,
 ) -> float | None:
     period = max(60, int((end - start).total_seconds()) // 60 * 60)  # one datapoint for the window
-    points = _datapoints(cloudwatch, namespace, metric, dimensions, start, end, period, "Sum")
-    # The forwarder adds the metric only when an error happens, so no datapoint means none happened.
+    # The relay's own metrics, which Powertools writes under the template's namespace.
+    points = _datapoints(cloudwatch, METRICS_NAMESPACE, metric, dimensions, start, end, period, "Sum")
+    # The functions add these metrics only when they count something: no datapoint means none happened.
     return None if points is None else float(sum(point["Sum"] for point in points))
 
 

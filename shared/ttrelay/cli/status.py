@@ -1,8 +1,9 @@
-"""`ttrelay status`: is the relay keeping up? Outputs, queue depth and age, dead letters, config errors.
+"""`ttrelay status`: is the relay keeping up? Outputs, queue depth and age, dead letters, config errors,
+TC strings unused for want of TikTok's vendor id.
 
 Targets: --stack-name (a deployed stack's outputs and CloudWatch metrics, with your AWS credentials);
 else the running local stack (`make dev`), whose functions publish no CloudWatch metrics, so the age of
-the oldest message and the configuration errors show as "unknown" there unless the queue is empty.
+the oldest message (unless the queue is empty) and the metric counts show as "unknown" there.
 
 Prints JSON; `attention` lists what needs a look (an empty list: nothing). Exit 0, or 2 when the stack
 cannot be found.
@@ -31,7 +32,7 @@ def status_command(argv: list[str]) -> int:
         "--window-minutes",
         type=int,
         default=60,
-        help="how far back configuration errors (EventsApiConfigurationError) are counted",
+        help="how far back configuration errors and unused TC strings (TcfVendorUnconfigured) are counted",
     )
     args = parser.parse_args(argv)
     from ttrelay.adapters import aws

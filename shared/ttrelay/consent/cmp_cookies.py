@@ -126,9 +126,10 @@ def _onetrust(value: str, config: CmpCookieConfig) -> bool | None:
 
 
 def _cookiebot(value: str) -> bool | None:
-    # `-1`: Cookiebot decided no consent is needed in the visitor's region, so everything is allowed.
+    # `-1`: Cookiebot's own geolocation found no consent needed. That is no signal: the relay's location
+    # decides (in opt_in, no signal drops), never Cookiebot's (reference/consent.md section 6).
     if value.strip() == "-1":
-        return True
+        return None
     # Otherwise a URL-encoded JavaScript object literal (not JSON): `{stamp:'…',…,marketing:true,…}`.
     match = _COOKIEBOT_MARKETING.search(unquote(value))
     return None if match is None else match.group(1) == "true"

@@ -1,10 +1,11 @@
 """The DEFAULT POLICY of reference/consent.md section 8, as pure functions.
 
-Each present signal yields a verdict: grant, deny, or (US-type signals) opt-out. The regime then turns
-the verdicts into forward / limited / drop. Verdicts are listed in a fixed order (gpc, tcf, gpp, usp, gcm,
-cmp) and the first one that decides becomes the reason, e.g. `deny:tcf:purpose_7`, `grant:gpp.tcfeuv2`,
-`opt_out:gpp.usnat:opted_out`; with nothing decisive the reason is `no_consent_signal` (opt_in),
-`notice` (notice) or `no_opt_out` (opt_out).
+Each present signal yields a verdict: grant, deny, (US-type signals) opt-out, or undecided (a TC string
+that would grant but no TikTok vendor id is configured). The regime then turns the verdicts into forward /
+limited / drop. Verdicts are listed in a fixed order (gpc, tcf, gpp, usp, gcm, cmp) and the first one that
+decides becomes the reason, e.g. `deny:tcf:purpose_7`, `deny:cmp:malformed`, `grant:gpp.tcfeuv2`,
+`opt_out:gpp.usnat:opted_out`; with nothing decisive the reason is `tcf_vendor_unconfigured` or
+`no_consent_signal` (opt_in), `notice` (notice) or `no_opt_out` (opt_out).
 
 Each consent string is decoded at most once per request: `evaluate` returns the decision and its receipt
 from one decoding.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ttrelay.consent.gcm import consent_mode_outcome
 from ttrelay.consent.model import (
+    TCF_VENDOR_UNCONFIGURED,
     Action,
     ConsentDecision,
     ConsentReceipt,
@@ -25,9 +27,9 @@ from ttrelay.consent.model import (
     Location,
     Policy,
     Regime,
-    SignalName,
 )
 from ttrelay.consent.policy import regime_for
+from ttrelay.consent.signal_values import SIGNAL_ORDER, SignalName
 from ttrelay.consent.tcf import TcString, decode_tcf
 from ttrelay.consent.usp import UspString, decode_usp
 
@@ -35,12 +37,14 @@ if TYPE_CHECKING:
     from ttrelay.consent.gpp import GppString
 
 _SECONDS_PER_DAY = 86_400
+# Clock skew allowed for a TC string's last_updated; further ahead it is malformed (8.1).
+_MAX_AHEAD_SECONDS = _SECONDS_PER_DAY
 # TCF 2.2 strings carry policy version 4; lower versions are invalid since 2023-09-30 (1.2).
 _MIN_TCF_POLICY_VERSION = 4
 # Restriction type 0, "not allowed", binds whatever the legal basis (1.4); types 1 and 2 play no part (8.1).
 _NOT_ALLOWED = 0
 
-VerdictKind = Literal["grant", "deny", "opt_out"]
+VerdictKind = Literal["grant", "deny", "opt_out", "undecided"]
 # Verdicts read from CMP cookies are named `cookie.<signal>` in reasons (e.g. `deny:cookie.cmp:marketing`).
 COOKIE_SOURCE = "cookie"
 _SEVERITY: dict[Action, int] = {"forward": 0, "limited": 1, "drop": 2}
@@ -48,7 +52,10 @@ _SEVERITY: dict[Action, int] = {"forward": 0, "limited": 1, "drop": 2}
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What one signal says; `source` names it (`tcf`, `gpp.tcfeuv2`, `gpp.usnat`, `gcm`…)."""
+    """What one signal says; `source` names it (`tcf`, `gpp.tcfeuv2`, `gpp.usnat`, `gcm`…).
+
+    An undecided verdict's `detail` is its whole reason: it is the same whichever TC string said it.
+    """
 
     kind: VerdictKind
     source: str
@@ -58,6 +65,8 @@ class Verdict:
     def reason(self) -> str:
         if self.kind == "grant":
             return f"grant:{self.source}"
+        if self.kind == "undecided":
+            return self.detail
         return f"{self.kind}:{self.source}:{self.detail}"
 
 
@@ -119,6 +128,7 @@ def evaluate(
         stored=stored,
         stored_decoded=stored_decoded,
         regimes=tuple(candidate[0].regime for candidate in candidates),
+        undecided=_undecided(verdicts),
     )
     return Evaluation(decision=decision, receipt=receipt, verdicts=verdicts)
 
@@ -140,8 +150,17 @@ def receipt_for(
     signals: ConsentSignals, location: Location, policy: Policy, decision: ConsentDecision, now: int
 ) -> ConsentReceipt:
     """The receipt of a decision already made. This decodes the strings again: prefer `evaluate`."""
+    decoded = _decode(signals)
+    verdicts = tuple(_verdicts(signals, decoded, decision.regime, policy, now))
     return _receipt(
-        signals, _decode(signals), location, policy, decision=decision, now=now, regimes=(decision.regime,)
+        signals,
+        decoded,
+        location,
+        policy,
+        decision=decision,
+        now=now,
+        regimes=(decision.regime,),
+        undecided=_undecided(verdicts),
     )
 
 
@@ -152,11 +171,16 @@ def _decode_gpp(text: str) -> GppString:
     return decode_gpp(text)
 
 
+# What a string signal sent as another type decodes to: malformed, like a string that fails decoding.
+_NOT_A_STRING = ValueError("not a string")
+
+
 def _decode(signals: ConsentSignals) -> _Decoded:
+    malformed = signals.malformed
     return _Decoded(
-        tcf=_attempt(decode_tcf, signals.tcf),
-        gpp=_attempt(_decode_gpp, signals.gpp),
-        usp=_attempt(decode_usp, signals.usp),
+        tcf=_NOT_A_STRING if "tcf" in malformed else _attempt(decode_tcf, signals.tcf),
+        gpp=_NOT_A_STRING if "gpp" in malformed else _attempt(_decode_gpp, signals.gpp),
+        usp=_NOT_A_STRING if "usp" in malformed else _attempt(decode_usp, signals.usp),
     )
 
 
@@ -174,7 +198,10 @@ def _verdicts(
 ) -> Iterator[Verdict]:
     # GPC and a broken GPP string are a "no" everywhere; under opt_out that "no" is an opt-out.
     refusal: VerdictKind = "opt_out" if regime == "opt_out" else "deny"
-    if signals.gpc:
+    malformed = signals.malformed
+    if "gpc" in malformed:
+        yield Verdict(refusal, "gpc", "malformed")
+    elif signals.gpc:
         yield Verdict(refusal, "gpc", "gpc")
     if decoded.tcf is not None:
         yield _tcf_verdict("tcf", decoded.tcf, policy, now)
@@ -187,13 +214,23 @@ def _verdicts(
         yield Verdict("opt_out", "usp", "malformed")
     elif decoded.usp is not None and decoded.usp.opted_out_of_sale():
         yield Verdict("opt_out", "usp", "opted_out")
+    yield from _choice_verdicts(signals)
+
+
+def _choice_verdicts(signals: ConsentSignals) -> Iterator[Verdict]:
+    """Consent Mode, then the CMP's marketing category: the visitor's choice as the page read it."""
+    malformed = signals.malformed
     consent_mode = consent_mode_outcome(signals.gcm)
-    if consent_mode == "grant":
+    if "gcm" in malformed:
+        yield Verdict("deny", "gcm", "malformed")
+    elif consent_mode == "grant":
         yield Verdict("grant", "gcm")
     elif consent_mode == "deny":
         yield Verdict("deny", "gcm", "denied")
     marketing = (signals.cmp or {}).get("marketing")
-    if marketing is True:
+    if "cmp" in malformed:
+        yield Verdict("deny", "cmp", "malformed")
+    elif marketing is True:
         yield Verdict("grant", "cmp")
     elif marketing is False:
         yield Verdict("deny", "cmp", "marketing")
@@ -214,27 +251,31 @@ def _gpp_verdicts(gpp: GppString, policy: Policy, now: int) -> Iterator[Verdict]
 
 
 def _tcf_verdict(source: str, tc: TcString | ValueError, policy: Policy, now: int) -> Verdict:
-    """Grant only for a strictly valid, current, fresh string with every required consent (section 8)."""
+    """Grant only for a strictly valid, current, fresh string with every required consent, TikTok's
+    vendor consent included (section 8); undecided when that vendor is not configured."""
     if isinstance(tc, ValueError):
         return Verdict("deny", source, "malformed")
     refusal = _tcf_refusal(tc, policy, now)
-    return Verdict("grant", source) if refusal is None else Verdict("deny", source, refusal)
+    if refusal is not None:
+        return Verdict("deny", source, refusal)
+    if policy.vendor_id is None:
+        # Purpose consents alone are not consent to TikTok (1.9): this string can refuse, never grant.
+        return Verdict("undecided", source, TCF_VENDOR_UNCONFIGURED)
+    return Verdict("grant", source)
 
 
 def _tcf_refusal(tc: TcString, policy: Policy, now: int) -> str | None:
     """The first rule a decoded TC string fails, in the order section 8 states them; None if it passes."""
-    if tc.tcf_policy_version < _MIN_TCF_POLICY_VERSION:
-        return "policy_version"
-    # Exactly the maximum age is still fresh (8.1).
-    if now - tc.last_updated > policy.tcf_max_age_days * _SECONDS_PER_DAY:
-        return "stale"
+    invalid = _tcf_validity_refusal(tc, policy, now)
+    if invalid is not None:
+        return invalid
     # Consent bits only: legitimate interest never grants (8.1).
     missing = next((p for p in policy.required_purposes if not tc.has_purpose_consent(p)), None)
     if missing is not None:
         return f"purpose_{missing}"
     vendor = policy.vendor_id
     if vendor is None:
-        return None  # TikTok's vendor id is unconfirmed (1.9): vendor checks only when configured
+        return None  # nothing left to refuse; _tcf_verdict keeps it from granting
     if not tc.has_vendor_consent(vendor):
         return "vendor_consent"
     restricted = next(
@@ -243,10 +284,22 @@ def _tcf_refusal(tc: TcString, policy: Policy, now: int) -> str | None:
     return None if restricted is None else f"restriction_p{restricted}"
 
 
+def _tcf_validity_refusal(tc: TcString, policy: Policy, now: int) -> str | None:
+    """Whether the string may be read at all: its date, its TCF policy version, its age."""
+    if tc.last_updated - now > _MAX_AHEAD_SECONDS:
+        return "malformed"  # no CMP writes a date that far ahead: a broken clock or a forged string (8.1)
+    if tc.tcf_policy_version < _MIN_TCF_POLICY_VERSION:
+        return "policy_version"
+    # Exactly the maximum age is still fresh (8.1).
+    if now - tc.last_updated > policy.tcf_max_age_days * _SECONDS_PER_DAY:
+        return "stale"
+    return None
+
+
 def _decision(regime: Regime, verdicts: tuple[Verdict, ...], policy: Policy) -> ConsentDecision:
     if regime == "opt_out":
         # Grants change nothing here; any opt-out, or a deny from tcf/gcm/cmp, limits the event.
-        limiting = next((verdict for verdict in verdicts if verdict.kind != "grant"), None)
+        limiting = next((verdict for verdict in verdicts if verdict.kind in ("deny", "opt_out")), None)
         if limiting is None:
             return _decided("forward", regime, "no_opt_out")
         return _decided(policy.us_opt_out_action, regime, limiting.reason)
@@ -259,7 +312,8 @@ def _decision(regime: Regime, verdicts: tuple[Verdict, ...], policy: Policy) -> 
     grant = next((verdict for verdict in verdicts if verdict.kind == "grant"), None)
     if grant is not None:
         return _decided("forward", regime, grant.reason)
-    return _decided("drop", regime, "no_consent_signal")
+    undecided = next((verdict for verdict in verdicts if verdict.kind == "undecided"), None)
+    return _decided("drop", regime, "no_consent_signal" if undecided is None else undecided.reason)
 
 
 def _decided(action: Action, regime: Regime, reason: str) -> ConsentDecision:
@@ -275,7 +329,11 @@ def _present(signals: ConsentSignals) -> tuple[SignalName, ...]:
         ("gcm", bool(signals.gcm)),
         ("cmp", bool(signals.cmp)),
     )
-    return tuple(name for name, is_present in present if is_present)
+    return tuple(name for name, is_present in present if is_present or name in signals.malformed)
+
+
+def _undecided(verdicts: tuple[Verdict, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(verdict.reason for verdict in verdicts if verdict.kind == "undecided"))
 
 
 def _receipt(
@@ -289,6 +347,7 @@ def _receipt(
     regimes: tuple[Regime, ...],
     stored: ConsentSignals | None = None,
     stored_decoded: _Decoded | None = None,
+    undecided: tuple[str, ...] = (),
 ) -> ConsentReceipt:
     gpp = None if isinstance(decoded.gpp, ValueError) else decoded.gpp
     stored_tcf = stored_decoded.tcf if stored_decoded is not None else None
@@ -302,17 +361,15 @@ def _receipt(
         action=decision.action,
         reason=decision.reason,
         limited_data_use=decision.limited_data_use,
-        signals_present=tuple(name for name in _SIGNAL_ORDER if name in {*from_request, *from_cookies}),
+        signals_present=tuple(name for name in SIGNAL_ORDER if name in {*from_request, *from_cookies}),
         signal_sources={"request": from_request, "cookies": from_cookies},
         regimes_considered=regimes,
         tcf_cmp_id=tc.cmp_id if tc else None,
         tcf_policy_version=tc.tcf_policy_version if tc else None,
         gpp_section_ids=gpp.section_ids if gpp else (),
+        undecided=undecided,
         location=location,
     )
-
-
-_SIGNAL_ORDER: tuple[SignalName, ...] = ("tcf", "gpp", "usp", "gpc", "gcm", "cmp")
 
 
 def _first_tc_string(*candidates: object) -> TcString | None:

@@ -7,17 +7,30 @@ request and then only read (response body, queued message, log line).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from ttrelay.consent.iso3166 import ASSIGNED_ALPHA2
+from ttrelay.consent.signal_values import SignalName, set_aside_malformed
 
 Regime = Literal["opt_in", "opt_out", "notice"]
 Action = Literal["forward", "limited", "drop"]
 ConsentModeValue = Literal["granted", "denied"]
 LocationSource = Literal["cloudfront", "cloudfront_unverified", "ip", "none"]
-SignalName = Literal["tcf", "gpp", "usp", "gpc", "gcm", "cmp"]
+# The reason a TC string that meets every other condition gives when no vendor id is configured: it can
+# refuse but never grant (reference/consent.md 1.9, 8). Receipts list it even when another signal grants.
+TCF_VENDOR_UNCONFIGURED = "tcf_vendor_unconfigured"
 
 # ISO 3166-2 subdivision suffixes are one to three letters or digits (`QC`, `CA`, `75`, `BY`).
 _SUBDIVISION_KEY = re.compile(r"^([A-Z]{2})-([A-Z0-9]{1,3})$")
@@ -28,15 +41,29 @@ class _Frozen(BaseModel):
 
 
 class ConsentSignals(_Frozen):
-    """The consent signals of one request, as sent; nothing here is decoded yet."""
+    """The consent signals of one request, as sent; nothing here is decoded yet.
 
-    tcf: str | None = None
-    gpp: str | None = None
-    gpp_sid: tuple[int, ...] = ()
-    usp: str | None = None
-    gpc: bool = False
+    A signal sent with a value of the wrong type is not kept: it is named in `malformed`, which the
+    policy counts as a refusal (ttrelay.consent.signal_values). The strict types below are a backstop.
+    """
+
+    tcf: StrictStr | None = None
+    gpp: StrictStr | None = None
+    gpp_sid: tuple[StrictInt, ...] = ()
+    usp: StrictStr | None = None
+    gpc: StrictBool = False
     gcm: dict[str, ConsentModeValue] | None = None
-    cmp: dict[str, bool] | None = None
+    cmp: dict[str, StrictBool] | None = None
+    malformed: tuple[SignalName, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _set_aside_malformed(cls, data: object) -> object:
+        if not isinstance(data, Mapping):
+            return data
+        kept = set_aside_malformed(data)
+        # JSON null means "not sent" for every signal.
+        return {name: value for name, value in kept.items() if value is not None}
 
     @field_validator("tcf", "gpp", "usp", mode="before")
     @classmethod
@@ -45,13 +72,6 @@ class ConsentSignals(_Frozen):
         # string, not a malformed one. Anything non-blank is kept verbatim for strict decoding.
         if isinstance(value, str) and not value.strip():
             return None
-        return value
-
-    @field_validator("gcm", mode="before")
-    @classmethod
-    def _lower_case_consent_types(cls, value: object) -> object:
-        if isinstance(value, dict):
-            return {str(key).strip().lower(): state for key, state in value.items()}
         return value
 
     @field_validator("cmp", mode="before")
@@ -131,6 +151,8 @@ class ConsentReceipt(_Frozen):
     tcf_cmp_id: int | None = None
     tcf_policy_version: int | None = None
     gpp_section_ids: tuple[int, ...] = ()
+    # Why a signal neither granted nor refused, e.g. `tcf_vendor_unconfigured` even when another grants.
+    undecided: tuple[str, ...] = ()
     location: Location
 
 
@@ -182,7 +204,8 @@ class Policy(_Frozen):
     required_purposes: tuple[Annotated[int, Field(ge=1, le=24)], ...] = Field(
         default=(1, 3, 4, 7), min_length=1
     )
-    # TikTok's own TCF vendor id is not confirmed (reference/consent.md 1.9): no default, checks skipped.
+    # TikTok's own TCF vendor id is not confirmed (reference/consent.md 1.9): no default, and without one
+    # a TC string can refuse but never grant.
     vendor_id: int | None = Field(default=None, ge=1, le=65535)
     tcf_max_age_days: int = Field(default=390, ge=1)
     us_opt_out_action: Literal["limited", "drop"] = "limited"

@@ -42,6 +42,7 @@ _RECEIPT_FIELDS = (
     "signal_sources",
     "regimes_considered",
     "policy_version",
+    "undecided",
 )
 # Answers the front gives itself, before or instead of the collect handler.
 _FRONT_ERRORS = {429: "throttled", 502: "function_error", 503: "starting"}
@@ -160,7 +161,7 @@ def _request_view(
         "action": action,
         "regime": regime,
         "reason": reason,
-        "explanation": explain_decision(action, reason),
+        "explanation": explain_decision(action, reason, (receipt or {}).get("undecided", ())),
         **_receipt_view(receipt),
     }
     rejected = {item.get("index"): item for item in response.get("rejected", []) if isinstance(item, dict)}

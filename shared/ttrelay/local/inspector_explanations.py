@@ -3,7 +3,9 @@ site owner, and what to do about it. Reason grammar: docs/consent.md "Reasons"."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+from ttrelay.consent.model import TCF_VENDOR_UNCONFIGURED
 
 _ACTION_RESULT = {
     "forward": "sent to TikTok",
@@ -22,7 +24,10 @@ _SIGNALS = {
 }
 
 _WHY = {
-    "malformed": "it could not be decoded",
+    "malformed": (
+        "it could not be read: a string that fails decoding or is dated more than a day ahead, or a value "
+        "of the wrong type (cmp categories take true/false, Consent Mode takes granted/denied)"
+    ),
     "policy_version": "it predates TCF 2.2 (policy version below 4)",
     "stale": "it is older than the policy's tcf_max_age_days",
     "vendor_consent": "the configured vendor has no consent",
@@ -66,6 +71,17 @@ _UNDECIDED = {
     ),
     "notice": "The visitor's region only needs notice and nothing refused: {result}.",
     "no_opt_out": "Opt-out region and the visitor has not opted out: {result}.",
+    TCF_VENDOR_UNCONFIGURED: (
+        "The TCF string consents to the required purposes, but no TikTok vendor id is configured, so TCF "
+        "cannot grant on its own: {result}. Set TikTokVendorId (docs/consent.md), or pass your CMP's "
+        "TikTok choice in `consent.cmp` or Consent Mode."
+    ),
+}
+# Said after the decision when a signal decided nothing, though something else did.
+_UNDECIDED_NOTES = {
+    TCF_VENDOR_UNCONFIGURED: (
+        "The TCF string was not used: no TikTok vendor id is configured (TikTokVendorId, docs/consent.md)."
+    ),
 }
 
 _EVENT_STATUS = {
@@ -85,7 +101,14 @@ _EVENT_STATUS = {
 }
 
 
-def explain_decision(action: str, reason: str) -> str:
+def explain_decision(action: str, reason: str, undecided: Sequence[str] = ()) -> str:
+    """The decision as a sentence; `undecided` (the receipt's) adds why a signal was not used."""
+    sentence = _decision_sentence(action, reason)
+    notes = [_UNDECIDED_NOTES[name] for name in undecided if name in _UNDECIDED_NOTES and name != reason]
+    return " ".join([sentence, *notes])
+
+
+def _decision_sentence(action: str, reason: str) -> str:
     result = _ACTION_RESULT.get(action, action)
     if reason in _UNDECIDED:
         return _UNDECIDED[reason].format(result=result)

@@ -31,6 +31,10 @@ LOCAL_PIXEL = "CTTRELAYLOCALDEV0001"
 LOCAL_ACCESS_TOKEN = "local-dev-token"  # noqa: S105 - the fake Events API's token, not a secret
 # Locally the CloudFront origin-verify secret is a known value, so curl and tests can act as CloudFront.
 LOCAL_ORIGIN_SECRET = "local-origin-verify-secret"  # noqa: S105 - local only, documented
+# TikTokVendorId locally: a TEST value so TCF paths grant (the demo's test vendor list has it). In IAB's
+# list 986 is ByteDance's Pangle, not confirmed as TikTok (reference/consent.md 1.9); never copy it into
+# a deployment without checking. `--parameter-overrides TikTokVendorId=` runs without one.
+LOCAL_TIKTOK_VENDOR_ID = "986"
 # The backend API key the local stack accepts (DESIGN.md "Who may send"), stored hashed like `ttrelay keys`.
 LOCAL_API_KEY = "ttrelay-local-dev-key"
 # Where the forwarder reads the Events API base URL. Locally it points at the plain-http fake, which the
@@ -171,6 +175,7 @@ class LocalStack:
             # the example shop that the sample events in events/ come from.
             "AllowedOrigins": f"http://127.0.0.1:{self.port},http://localhost:{self.port},{SAMPLE_SITE_ORIGIN}",
             "TestEventCode": opts.test_event_code,
+            "TikTokVendorId": LOCAL_TIKTOK_VENDOR_ID,
             "LogLevel": "INFO",
             **opts.parameter_overrides,
         }

@@ -47,17 +47,18 @@ def test_receipt_records_the_evaluation_without_raw_strings() -> None:
     )
     location = Location(country="fr", subdivision=None, source="cloudfront")
 
-    evaluation = evaluate(signals, location, load_policy(), NOW)
+    evaluation = evaluate(signals, location, _policy(986), NOW)
 
     receipt = evaluation.receipt
     assert evaluation.decision.reason == "grant:tcf"
     assert receipt.policy_version == load_policy().version
+    assert receipt.undecided == ()
     assert receipt.signals_present == ("tcf", "gcm", "cmp")
     assert (receipt.tcf_cmp_id, receipt.tcf_policy_version) == (304, 4)
     assert receipt.location.model_dump() == {"country": "FR", "subdivision": None, "source": "cloudfront"}
     assert (receipt.action, receipt.reason, receipt.decided_at) == ("forward", "grant:tcf", NOW)
     assert FR_GRANT_TCF not in json.dumps(receipt.model_dump(mode="json"))
-    assert receipt_for(signals, location, load_policy(), evaluation.decision, NOW) == receipt
+    assert receipt_for(signals, location, _policy(986), evaluation.decision, NOW) == receipt
 
 
 def test_receipt_takes_tcf_details_from_a_gpp_tcfeuv2_section() -> None:
@@ -146,7 +147,7 @@ def test_cli_vendor_id_sets_the_policy_vendor(capsys: pytest.CaptureFixture[str]
 def test_cli_defaults_now_to_the_current_time(capsys: pytest.CaptureFixture[str]) -> None:
     # The vector string is fresh on 2026-11-01 and has last_updated 2026-10-12; today it is either fresh
     # (grant) or, long after 2027-11, stale: what must not happen is a failure to decide.
-    assert decide_command(["--country", "FR", "--tcf", FR_GRANT_TCF]) == 0
+    assert decide_command(["--country", "FR", "--tcf", FR_GRANT_TCF, "--vendor-id", "986"]) == 0
 
     assert json.loads(capsys.readouterr().out)["reason"] in {"grant:tcf", "deny:tcf:stale"}
 
@@ -181,3 +182,29 @@ def test_cli_bad_arguments_exit_2_with_one_line(argv: list[str], capsys: pytest.
 def test_cli_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert decide_command(["--help"]) == 0
     assert "--gpp-sid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("country", "expected"),
+    [
+        ("FR", ("drop", "tcf_vendor_unconfigured")),
+        ("JP", ("forward", "notice")),  # neither grant nor deny: notice forwards
+        ("US", ("forward", "no_opt_out")),  # not an opt-out, so nothing to limit
+    ],
+)
+def test_without_a_vendor_id_a_granting_tc_string_decides_nothing(
+    country: str, expected: tuple[str, str]
+) -> None:
+    decision = decide(ConsentSignals(tcf=FR_GRANT_TCF), Location(country=country), load_policy(), NOW)
+
+    assert (decision.action, decision.reason) == expected
+
+
+def test_the_receipt_says_the_tc_string_could_not_grant_even_when_another_signal_did() -> None:
+    signals = ConsentSignals(tcf=FR_GRANT_TCF, gpp="DBABMA~" + FR_GRANT_TCF, cmp={"marketing": True})
+
+    evaluation = evaluate(signals, Location(country="FR"), load_policy(), NOW)
+
+    assert evaluation.decision.reason == "grant:cmp"
+    assert evaluation.receipt.undecided == ("tcf_vendor_unconfigured",)
+    assert evaluate(signals, Location(country="FR"), _policy(986), NOW).receipt.undecided == ()

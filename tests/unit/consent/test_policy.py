@@ -162,20 +162,30 @@ def test_unreadable_override_file_is_a_policy_error(tmp_path: Path) -> None:
         load_policy(str(tmp_path / "missing.json"))
 
 
+VENDOR = 986  # the vendor id these tests configure, consented in every string they build
+
+
 def _tc_last_updated(unix_seconds: int, **fields: object) -> str:
     deciseconds = unix_seconds * 10
+    fields.setdefault("vendor_consents", vendor_section(max_vendor_id=VENDOR, ids=[VENDOR]))
     return tc_string(TcCore(created_ds=deciseconds, last_updated_ds=deciseconds, **fields).bits())  # type: ignore[arg-type]
 
 
 def _tcf_reason(tcf: str, policy_update: dict[str, object] | None = None) -> str:
-    policy = load_policy().model_copy(update=policy_update or {})
+    policy = load_policy().model_copy(update={"vendor_id": VENDOR, **(policy_update or {})})
     return decide(ConsentSignals(tcf=tcf), Location(country="DE"), policy, NOW).reason
 
 
 def test_exactly_390_days_old_is_fresh_one_second_more_is_stale() -> None:
     assert _tcf_reason(_tc_last_updated(NOW - 390 * DAY)) == "grant:tcf"
     assert _tcf_reason(_tc_last_updated(NOW - 390 * DAY - 1)) == "deny:tcf:stale"
-    assert _tcf_reason(_tc_last_updated(NOW + 30 * DAY)) == "grant:tcf"  # a future date is not stale
+
+
+def test_up_to_a_day_ahead_is_clock_skew_further_ahead_is_malformed() -> None:
+    assert _tcf_reason(_tc_last_updated(NOW + DAY)) == "grant:tcf"
+    assert _tcf_reason(_tc_last_updated(NOW + DAY + 1)) == "deny:tcf:malformed"
+    # Never stale however old the clock makes it look: the 50 years ahead.
+    assert _tcf_reason(_tc_last_updated(NOW + 50 * 365 * DAY)) == "deny:tcf:malformed"
 
 
 def test_max_age_is_configurable() -> None:
@@ -210,11 +220,18 @@ def test_legitimate_interest_alone_never_grants() -> None:
 def test_type_0_restriction_on_a_required_purpose_denies(
     restrictions: list[tuple[int, int, list[int | tuple[int, int]]]], expected: str
 ) -> None:
-    tcf = _tc_last_updated(
-        NOW,
-        vendor_consents=vendor_section(max_vendor_id=986, ids=[986]),
-        publisher_restrictions=restrictions_section(restrictions),
-    )
+    tcf = _tc_last_updated(NOW, publisher_restrictions=restrictions_section(restrictions))
 
-    assert _tcf_reason(tcf, {"vendor_id": 986}) == expected
-    assert _tcf_reason(tcf) == "grant:tcf"  # no vendor configured: vendor checks are skipped
+    assert _tcf_reason(tcf) == expected
+
+
+def test_without_a_vendor_id_a_tc_string_refuses_but_never_grants() -> None:
+    unconfigured = {"vendor_id": None}
+    no_vendor_at_all = _tc_last_updated(NOW, vendor_consents=vendor_section(max_vendor_id=0))
+
+    assert _tcf_reason(_tc_last_updated(NOW), unconfigured) == "tcf_vendor_unconfigured"
+    assert _tcf_reason(no_vendor_at_all, unconfigured) == "tcf_vendor_unconfigured"
+    assert (
+        _tcf_reason(_tc_last_updated(NOW, purpose_consents=(1, 3, 4)), unconfigured) == "deny:tcf:purpose_7"
+    )
+    assert _tcf_reason(no_vendor_at_all) == "deny:tcf:vendor_consent"

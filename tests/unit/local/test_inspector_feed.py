@@ -106,6 +106,24 @@ def test_the_receipt_joins_by_the_invocation_request_id_in_either_order() -> Non
     assert "ip" not in second["decision"]["receipt"]["location"]  # only the fields the page shows are kept
 
 
+def test_a_tc_string_left_unused_for_lack_of_a_vendor_id_is_said_even_when_another_signal_granted() -> None:
+    inspector = Sources().inspector()
+    receipt = {
+        "reason": "grant:cmp",
+        "undecided": ["tcf_vendor_unconfigured"],
+        "location": {"source": "none"},
+    }
+    line = {"message": "collected", "function_request_id": "r1", "consent_receipt": receipt}
+    inspector.record(exchange("r1", ["a"]))
+    inspector.collect_log_line(json.dumps(line) + "\n")
+
+    (request,) = inspector.feed()["requests"]
+    assert request["decision"]["receipt"]["undecided"] == ["tcf_vendor_unconfigured"]
+    explanation = request["decision"]["explanation"]
+    assert explanation.startswith("Consent granted by your CMP's marketing category")
+    assert "The TCF string was not used: no TikTok vendor id is configured (TikTokVendorId" in explanation
+
+
 def test_memory_is_bounded_to_the_last_requests_kept() -> None:
     inspector = Sources().inspector(keep=3)
     for number in range(10):
@@ -164,6 +182,13 @@ def test_the_exchange_keeps_neither_the_token_nor_the_body_nor_secret_header_val
             "the GPP US section usca (the visitor opted out",
         ),
         ("limited", "opt_out", "opt_out:gpc:gpc", "limited_data_use"),
+        (
+            "drop",
+            "opt_in",
+            "tcf_vendor_unconfigured",
+            "no TikTok vendor id is configured, so TCF cannot grant",
+        ),
+        ("drop", "opt_in", "deny:cmp:malformed", "cmp categories take true/false"),
     ],
 )
 def test_every_kind_of_reason_reads_as_a_sentence(
