@@ -13,6 +13,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from pydantic import BaseModel
 
@@ -58,6 +59,7 @@ def unknown_keys(document: object, model: type[BaseModel], where: str = "") -> I
             yield from unknown_keys(value, nested, f"{where}.{key}" if where else key)
 
 
+@cache  # called with declared names only (never a sender's key), so bounded by the models
 def _field_model(model: type[BaseModel] | None, name: str) -> type[BaseModel] | None:
     """The model a field holds (itself, optional, or as list items); None for anything else."""
     if model is None or name not in model.model_fields:

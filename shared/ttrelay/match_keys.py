@@ -45,10 +45,10 @@ def unusable_match_keys(keys: MatchKeys, default_phone_region: str | None) -> li
     Blank values count as not given, the way `ttq.identify` sends them for a visitor not signed in."""
     unusable: list[str] = []
     for name in HASHED_USER_FIELDS:
-        normalise = user_field_normaliser(name, default_phone_region)
         for source in _SOURCES.get(name, (name,)):
             given = [value for value in _as_list(getattr(keys, source)) if value.strip()]
-            if any(hash_identifier(value, normalise) is None for value in given):
+            normalise = user_field_normaliser(name, default_phone_region) if given else None
+            if normalise and any(hash_identifier(value, normalise) is None for value in given):
                 unusable.append(source)
     return unusable
 
