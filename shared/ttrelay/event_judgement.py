@@ -136,7 +136,8 @@ def judge_properties(raw: Mapping[str, object], where: str) -> tuple[Properties 
         if key in _DECLARED_PROPERTIES or CUSTOM_PROPERTY_NAME.fullmatch(key):
             data[key] = value
         else:  # the name is the site's text: reported by rule, never echoed
-            warnings.append(Problem(where, "custom_property_name", f"{CUSTOM_PROPERTY_NAME_RULE}; left out"))
+            loc = field_path(where, [key], raw, Properties)
+            warnings.append(Problem(loc, "custom_property_name", f"{CUSTOM_PROPERTY_NAME_RULE}; left out"))
     for _ in range(_MAX_PASSES):
         try:
             return Properties.model_validate(data), warnings
