@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from pydantic import ValidationError
@@ -23,6 +23,7 @@ from ttrelay.consent.decide import evaluate
 from ttrelay.consent.model import ConsentDecision, ConsentSignals, Location, Policy
 from ttrelay.cookie import COOKIE_NAME, ClickIdCookie, SigningKeys, sign, verify
 from ttrelay.event_judgement import Judgement, Problem, UnusableEvent, UsableEvent, judge_events
+from ttrelay.field_paths import field_path
 from ttrelay.geo import cloudfront_marks, locate, viewer_ip
 from ttrelay.match_keys import user_match_keys
 from ttrelay.models import (
@@ -40,6 +41,7 @@ from ttrelay.pixel_params import events_api_properties
 from ttrelay.redaction import redact_properties
 from ttrelay.rejection import CollectRejected
 from ttrelay.request_limits import MAX_JSON_DEPTH, EventTimeWindow, json_too_deep
+from ttrelay.request_warnings import request_warnings
 from ttrelay.responses import CollectAccepted, DecisionSummary, ErrorDetail, EventWarning, RejectedEvent
 from ttrelay.senders import ApiKeyRing, Sender, identify_sender
 
@@ -108,7 +110,8 @@ class CollectOutcome:
         extras: dict[str, object] = {}
         if self.judgement.rejected:
             extras["rejected"] = [_rejected_entry(event) for event in self.judgement.rejected]
-        if warnings := [entry for event in self.judgement.usable for entry in _warning_entry(event)]:
+        about_events = [entry for event in self.judgement.usable for entry in _warning_entry(event)]
+        if warnings := [*map(_request_warning_entry, self.judgement.warnings), *about_events]:
             extras["warnings"] = warnings
         body = CollectAccepted(
             accepted=self.accepted, dropped=self.dropped, decision=decision, token=self.token, **extras
@@ -151,6 +154,8 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
             pixel=pixel,
         )
 
+    # Checked only for events that are sent: a phone check loads libphonenumber, which a drop never needs.
+    judgement = judgement.with_match_key_warnings(payload.user, settings.default_phone_region or None)
     keys = deps.signing_keys()
     # Storing a click id needs consent to storage: under `limited` (the visitor opted out of sale or
     # sharing) nothing is stored or read back; the event carries only what this page itself sent.
@@ -241,7 +246,7 @@ def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple
     try:
         payload = CollectEnvelope.model_validate(document)
     except ValidationError as exc:
-        raise CollectRejected(400, "invalid_request", _safe_errors(exc)) from None
+        raise CollectRejected(400, "invalid_request", _safe_errors(exc, document)) from None
     if len(payload.events) > settings.max_events_per_request:
         errors = [{"loc": "events", "msg": f"at most {settings.max_events_per_request} events per request"}]
         raise CollectRejected(400, "invalid_request", errors)
@@ -250,13 +255,17 @@ def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple
     if not judgement.usable:
         problems = [_error(problem) for event in judgement.rejected for problem in event.errors]
         raise CollectRejected(400, "invalid_request", problems)
-    return payload, judgement
+    return payload, replace(judgement, warnings=request_warnings(document, payload))
 
 
-def _safe_errors(exc: ValidationError) -> list[dict[str, object]]:
-    """Pydantic's errors without the submitted input, so no PII is ever echoed back."""
+def _safe_errors(exc: ValidationError, document: object) -> list[dict[str, object]]:
+    """Pydantic's errors without the submitted input or the sender's own keys: no PII is echoed back."""
     return [
-        {"loc": ".".join(str(part) for part in error["loc"]), "type": error["type"], "msg": error["msg"]}
+        {
+            "loc": field_path("", error["loc"], document, CollectEnvelope),
+            "type": error["type"],
+            "msg": error["msg"],
+        }
         for error in exc.errors(include_input=False, include_url=False, include_context=False)
     ]
 
@@ -301,6 +310,10 @@ def _warning_entry(event: UsableEvent) -> list[EventWarning]:
         EventWarning(index=event.index, event_id=event_id, loc=problem.loc, msg=problem.msg)
         for problem in event.warnings
     ]
+
+
+def _request_warning_entry(problem: Problem) -> EventWarning:
+    return EventWarning(loc=problem.loc, msg=problem.msg)
 
 
 def _error(problem: Problem) -> dict[str, object]:

@@ -3,24 +3,28 @@
 DESIGN.md, Contracts: an unusable event is listed with its index, event_id and error paths and never
 sinks the others. A property that cannot be read is left out with a warning when the event is still
 worth sending (a Purchase without a readable currency is still a purchase); an event whose name, id or
-time is unusable is rejected. Error paths are relative to the request and never carry values.
+time is unusable is rejected. Error paths are relative to the request and never carry values, nor
+the sender's own keys (ttrelay.field_paths).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from ttrelay.events_api import case_insensitive_standard_event
+from ttrelay.field_paths import field_path
+from ttrelay.match_keys import unusable_match_keys
 from ttrelay.models import (
     CUSTOM_PROPERTY_NAME,
     CUSTOM_PROPERTY_NAME_RULE,
     PERSONAL_DATA_ERROR,
     EventId,
     EventIn,
+    MatchKeys,
     Properties,
 )
 from ttrelay.request_limits import EventTimeWindow
@@ -64,6 +68,26 @@ class UnusableEvent:
 class Judgement:
     usable: list[UsableEvent] = field(default_factory=list)
     rejected: list[UnusableEvent] = field(default_factory=list)
+    # About the request rather than one event (an unknown top-level field, the request's `user`).
+    warnings: list[Problem] = field(default_factory=list)
+
+    def with_match_key_warnings(self, user: MatchKeys, default_phone_region: str | None) -> Judgement:
+        """The judgement plus a warning per match key whose value is left out because it cannot be
+        normalised (for `user`, and for each usable event's properties); never the value."""
+        usable = [
+            replace(
+                event,
+                warnings=(
+                    *event.warnings,
+                    *_match_key_problems(
+                        event.event.properties, f"events.{event.index}.properties", default_phone_region
+                    ),
+                ),
+            )
+            for event in self.usable
+        ]
+        warnings = [*self.warnings, *_match_key_problems(user, "user", default_phone_region)]
+        return Judgement(usable, self.rejected, warnings)
 
 
 def judge_events(raw_events: Sequence[object], window: EventTimeWindow) -> Judgement:
@@ -84,11 +108,12 @@ def judge_event(index: int, raw: object, window: EventTimeWindow) -> UsableEvent
     event_id = _event_id_or_none(raw.get("event_id"))
     raw_properties = raw.get("properties")
     readable = isinstance(raw_properties, Mapping) or raw_properties is None
+    # Properties are judged below, key by key; here only the event's own fields (and the shape).
+    document = {**raw, "properties": {}} if readable else raw
     try:
-        # Properties are judged below, key by key; here only the event's own fields (and the shape).
-        event = EventIn.model_validate({**raw, "properties": {}} if readable else raw)
+        event = EventIn.model_validate(document)
     except ValidationError as exc:
-        return UnusableEvent(index, event_id, tuple(_problems(exc, where)))
+        return UnusableEvent(index, event_id, tuple(_problems(exc, where, document, EventIn)))
     if event.event_time is not None and not window.admits(event.event_time):
         return UnusableEvent(
             index, event_id, (Problem(f"{where}.event_time", "event_time_window", window.rule),)
@@ -112,7 +137,8 @@ def judge_properties(raw: Mapping[str, object], where: str) -> tuple[Properties 
         if key in _DECLARED_PROPERTIES or CUSTOM_PROPERTY_NAME.fullmatch(key):
             data[key] = value
         else:  # the name is the site's text: reported by rule, never echoed
-            warnings.append(Problem(where, "custom_property_name", f"{CUSTOM_PROPERTY_NAME_RULE}; left out"))
+            loc = field_path(where, [key], raw, Properties)
+            warnings.append(Problem(loc, "custom_property_name", f"{CUSTOM_PROPERTY_NAME_RULE}; left out"))
     for _ in range(_MAX_PASSES):
         try:
             return Properties.model_validate(data), warnings
@@ -122,13 +148,14 @@ def judge_properties(raw: Mapping[str, object], where: str) -> tuple[Properties 
         for error in errors:  # a union reports one error per member: the first one says most
             paths.setdefault(_existing_path(data, error["loc"]), error)
         if () in paths:
-            return None, [*warnings, *_problems_of([paths[()]], where)]
+            return None, [*warnings, *_problems_of([paths[()]], where, data, Properties)]
         # A match key holding an email or phone where none belongs (city, zip_code) is a site's mistake
         # to fix, not a field to drop quietly: the event is rejected, its neighbours go on.
         if personal := [error for error in paths.values() if error["type"] == PERSONAL_DATA_ERROR]:
-            return None, [*warnings, *_problems_of(personal, where)]
+            return None, [*warnings, *_problems_of(personal, where, data, Properties)]
         for path, error in paths.items():
-            warnings.append(Problem(_dotted(where, path), error["type"], _left_out_message(path, error)))
+            loc = field_path(where, path, data, Properties)
+            warnings.append(Problem(loc, error["type"], _left_out_message(path, error)))
         data = _purged(_marked(data, set(paths)))
     return None, [*warnings, Problem(where, "properties_unreadable", "the properties could not be read")]
 
@@ -190,14 +217,34 @@ def _event_id_or_none(value: object) -> str | None:
         return None
 
 
-def _problems(exc: ValidationError, where: str) -> Iterator[Problem]:
-    yield from _problems_of(exc.errors(include_input=False, include_url=False, include_context=False), where)
+def _problems(exc: ValidationError, where: str, document: object, model: type[EventIn]) -> Iterator[Problem]:
+    errors = exc.errors(include_input=False, include_url=False, include_context=False)
+    yield from _problems_of(errors, where, document, model)
 
 
-def _problems_of(errors: Sequence[ErrorDetails], where: str) -> Iterator[Problem]:
+def _problems_of(
+    errors: Sequence[ErrorDetails], where: str, document: object, model: type[EventIn] | type[Properties]
+) -> Iterator[Problem]:
     for error in errors:
-        yield Problem(_dotted(where, error["loc"]), error["type"], error["msg"])
+        yield Problem(field_path(where, error["loc"], document, model), error["type"], error["msg"])
 
 
-def _dotted(where: str, loc: Sequence[str | int]) -> str:
-    return ".".join([where, *(str(part) for part in loc)])
+def _match_key_problems(keys: MatchKeys, where: str, default_phone_region: str | None) -> list[Problem]:
+    region = default_phone_region
+    return [
+        Problem(f"{where}.{name}", "match_key_unusable", _unusable_match_key_message(name, region))
+        for name in unusable_match_keys(keys, region)
+    ]
+
+
+def _unusable_match_key_message(name: str, default_phone_region: str | None) -> str:
+    if name == "email":
+        return "not an email address; left out of the match keys"
+    if name in ("phone", "phone_number") and not default_phone_region:
+        return (
+            "not a phone number with + and country code, and no default phone region is configured; "
+            "left out of the match keys"
+        )
+    if name in ("phone", "phone_number"):
+        return "not a valid phone number; left out of the match keys"
+    return "cannot be normalised; left out of the match keys"

@@ -69,22 +69,22 @@ def hash_identifier(value: object, normalise: Callable[[str], str | None]) -> st
     return _sha256_hex(normalised) if normalised else None
 
 
+def user_field_normaliser(field: str, default_region: str | None = None) -> Callable[[str], str | None]:
+    """How one hashed user field is normalised before hashing (None: the value cannot be used)."""
+    if field == "email":
+        return normalise_email
+    if field == "phone":
+        return lambda value: normalise_phone(value, default_region)
+    if field == "external_id":
+        return normalise_external_id
+    if field in ("first_name", "last_name", "zip_code"):
+        return normalise_lowercase
+    raise ValueError(f"not a hashed user field: {field}")
+
+
 def hash_user_field(field: str, values: object, default_region: str | None = None) -> list[str]:
     """Hash one user field (a string or a list of strings) into TikTok's array form, deduplicated."""
-    normalise: Callable[[str], str | None]
-    if field == "email":
-        normalise = normalise_email
-    elif field == "phone":
-
-        def normalise(v: str) -> str | None:
-            return normalise_phone(v, default_region)
-
-    elif field == "external_id":
-        normalise = normalise_external_id
-    elif field in ("first_name", "last_name", "zip_code"):
-        normalise = normalise_lowercase
-    else:
-        raise ValueError(f"not a hashed user field: {field}")
+    normalise = user_field_normaliser(field, default_region)
     items: Iterable[object] = values if isinstance(values, list | tuple) else (values,)
     digests: list[str] = []
     for item in items:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ttrelay.hashing import HASHED_USER_FIELDS, hash_user_field
+from ttrelay.hashing import HASHED_USER_FIELDS, hash_identifier, hash_user_field, user_field_normaliser
 from ttrelay.models import MatchKeys
 
 # Sent as typed, trimmed, not hashed (reference §2 `user`).
@@ -36,6 +36,21 @@ def user_match_keys(sources: Sequence[MatchKeys], default_phone_region: str | No
         if given:
             fields[name] = given[0]
     return fields
+
+
+def unusable_match_keys(keys: MatchKeys, default_phone_region: str | None) -> list[str]:
+    """The fields (as the site named them, e.g. `phone_number`) with a value that is left out of the
+    match keys because it cannot be normalised: an invalid address, a phone with no country to read.
+
+    Blank values count as not given, the way `ttq.identify` sends them for a visitor not signed in."""
+    unusable: list[str] = []
+    for name in HASHED_USER_FIELDS:
+        for source in _SOURCES.get(name, (name,)):
+            given = [value for value in _as_list(getattr(keys, source)) if value.strip()]
+            normalise = user_field_normaliser(name, default_phone_region) if given else None
+            if normalise and any(hash_identifier(value, normalise) is None for value in given):
+                unusable.append(source)
+    return unusable
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:

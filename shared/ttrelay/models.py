@@ -149,11 +149,13 @@ def _number_as_string(value: object) -> object:
 
 
 class _Strict(BaseModel):
+    # An unknown key is an error; its path shows `<key>`, never the key (ttrelay.field_paths).
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class _Lenient(BaseModel):
-    # Newer snippets may add fields; old relays ignore them rather than reject the event.
+    # Newer snippets may add fields; old relays ignore them rather than reject the event, and answer
+    # each with a warning so a typo is not silent (ttrelay.request_warnings).
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 

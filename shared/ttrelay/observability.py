@@ -134,10 +134,11 @@ def without_empty(record: Mapping[str, object]) -> dict[str, object]:
 
 def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | None = None) -> None:
     """One structured line per request with its consent receipt (regime, action, signals; no PII), and
-    the error paths of rejected events and left-out fields (paths only, never the values)."""
+    the error paths of rejected events and the warnings' paths, about the request or one event (paths
+    only, never the values; a sender's own key is `<key>`, ttrelay.field_paths)."""
     judgement = outcome.judgement
     rejected = [problem for event in judgement.rejected for problem in event.errors]
-    warned = [problem for event in judgement.usable for problem in event.warnings]
+    warned = [*judgement.warnings, *(problem for event in judgement.usable for problem in event.warnings)]
     extra: dict[str, object] = {
         "consent_receipt": receipt_log_form(outcome.receipt),
         "accepted": outcome.accepted,

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 
 
 class CollectRejected(Exception):
-    """A request the collector refuses; `errors` never contains the submitted values."""
+    """A request the collector refuses; `errors` never contains the submitted values, and their paths
+    show a key the sender chose as `<key>` (ttrelay.field_paths)."""
 
     def __init__(
         self,

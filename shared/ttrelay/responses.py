@@ -6,7 +6,7 @@ documents exactly what is sent. Dump with `exclude_unset=True`: optional fields 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
@@ -32,7 +32,9 @@ def _without_default(schema: JsonDict) -> None:
 class ErrorDetail(_Body):
     """One problem with the request; never carries the submitted value (no PII is echoed)."""
 
-    loc: str | SkipJsonSchema[None] = _left_out_when_unknown("Dotted path, e.g. events.0.event")
+    loc: str | SkipJsonSchema[None] = _left_out_when_unknown(
+        "Dotted path, e.g. events.0.event; a key the sender chose is shown as <key>"
+    )
     type: str | SkipJsonSchema[None] = _left_out_when_unknown("Machine-readable error type")
     msg: str
 
@@ -46,11 +48,23 @@ class RejectedEvent(_Body):
 
 
 class EventWarning(_Body):
-    """A field of a usable event that was normalised away or left out; the event was still sent."""
+    """Something left out or ignored. With `index`: a field of that event, which was still sent.
+    Without `index` (and `event_id`): the request itself, e.g. an unknown top-level field."""
 
-    index: int = Field(ge=0, description="Position in the request's `events`")
-    event_id: str | None
-    loc: str = Field(description="Dotted path, e.g. events.0.properties.currency")
+    index: Annotated[int, Field(ge=0)] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Position in the request's `events`; left out for a warning about the request",
+        json_schema_extra=_without_default,
+    )
+    event_id: str | None = Field(
+        default=None,
+        description="The event's id (null when it had none); present exactly when `index` is",
+        json_schema_extra=_without_default,
+    )
+    loc: str = Field(
+        description="Dotted path, e.g. events.0.properties.currency or user.email; a key the sender chose "
+        "is shown as <key>"
+    )
     msg: str
 
 
@@ -73,7 +87,8 @@ class CollectAccepted(_Body):
     )
     warnings: list[EventWarning] = Field(
         default_factory=list,
-        description="Fields left out of events that were still sent; left out when there are none",
+        description="Fields left out of events that were still sent, and what the request sent that was "
+        "ignored or unusable; left out when there are none",
     )
     decision: DecisionSummary
     token: str | None = Field(

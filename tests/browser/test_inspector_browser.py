@@ -54,8 +54,8 @@ def test_an_empty_inspector_says_what_to_do(page: Page, inspector_stack: str) ->
 
 
 def test_a_realistic_session_reads_well(page: Page, inspector_stack: str) -> None:
-    """A forwarded order, a visit without consent, a request with one unusable event, an order TikTok
-    refuses for good: each explained on the page; also the README's screenshot."""
+    """A forwarded order, a visit whose consent was sent under a misspelt key, a request with one unusable
+    event, an order TikTok refuses for good: each explained on the page; also the README's screenshot."""
     faults = {"permanent_event_ids": ["order-1002"], "permanent_code": 40002}
     httpx.post(f"{inspector_stack}/_local/tiktok/faults", json=faults).raise_for_status()
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -65,7 +65,8 @@ def test_a_realistic_session_reads_well(page: Page, inspector_stack: str) -> Non
     purchase = {"event": "Purchase", "event_id": "order-1001", "properties": {"value": 25, "currency": "EUR"}}
     try:
         send(page, {"consent": GRANTED, "user": shopper, "context": context, "events": [purchase]})
-        send(page, {"events": [{"event": "ViewContent", "event_id": "view-2207"}]})
+        # The consent under a misspelt key: ignored, so nothing is sent, and the warning says why.
+        send(page, {"consents": GRANTED, "events": [{"event": "ViewContent", "event_id": "view-2207"}]})
         cart = {"event": "AddToCart", "properties": {"value": 25, "currency": "EUR"}}
         send(
             page,
@@ -87,6 +88,8 @@ def test_a_realistic_session_reads_well(page: Page, inspector_stack: str) -> Non
     expect(row(page, "order-1001")).to_have_attribute("data-status", "delivered")
     expect(row(page, "order-1002")).to_contain_text("code:40002")
     expect(row(page, "view-2207")).to_have_attribute("data-status", "dropped")
+    typo = page.locator("article.request", has=row(page, "view-2207")).locator(".request-warnings")
+    expect(typo).to_have_text("warning <key>: unknown top-level field, ignored; did you mean consent?")
     expect(row(page, "cart-3311")).to_contain_text("warning events.1.properties.currency")
     expect(row(page, "cart-3312")).to_have_attribute("data-status", "rejected")
     expect(row(page, "cart-3312")).to_contain_text("events.2.event")

@@ -169,6 +169,24 @@ def test_a_field_that_cannot_be_read_is_named_in_the_console(
     assert not [line for line in warnings if good in line]
 
 
+def test_a_warning_about_the_request_is_named_in_the_console_as_the_requests(
+    open_test_page: OpenPage, warnings: list[str]
+) -> None:
+    # Given a page that identifies the visitor with an address that is not one
+    page = open_test_page("", ACCEPTED)
+    event_id = unique("bad-address")
+    answer = page.evaluate(
+        "(id) => { ttrelay.identify({email: 'ada.example.com'});"
+        " return ttrelay.track('CompleteRegistration', {}, {event_id: id}); }",
+        event_id,
+    )
+
+    # Then the event is sent, and the console names the request's field at fault, never the value
+    assert answer["status"] == 202 and answer["body"]["accepted"] == 1, answer
+    [warning] = [line for line in warnings if "user.email" in line]
+    assert warning == "[ttrelay] request: user.email: not an email address; left out of the match keys"
+
+
 def test_one_unusable_event_does_not_sink_its_neighbour(
     open_test_page: OpenPage, warnings: list[str], delivered: Delivered
 ) -> None:

@@ -13,14 +13,21 @@ from typing import Any
 import httpx
 import pytest
 from support.paths import ROOT
+from support.stack import wait_for
 from ttrelay.local.stack import LocalStack, StackOptions
 
 SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    log = (tmp_path_factory.mktemp("stack") / "functions.log").open("w")
+def function_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the functions' output (log lines, EMF) goes."""
+    return tmp_path_factory.mktemp("stack") / "functions.log"
+
+
+@pytest.fixture(scope="module")
+def stack(function_log: Path) -> Iterator[LocalStack]:
+    log = function_log.open("w")
     local = LocalStack(StackOptions(root=ROOT, port=0, event_sources=False, log_output=log)).start()
     yield local
     local.stop()
@@ -237,6 +244,32 @@ def test_a_denied_event_is_never_queued(stack: LocalStack) -> None:
     assert response.json()["decision"]["action"] == "drop"
     assert "set-cookie" not in response.headers
     assert take_records(stack) == []
+
+
+def log_lines(function_log: Path, message: str, after: int) -> list[dict[str, Any]]:
+    """The functions' log lines with this message, written after the first `after` characters."""
+    text = function_log.read_text()[after:]
+    lines = (json.loads(line) for line in text.splitlines() if line.startswith("{"))
+    return [line for line in lines if line.get("message") == message]
+
+
+def test_the_collectors_log_lines_name_fields_never_the_senders_keys(
+    stack: LocalStack, function_log: Path
+) -> None:
+    jane, start = "jane.doe@example.com", len(function_log.read_text())
+    refused = collect(stack, {"user": {jane: "x"}, "events": [{"event": "Lead"}]})
+    assert refused.status_code == 400, refused.text
+    event = {"event": "Lead", "event_id": "paths-1", "properties": {"jane_doe": {"a": 1}}}
+    body = {"consent": {"cmp": {"marketing": True}}, jane: 1, "user": {"email": "jane.example.com"}}
+    accepted = collect(stack, {**body, "events": [event]})
+    assert accepted.status_code == 202, accepted.text
+    assert len(take_records(stack)) == 1
+
+    (line,) = wait_for(lambda: log_lines(function_log, "collected", start))
+    assert line["warning_paths"] == ["<key>", "user.email", "events.0.properties.<key>"]
+    assert [line["error_paths"] for line in log_lines(function_log, "rejected", start)] == [["user.<key>"]]
+    for text in (function_log.read_text()[start:], refused.text, accepted.text):
+        assert "jane" not in text
 
 
 @pytest.mark.parametrize(

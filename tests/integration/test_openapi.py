@@ -12,7 +12,8 @@ from support.stack import TTRELAY
 from ttrelay.cli.openapi_document import REF_TEMPLATE, openapi_document
 from ttrelay.collect import CollectOutcome
 from ttrelay.consent.model import ConsentDecision
-from ttrelay.models import CollectRequest
+from ttrelay.event_judgement import Judgement, Problem, UsableEvent
+from ttrelay.models import CollectRequest, EventIn
 
 COMMITTED = ROOT / "docs" / "openapi.json"
 REGENERATE = ".venv/bin/ttrelay openapi > docs/openapi.json"
@@ -97,6 +98,23 @@ def test_the_202_body_the_collector_builds_conforms(committed: dict[str, Any], d
     body = CollectOutcome(1, 0, decision, receipt={}, token=token).body()
     assert set(body) == {"accepted", "dropped", "decision", "token"}  # no `rejected` key when none are
     assert conforms(committed, "CollectAccepted", body) == []
+
+
+def test_warnings_about_the_request_and_about_one_event_both_conform(committed: dict[str, Any]) -> None:
+    decision = ConsentDecision(
+        action="drop", regime="opt_in", reason="no_consent_signal", limited_data_use=False
+    )
+    about_event = UsableEvent(
+        0, EventIn(event="purchase"), (Problem("events.0.event", "event_name_case", "m"),)
+    )
+    judgement = Judgement(usable=[about_event], warnings=[Problem("<key>", "unknown_field", "n")])
+    body = CollectOutcome(0, 1, decision, receipt={}, token=None, judgement=judgement).body()
+    assert body["warnings"] == [
+        {"loc": "<key>", "msg": "n"},  # about the request: no index, no event_id
+        {"index": 0, "event_id": None, "loc": "events.0.event", "msg": "m"},
+    ]
+    assert conforms(committed, "CollectAccepted", body) == []
+    assert conforms(committed, "EventWarning", {"loc": "<key>", "msg": "n", "index": -1}) != []
 
 
 def test_a_body_with_an_undocumented_key_does_not_conform(committed: dict[str, Any]) -> None:

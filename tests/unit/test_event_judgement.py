@@ -59,7 +59,7 @@ def test_custom_properties_out_of_bounds_are_left_out_by_rule_without_echoing_th
     properties = {SECRET: 1, "nested": {"email": SECRET}, "ok_one": "kept", "x" * 65: 2}
     verdict = usable({"event": "Lead", "properties": properties})
     assert verdict.event.properties.custom == {"ok_one": "kept"}
-    assert warning_locs(verdict) == ["events.0.properties"] * 2 + ["events.0.properties.nested"]
+    assert warning_locs(verdict) == ["events.0.properties.<key>"] * 3
     assert "finite number" in verdict.warnings[-1].msg
     assert SECRET not in json.dumps([problem.msg + problem.loc for problem in verdict.warnings])
 
@@ -76,7 +76,7 @@ def test_too_many_custom_properties_reject_the_event() -> None:
     ("raw", "loc"),
     [
         ({"event": "Lead", "properties": "value=1"}, "events.0.properties"),
-        ({"event": "Lead", "unknown": 1}, "events.0.unknown"),
+        ({"event": "Lead", "unknown": 1}, "events.0.<key>"),  # the sender's key is not echoed
         ({"event": "Lead", "event_time": int(NOW) + 301}, "events.0.event_time"),
         ({"event": "Lead", "event_id": "has space"}, "events.0.event_id"),
         ({"event_id": "x"}, "events.0.event"),

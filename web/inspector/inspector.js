@@ -154,6 +154,15 @@
     return el("p", "counts", [parts.join(" · ")]);
   }
 
+  function requestWarnings(request) {
+    // Warnings about the request as a whole (no event index): an unknown field, the request's `user`.
+    var items = request.warnings || [];
+    if (!items.length) return null;
+    return el("div", "request-warnings", items.map(function (item) {
+      return el("div", "warning", ["warning ", el("code", null, [item.loc || "?"]), ": " + (item.msg || "")]);
+    }));
+  }
+
   function card(request) {
     var node = el("article", "request outcome-" + request.outcome, [
       el("div", "summary", [
@@ -168,6 +177,7 @@
       ]),
       request.decision ? decisionBlock(request) : errorBlock(request),
       counts(request),
+      requestWarnings(request),
       request.events.length ? eventsTable(request) : null,
     ]);
     node.dataset.seq = request.seq;

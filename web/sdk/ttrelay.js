@@ -388,7 +388,9 @@
         warn(label(events[item.index] || item) + " rejected by the collector: " + errorPaths(item.errors));
       }
       for (const item of body.warnings || []) {
-        warn(label(events[item.index] || item) + ": " + errorPaths([item]));
+        // Without an index the warning is about the request itself (an unknown field, `user`).
+        const about = item.index === undefined ? "request" : label(events[item.index] || item);
+        warn(about + ": " + errorPaths([item]));
       }
       const decision = body.decision;
       if (decision.action === "drop") {

@@ -176,6 +176,9 @@ def _request_view(
         _sent_event_view(event, action, rejected, warnings, attempts, parked, exchange, follows_fake)
         for event in exchange.events
     ]
+    # A warning without an index is about the request itself (an unknown field, the request's `user`).
+    if about_request := [warning for warning in warnings if "index" not in warning]:
+        view["warnings"] = about_request
     return view
 
 

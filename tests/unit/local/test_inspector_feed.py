@@ -137,6 +137,20 @@ def test_memory_is_bounded_to_the_last_requests_kept() -> None:
     assert len(inspector._receipts) == 6
 
 
+def test_warnings_about_the_request_are_shown_on_it_and_those_about_an_event_on_that_event() -> None:
+    warnings = [
+        {"loc": "<key>", "msg": "unknown top-level field, ignored; did you mean user?"},
+        {"index": 1, "event_id": "b", "loc": "events.1.properties.currency", "msg": "left out"},
+    ]
+    inspector = Sources().inspector()
+    inspector.record(exchange("r1", ["a", "b"], response=accepted(warnings=warnings)))
+
+    (request,) = inspector.feed()["requests"]
+    assert request["warnings"] == warnings[:1]
+    assert request["counts"]["warnings"] == 2
+    assert [event.get("warnings") for event in request["events"]] == [None, warnings[1:]]
+
+
 def test_the_exchange_keeps_neither_the_token_nor_the_body_nor_secret_header_values() -> None:
     headers = [("Authorization", "Bearer key-value"), ("Cookie", "ttrelay_cid=abc; euconsent-v2=CPxyz")]
     kept = CollectExchange.of(
