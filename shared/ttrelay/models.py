@@ -70,6 +70,23 @@ def _is_personal_text(value: str) -> bool:
     return contains_email(value) or contains_phone(value)
 
 
+def _shape(pattern: str, rule: str) -> AfterValidator:
+    """A pattern whose error says the rule in words: pydantic's own error quotes the whole expression,
+    which for BCP 47 is three lines of regex. The schema gets the pattern from `_documented`."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise PydanticCustomError("string_pattern_mismatch", rule)
+        return value
+
+    return AfterValidator(check)
+
+
+def _documented(pattern: str, max_length: int) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "maxLength": max_length, "pattern": pattern})
+
+
 def _locale_with_hyphens(value: object) -> object:
     # en_US (POSIX, Java, PHP) is the same tag as BCP 47's en-US.
     return value.replace("_", "-") if isinstance(value, str) else value
@@ -82,10 +99,13 @@ EventId = Annotated[
     _rule("an event_id holds no email address and is not a phone number", _is_personal_id),
 ]
 # TikTok's click ids (E.C.P.<base64url>) and _ttp cookies use these characters and no others.
+CLICK_ID_PATTERN = r"^[A-Za-z0-9._~+/=-]*$"
 ClickToken = Annotated[
     str,
-    StringConstraints(max_length=512, pattern=r"^[A-Za-z0-9._~+/=-]*$"),
+    StringConstraints(max_length=512),
+    _shape(CLICK_ID_PATTERN, "a click id or _ttp value has letters, digits and ._~+/=- only"),
     _rule("a click id or _ttp value, not an email address or a phone number", _is_personal_token),
+    _documented(CLICK_ID_PATTERN, 512),
 ]
 # BCP 47 (RFC 5646) without the irregular grandfathered tags: language, extlang, script, region,
 # variants, extensions, private use; e.g. en-US, zh-Hant-TW, es-419, de-DE-1996, x-whatever.
@@ -96,9 +116,11 @@ BCP47_PATTERN = (
 )
 Locale = Annotated[
     str,
-    StringConstraints(max_length=35, pattern=BCP47_PATTERN),
-    BeforeValidator(_locale_with_hyphens),  # wraps the constraints: runs before them
+    StringConstraints(max_length=35),
+    _shape(BCP47_PATTERN, "a locale is a BCP 47 language tag such as en-US, zh-Hant-TW or es-419"),
+    BeforeValidator(_locale_with_hyphens),  # wraps the checks above: runs before them
     _rule("a locale holds no phone number", _is_personal_text),
+    _documented(BCP47_PATTERN, 35),
 ]
 PixelCode = Annotated[str, StringConstraints(pattern=f"^{PIXEL_CODE_PATTERN}$")]
 ShortText = Annotated[str, StringConstraints(max_length=512)]
