@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
+import httpx
 import pytest
 from conftest import delivered_items
 from playwright.sync_api import Page, Request
@@ -152,3 +153,15 @@ def test_without_crypto_subtle_nothing_is_sent_and_each_event_is_warned_about(
     for event_id in ("fd-nosubtle-1", "fd-nosubtle-2"):
         [warning] = [line for line in warnings if event_id in line]
         assert "not sent: payloadHash needs crypto.subtle" in warning
+
+
+def test_without_front_door_the_local_t_path_needs_no_hash(stack: str) -> None:
+    # Given the default stack (FrontDoor=none), where /_t/ stands for a site's own CloudFront behaviour
+    body = '{"consent": {"cmp": {"marketing": true}}, "events": [{"event": "Lead", "event_id": "no-fd-1"}]}'
+    # When a POST without x-amz-content-sha256 reaches /_t/events
+    answer = httpx.post(
+        f"{stack}/_t/events", content=body, headers={"content-type": "text/plain", "origin": stack}
+    )
+    # Then the collector takes it, as before the front door existed
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["accepted"] == 1
