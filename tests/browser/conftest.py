@@ -44,6 +44,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def front_door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second stack started with FrontDoor=cloudfront: its /_t/ path answers as CloudFront's origin
+    access control to the function URL does (403 without the body's x-amz-content-sha256)."""
+    log = tmp_path_factory.mktemp("front-door") / "dev.log"
+    overrides = ("ForwardBatchWindowSeconds=1", "FrontDoor=cloudfront")
+    with dev_process(log, "--parameter-overrides", *overrides) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
 def base_url(stack: str) -> str:
     """pytest-playwright's base URL: page.goto("/demo/") opens the stack's demo shop."""
     return stack
@@ -85,10 +95,12 @@ def posted(page: Page) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def open_test_page(page: Page) -> Callable[..., Page]:
-    """Opens a page on the stack's origin that loads the snippet: `setup` runs before it (a fake CMP,
-    say), `init` after it."""
+    """Opens a page on the stack's origin (or `origin`, another stack's) that loads the snippet: `setup`
+    runs before it (a fake CMP, say), `init` after it."""
 
-    def open_page(setup: str = "", init: str = "ttrelay.init({debug: true});", query: str = "") -> Page:
+    def open_page(
+        setup: str = "", init: str = "ttrelay.init({debug: true});", query: str = "", origin: str = ""
+    ) -> Page:
         html = f"<!doctype html><title>test</title><script>{setup}</script>"
         html += f'<script src="/sdk/ttrelay.js"></script><script>{init}</script>'
 
@@ -96,7 +108,7 @@ def open_test_page(page: Page) -> Callable[..., Page]:
             route.fulfill(status=200, content_type="text/html", body=html)
 
         page.route(f"**{TEST_PAGE}*", answer)
-        page.goto(TEST_PAGE + query)
+        page.goto(origin + TEST_PAGE + query)
         return page
 
     return open_page
@@ -106,13 +118,15 @@ def open_test_page(page: Page) -> Callable[..., Page]:
 def delivered(stack: str) -> Callable[[str], list[dict[str, Any]]]:
     """The Events API `data[]` items the fake accepted under an event_id (a duplicate would show twice)."""
 
-    def items(event_id: str) -> list[dict[str, Any]]:
-        return [
-            item
-            for record in fake_requests(stack)
-            if isinstance(record["response"], dict) and record["response"].get("code") == 0
-            for item in record["body"]["data"]
-            if item["event_id"] == event_id
-        ]
+    return lambda event_id: delivered_items(stack, event_id)
 
-    return items
+
+def delivered_items(base: str, event_id: str) -> list[dict[str, Any]]:
+    """What the `delivered` fixture returns, for the stack at `base`."""
+    return [
+        item
+        for record in fake_requests(base)
+        if isinstance(record["response"], dict) and record["response"].get("code") == 0
+        for item in record["body"]["data"]
+        if item["event_id"] == event_id
+    ]

@@ -19,8 +19,12 @@
   // The relay's required TCF purposes (reference/consent.md §1.8): withholding any of them is a refusal.
   const TCF_REQUIRED_PURPOSES = [1, 3, 4, 7];
 
+  const FRONT_DOOR_PATH = "/_t/"; // where the stack's CloudFront front door serves the collector
+  const PAYLOAD_HASH_HEADER = "x-amz-content-sha256";
+
   const config = {
     endpoint: "/events", pixelCode: null, consent: null, debug: false, consentWaitMs: 30000, pixelConsent: false,
+    payloadHash: false,
   };
   let identity = {}; // identify(): kept in memory only, never written to storage
   let memoryToken = null;
@@ -51,13 +55,17 @@
     return event.event + " (event_id " + event.event_id + ")";
   }
 
+  function hex(bytes) {
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   function newEventId() {
     const cryptoApi = window.crypto;
     if (cryptoApi && typeof cryptoApi.randomUUID === "function") return cryptoApi.randomUUID(); // secure contexts only
     const bytes = new Uint8Array(16);
     if (cryptoApi && cryptoApi.getRandomValues) cryptoApi.getRandomValues(bytes);
     else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return hex(bytes);
   }
 
   // ---- storage: only the collector's signed token, and only while the collector allows storage ----
@@ -349,14 +357,35 @@
     return JSON.stringify(body);
   }
 
+  // ---- the body's SHA-256 (init option payloadHash): the front door's origin access control signs it,
+  // and Lambda refuses a POST without it (CloudFront does not compute it). ----
+  function canHashPayload() {
+    // crypto.subtle exists only in secure contexts (https, localhost).
+    return Boolean(window.crypto && window.crypto.subtle && typeof window.crypto.subtle.digest === "function");
+  }
+
+  async function addPayloadHash(request) {
+    // Hash the very bytes that are sent, so the digest cannot differ from the body (UTF-8, no re-encoding).
+    const bytes = new TextEncoder().encode(request.body);
+    const digest = await window.crypto.subtle.digest("SHA-256", bytes);
+    request.body = bytes;
+    request.keepalive = bytes.length < BEACON_LIMIT;
+    request.headers[PAYLOAD_HASH_HEADER] = hex(new Uint8Array(digest));
+  }
+
   async function post(json) {
+    // text/plain keeps this a CORS "simple" request: no preflight, even cross-origin (the hash header,
+    // when on, makes it non-simple; the collector answers that preflight).
+    const request = {
+      method: "POST", body: json, headers: { "Content-Type": "text/plain" },
+      keepalive: json.length < BEACON_LIMIT, credentials: "include",
+    };
+    if (config.payloadHash) {
+      try { await addPayloadHash(request); } catch (e) { return { status: 0, error: "payload_hash_unavailable" }; }
+    }
     let response;
     try {
-      // text/plain keeps this a CORS "simple" request: no preflight, even cross-origin.
-      response = await window.fetch(config.endpoint, {
-        method: "POST", body: json, headers: { "Content-Type": "text/plain" },
-        keepalive: json.length < BEACON_LIMIT, credentials: "include",
-      });
+      response = await window.fetch(config.endpoint, request);
     } catch (e) {
       return { status: 0, error: "network_error" };
     }
@@ -366,9 +395,10 @@
   }
 
   function beacon(json) {
-    const queued = json.length < BEACON_LIMIT && typeof navigator.sendBeacon === "function" &&
+    // sendBeacon cannot set headers, so with payloadHash the keepalive fetch goes at once.
+    const queued = !config.payloadHash && json.length < BEACON_LIMIT && typeof navigator.sendBeacon === "function" &&
       navigator.sendBeacon(config.endpoint, new Blob([json], { type: "text/plain" }));
-    if (!queued) post(json); // too big or refused: a fetch may still make it out
+    if (!queued) post(json); // too big, refused or hashed: a (keepalive) fetch may still make it out
     return { status: 0, error: "sent_by_beacon" }; // the page is going away: no answer to read
   }
 
@@ -435,10 +465,15 @@
     let answer;
     try {
       const json = requestBody(batch, consent);
-      answer = pageIsHiding ? beacon(json) : await post(json);
+      // Checked before sending: through the front door a request without the hash is refused anyway.
+      if (config.payloadHash && !canHashPayload()) answer = { status: 0, error: "payload_hash_unavailable" };
+      else answer = pageIsHiding ? beacon(json) : await post(json);
     } catch (e) {
       answer = { status: 0, error: "unserializable" }; // e.g. a cycle or a BigInt in the properties
       batch.events.forEach((event) => warn(label(event) + " not sent: its properties cannot be turned into JSON"));
+    }
+    if (answer.error === "payload_hash_unavailable") {
+      batch.events.forEach((event) => warn(label(event) + " not sent: payloadHash needs crypto.subtle, which only secure (https) pages have"));
     }
     report(batch.events, answer);
     batch.waiters.forEach((resolve) => resolve(answer)); // track() promises settle, whatever happened
@@ -490,10 +525,16 @@
     config.debug = Boolean(options.debug);
     config.consentWaitMs = Number.isFinite(options.consentWaitMs) && options.consentWaitMs >= 0 ? options.consentWaitMs : 30000;
     config.pixelConsent = Boolean(options.pixelConsent);
+    config.payloadHash = options.payloadHash === undefined ? throughFrontDoor(config.endpoint) : Boolean(options.payloadHash);
     if (config.pixelConsent) callPixel("holdConsent"); // until the collector's first decision
     gatherConsent(); // warm the cache, so a beacon sent as the page hides has the CMPs' answers
     log("ready " + VERSION);
     return api;
+  }
+
+  function throughFrontDoor(endpoint) {
+    // The front door's documented address is <host>/_t/events, so such an endpoint hashes by default.
+    try { return new URL(endpoint, window.location.href).pathname.startsWith(FRONT_DOOR_PATH); } catch (e) { return false; }
   }
 
   function identify(user) {

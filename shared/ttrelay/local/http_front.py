@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from ttrelay.local.collect_exchange import CollectExchange
 from ttrelay.local.fake_events_api import FakeEventsApi
+from ttrelay.local.front_door import PAYLOAD_HASH_HEADER, origin_access_refusal
 from ttrelay.local.function_url import HttpReply, error_reply, function_url_event, http_reply
 from ttrelay.local.inspector import Inspector
 from ttrelay.local.invoker import FunctionRunner, Throttled
@@ -37,12 +38,15 @@ class LocalFront(ThreadingHTTPServer):
         fake: FakeEventsApi,
         queue_state: Callable[[], dict[str, int]],
         web_root: Path,
+        front_door: bool = False,
     ) -> None:
         super().__init__((host, port), _Handler)
         self.collect = collect
         self.fake = fake
         self.queue_state = queue_state
         self.web_root = web_root
+        # FrontDoor=cloudfront: /_t/ answers like CloudFront with origin access control (front_door.py).
+        self.front_door = front_door
         self.inspector: Inspector | None = None
         self._thread = threading.Thread(target=self.serve_forever, name="local-front", daemon=True)
 
@@ -106,6 +110,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": "not_found"})
 
     def _collect(self, path: str, query: str, body: bytes) -> None:
+        if self.server.front_door:
+            refusal = origin_access_refusal(self.command, path, self.headers.get(PAYLOAD_HASH_HEADER), body)
+            if refusal is not None:  # refused before the collector runs, as deployed
+                self._reply(refusal)
+                return
         received_at, request_id = time.time(), str(uuid.uuid4())
         event = function_url_event(
             self.command, path, query, self.headers.items(), body, self.client_address[0]

@@ -95,6 +95,7 @@ class LocalStack:
         except ValueError:  # a parameter CloudFormation would refuse: free the port before saying so
             front.server_close()
             raise
+        front.front_door = resolver.condition("FrontDoorOn")
         self.provisioned = provision(
             opts.root, resolver, self.clients(), self._secret_values(), opts.visibility_timeout
         )
@@ -269,6 +270,11 @@ class LocalStack:
         lines = [
             f"ttrelay local stack (moto at {self.moto_endpoint})",
             f"  POST {base}/events                  collector (function URL payload 2.0)",
+            *(
+                [f"  POST {base}/_t/events               front door: 403 without x-amz-content-sha256"]
+                if self._front is not None and self._front.front_door
+                else []
+            ),
             f"  GET  {base}/_local/tiktok/requests  what the Events API received"
             + ("" if self.events_api_base_url().startswith(base) else "  [forwarding to TikTok itself]"),
             f"  POST {base}/_local/tiktok/faults    fault injection",
