@@ -605,3 +605,46 @@ def test_a_copy_on_its_last_delivery_takes_over_a_claim_no_send_holds() -> None:
     # The holder, if ever redriven, finds the copy's receipt: a duplicate, nothing sent.
     redriven = fwd.forward([message("m-holder-redriven", "order-9", claim_id="c-1")])
     assert redriven.duplicates == 1 and len(api.requests) == 4
+
+
+# --- redrive: a confirmed event is never sent again while the table remembers it --------------------------
+
+RECEIVED_AT = 1_795_000_000.5  # message()'s received_at
+DAY = 24 * 3600
+
+
+@pytest.mark.parametrize("mode", list(DedupMode))
+def test_a_message_redriven_at_the_end_of_the_dlqs_retention_does_not_resend_a_confirmed_event(
+    mode: DedupMode,
+) -> None:
+    from ttrelay.dlq import outlived_dedup_memory
+
+    # "a" is confirmed; "b" keeps failing until SQS moves the message to the DLQ (default TTL, 19 days).
+    dedup = InMemoryDedupStore(mode=mode)
+    api = ScriptedEventsApi([(200, {"code": 0}), *[(503, "Service Unavailable")] * 3])
+    fwd = forwarder(api, dedup, max_events_per_request=1, max_receive_count=14)
+    parked = message("m1", "a", "b", claim_id="c-1")
+    assert fwd.forward([parked]).failed_message_ids == {"m1"}
+    # Redriven on the DLQ's last day: 4 days queued, 14 parked. The redrive lets it through ...
+    later = RECEIVED_AT + 18 * DAY
+    assert not outlived_dedup_memory(parked.body, later, dedup.ttl_seconds)
+    api.requests.clear()  # TikTok is back: every request succeeds
+    redriven = dataclasses.replace(fwd, clock=lambda: later).forward(
+        [message("m1-redriven", "a", "b", claim_id="c-1")]
+    )
+    # ... and only "b" goes out: "a"'s confirmation is still remembered.
+    assert sent_ids(api) == [["b"]] and (redriven.delivered, redriven.duplicates) == (1, 1)
+
+
+def test_a_redrive_past_the_dedup_memory_would_resend_which_is_why_it_is_left_in_the_dlq() -> None:
+    from ttrelay.dlq import outlived_dedup_memory
+
+    dedup = InMemoryDedupStore(ttl_seconds=72 * 3600)  # a stack deployed with DedupTtlHours=72
+    api = ScriptedEventsApi()
+    forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    later = RECEIVED_AT + 4 * DAY
+    assert outlived_dedup_memory(message("m1", "a", claim_id="c-1").body, later, dedup.ttl_seconds)
+    # What a redrive would do anyway: the claim is past its TTL, the event goes out a second time.
+    again = dataclasses.replace(forwarder(api, dedup), clock=lambda: later)
+    assert again.forward([message("m1-redriven", "a", claim_id="c-1")]).delivered == 1
+    assert sent_ids(api) == [["a"], ["a"]]
