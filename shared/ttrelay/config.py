@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ttrelay.dedup import DedupMode
+from ttrelay.dedup import DEDUP_TTL_HOURS, DedupMode
 from ttrelay.person_names import DEFAULT_PERSON_NAME_PARTS
 
 TIKTOK_BASE_URL = "https://business-api.tiktok.com"
@@ -111,7 +111,8 @@ class ForwardSettings(CommonSettings):
     # Who owns a dedup claim (ttrelay.dedup; docs/delivery.md has the measurements behind the default).
     dedup_mode: DedupMode = DedupMode.MESSAGE
     claim_lease_seconds: int = Field(default=120, ge=5)
-    dedup_ttl_hours: int = Field(default=72, ge=48)  # TikTok dedups for 48 h; we keep keys longer
+    # TikTok dedups for 48 h; the table remembers longer, as long as a message can wait for a redrive.
+    dedup_ttl_hours: int = Field(default=DEDUP_TTL_HOURS, ge=48)
     events_dlq_url: str = ""
     # Extra Events API requests one rejected batch may spend on halving (docs/delivery.md): 20 isolates a
     # single bad event in 1,000 (two requests per halving, ten halvings); past it the rest is parked.

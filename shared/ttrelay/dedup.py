@@ -7,17 +7,22 @@ measurements that chose the default):
   redrive) and names the *receipt* of the Events API request planned for it. When TikTok confirms a
   request, its receipt (one item per request, listing short digests of the keys) is written: one claim
   write per event plus about one write per request. A message that comes back finds its delivered
-  events in their receipts (the current one and every earlier one) and sends only the rest; another
-  message's claim means "a duplicate". While a send is possible the claim carries a lease, so a second
-  copy of the same message (SQS delivers one now and then) waits instead of sending too.
+  events in their receipts (the current one and every earlier one) and sends only the rest. While a send
+  is possible the claim carries a lease, so a second copy of the same message (SQS delivers one now and
+  then) waits instead of sending too.
       (absent) --claim--> in_flight(owner=message, receipt=R, lease) ... R lists the key once confirmed
 - ``lease`` — claim-then-mark: the claim is a worker's lease, marked delivered once TikTok confirmed it.
   Two writes per event.
       (absent) --claim--> in_flight(owner=worker, lease) --delivered--> delivered
 
-Both: a parked event's claim is released so another copy may still go; an item past its TTL is claimable.
-After a failed send a worker's claim is released and a message's claim only loses its lease (its
-message comes back for it).
+Both: only a confirmation (a receipt, a delivered mark) makes a copy of the event in another message a
+duplicate. While another message holds the claim unconfirmed, the copy *waits* for that message's outcome
+(WAITING; ttrelay.redelivery spaces its returns): the holder may still be refused, and a copy answered
+"duplicate" then would be lost. A parked event's claim is released by the delivery that parked it, so the
+waiting copy is sent next. A copy on its last delivery (`Claim.final`) takes over a held claim that no
+send holds instead of waiting further: the bound of a wait (docs/delivery.md). After a failed send a
+worker's claim is released and a message's claim only loses its lease (its message comes back for it).
+An item past its TTL is claimable.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import quote
 
+# How long the table remembers a claim, a receipt and a delivered mark: longer than a message can live in
+# EventsQueue (4 days) and then EventsDLQ (14 days) together, so a redrive finds every confirmation its
+# events had (ttrelay.dlq.redrivable skips what is older still). TikTok itself dedups for 48 h only.
+DEDUP_TTL_HOURS = 19 * 24
 IN_FLIGHT = "in_flight"
 DELIVERED = "delivered"
 RECEIPT_PREFIX = "receipt#"
@@ -50,8 +59,9 @@ class DedupMode(enum.StrEnum):
 
 class ClaimResult(enum.StrEnum):
     CLAIMED = "claimed"  # ours to send
-    DELIVERED = "delivered"  # a duplicate: confirmed by TikTok, or carried by another queued message
-    BUSY = "busy"  # a live lease: another worker, or another copy of this message, may be sending it
+    DELIVERED = "delivered"  # a duplicate: TikTok confirmed it (a receipt lists it, or a delivered mark)
+    BUSY = "busy"  # a live lease: another worker, or another copy of a message, may be sending it
+    WAITING = "waiting"  # another queued message holds it unconfirmed: its outcome decides this copy's
 
 
 class Standing(enum.Enum):
@@ -60,8 +70,12 @@ class Standing(enum.Enum):
     CLAIMABLE = enum.auto()  # gone, past its TTL, or a dead worker's lease: take it with a conditional write
     OWN = enum.auto()  # the claim of a message carrying it: delivered if a receipt lists it, else ours again
     OWN_LEASED = enum.auto()  # the same, with a live lease: delivered if a receipt lists it, else busy
-    DELIVERED = enum.auto()  # confirmed, or another message's claim
-    BUSY = enum.auto()  # a live lease
+    HELD = (
+        enum.auto()
+    )  # another message's claim between its sends: delivered if a receipt lists it, else wait
+    HELD_LEASED = enum.auto()  # the same, with a live lease: delivered if a receipt lists it, else busy
+    DELIVERED = enum.auto()  # a delivered mark
+    BUSY = enum.auto()  # a worker's live lease
 
 
 def dedup_key(pixel_code: str, event: str, event_id: str) -> str:
@@ -89,6 +103,9 @@ class Claim:
     # The claim_ids of every message of this batch that carries the event, in both modes: a claim held by
     # any of them is this message's own (also when the stack switched modes since it was written).
     messages: frozenset[str] = frozenset()
+    # Every carrying message is on its last delivery before SQS moves it to the DLQ: rather than wait any
+    # longer behind another message's claim, take it over if no send holds it (settle).
+    final: bool = False
 
     def holds(self, owner: str) -> bool:
         return owner == self.owner or owner in self.messages
@@ -117,29 +134,42 @@ def judge_existing(item: StoredClaim | None, claim: Claim, now: float) -> Standi
     if item.state == DELIVERED:
         return Standing.DELIVERED
     if item.by == BY_MESSAGE:
-        if not claim.holds(item.owner):  # another message carries it and will deliver it (or park it)
-            return Standing.DELIVERED
-        # Ours; a live lease means another copy of this message may be sending it right now.
-        return Standing.OWN_LEASED if item.lease_until >= now else Standing.OWN
+        # A live lease: a copy of the holding message may be sending it right now.
+        live = item.lease_until >= now
+        if claim.holds(item.owner):
+            return Standing.OWN_LEASED if live else Standing.OWN
+        return Standing.HELD_LEASED if live else Standing.HELD
     return Standing.CLAIMABLE if item.lease_until < now else Standing.BUSY  # a dead worker's lease, or live
 
 
-OWN_STANDINGS = (Standing.OWN, Standing.OWN_LEASED)  # a message's own claim: its receipts decide
+# A message's claim, this batch's or another's: the receipts it names decide whether it was delivered.
+MESSAGE_CLAIMS = (Standing.OWN, Standing.OWN_LEASED, Standing.HELD, Standing.HELD_LEASED)
 
 
-def settle(standing: Standing, confirmed: bool) -> ClaimResult | None:
-    """A claimant's answer for an existing item, once a message's own claim has been looked up in its
-    receipts (`confirmed`); None: take the item with a conditional write."""
-    if standing in OWN_STANDINGS and confirmed:
+def settle(standing: Standing, confirmed: bool, final: bool = False) -> ClaimResult | None:
+    """A claimant's answer for an existing item, once a message's claim has been looked up in its
+    receipts (`confirmed`); None: take the item with a conditional write (on `takes_over`'s item)."""
+    if standing in MESSAGE_CLAIMS and confirmed:
         return ClaimResult.DELIVERED
-    if standing in (Standing.CLAIMABLE, Standing.OWN):
+    if standing in (Standing.CLAIMABLE, Standing.OWN) or (standing is Standing.HELD and final):
         return None
-    return ClaimResult.BUSY if standing in (Standing.BUSY, Standing.OWN_LEASED) else ClaimResult.DELIVERED
+    if standing is Standing.HELD:
+        return ClaimResult.WAITING
+    return ClaimResult.DELIVERED if standing is Standing.DELIVERED else ClaimResult.BUSY
 
 
-def takeover_owner(mode: DedupMode, claim: Claim, own: StoredClaim | None) -> str:
-    """Who holds an item after a takeover: a message's claim stays under the claim_id that holds it."""
-    return own.owner if own is not None and mode is DedupMode.MESSAGE else claim.owner
+def takes_over(standing: Standing, item: StoredClaim | None) -> StoredClaim | None:
+    """The message claim a takeover replaces, conditional on it being unchanged since it was read; None
+    when the item is free (gone, past its TTL, a dead worker's lease)."""
+    return item if standing in (Standing.OWN, Standing.HELD) else None
+
+
+def takeover_owner(mode: DedupMode, claim: Claim, prior: StoredClaim | None) -> str:
+    """Who holds an item after a takeover: a message's own claim stays under the claim_id that holds it;
+    a claim taken from another message, or a free item, goes to the claimant."""
+    if prior is not None and mode is DedupMode.MESSAGE and claim.holds(prior.owner):
+        return prior.owner
+    return claim.owner
 
 
 class DedupStore(Protocol):
@@ -173,7 +203,7 @@ class InMemoryDedupStore:
 
     mode: DedupMode = DedupMode.MESSAGE
     lease_seconds: int = 120
-    ttl_seconds: int = 72 * 3600
+    ttl_seconds: int = DEDUP_TTL_HOURS * 3600
     writes: int = 0  # write units, as DynamoDB would bill them (failed conditions too)
     items: dict[str, StoredClaim] = field(default_factory=dict)
     receipts: dict[str, set[str]] = field(default_factory=dict)
@@ -185,21 +215,22 @@ class InMemoryDedupStore:
             item = self.items.get(key)
             standing = judge_existing(item, claim, now)
             confirmed = (
-                standing in OWN_STANDINGS
+                standing in MESSAGE_CLAIMS
                 and item is not None
                 and any(key_digest(key) in self.receipts.get(name, ()) for name in item.receipt_names)
             )
-            result = settle(standing, confirmed)
+            result = settle(standing, confirmed, claim.final)
             if result is None:
                 self.writes += item is not None  # the conditional takeover after the refused insert
-                self.items[key] = self._claimed(claim, item if standing is Standing.OWN else None, now)
+                self.items[key] = self._claimed(claim, takes_over(standing, item), now)
                 result = ClaimResult.CLAIMED
             results[key] = result
         return results
 
-    def _claimed(self, claim: Claim, own: StoredClaim | None, now: float) -> StoredClaim:
-        owner = takeover_owner(self.mode, claim, own)
-        earlier = own.receipt_names if own is not None else frozenset()
+    def _claimed(self, claim: Claim, prior: StoredClaim | None, now: float) -> StoredClaim:
+        owner = takeover_owner(self.mode, claim, prior)
+        # Kept, so that a confirmation of the replaced delivery is still found.
+        earlier = prior.receipt_names if prior is not None else frozenset()
         expires = now + self.ttl_seconds
         return StoredClaim(
             IN_FLIGHT, owner, now + self.lease_seconds, expires, claim.receipt, earlier, self.mode.by

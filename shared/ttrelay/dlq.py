@@ -120,3 +120,25 @@ def with_claim_id(body: str, message_id: str) -> str:
     if not message_id or not CLAIM_ID.fullmatch(message_id):
         return body  # never an id the model would refuse
     return json.dumps({**envelope, "claim_id": message_id}, separators=(",", ":"))
+
+
+# A redriven message must still be judged while the table remembers its events: its retries after the
+# redrive (up to about 3 h at MaxReceiveCount 14) and copies of its events confirmed a little before it was
+# received fit well inside a day.
+REDRIVE_MARGIN_SECONDS = 24 * 3600
+
+
+def outlived_dedup_memory(body: str, now: float, ttl_seconds: float) -> bool:
+    """Whether the dedup table may have forgotten that TikTok accepted some of this message's events.
+
+    A confirmation is remembered for the TTL from when it was written, which is after the collector
+    received the message (`received_at`, kept through parking and redrive): so a message younger than
+    the TTL, less the margin, can be redriven without resending a confirmed event. An unreadable body has
+    nothing to resend (the forwarder parks it again as malformed)."""
+    try:
+        received_at = json.loads(body).get("received_at")
+    except (ValueError, AttributeError):
+        return False
+    if not isinstance(received_at, int | float):
+        return False
+    return now - received_at > ttl_seconds - REDRIVE_MARGIN_SECONDS

@@ -122,20 +122,30 @@ class ForwardReport:
 
 @dataclass(slots=True)
 class _Pending:
-    """One claimed event and every message of this batch that carries it."""
+    """One claimed event and every message of this batch that carries it. The first carrying message's
+    copy is the one sent (`envelope`, `event`); the others share its outcome, unless it is refused."""
 
     key: str
     owner: str  # who claims it: its message's claim_id (mode "message") or this worker (mode "lease")
     event: TikTokEvent
-    message_ids: list[str]
     envelope: QueuedEvents
+    sender: str  # the claim_id of the message whose copy is sent
+    claim_of: dict[str, str]  # message_id -> claim_id, of every message of the batch carrying it
     last_receive: bool = True  # every message carrying it is on its last delivery before the redrive
     receipt: str = ""  # mode "message": the receipt its planned request writes once TikTok confirms it
-    claim_ids: set[str] = field(default_factory=set)  # of every message of the batch carrying it
+
+    @property
+    def message_ids(self) -> list[str]:
+        return list(self.claim_of)
+
+    @property
+    def other_copies(self) -> list[str]:
+        """Messages carrying a copy of their own (another claim_id): not settled by this copy's refusal."""
+        return [message_id for message_id, claim_id in self.claim_of.items() if claim_id != self.sender]
 
     @property
     def claim(self) -> Claim:
-        return Claim(self.owner, self.receipt, frozenset(self.claim_ids))
+        return Claim(self.owner, self.receipt, frozenset(self.claim_of.values()), self.last_receive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,22 +231,24 @@ class Forwarder:
                 key = dedup_key(envelope.pixel_code, event.event, event.event_id)
                 claim_id = envelope.claim_id or message_id  # a message queued before claim_id existed
                 if key in candidates:  # the same event twice in one batch: send once, share the outcome
-                    candidates[key].message_ids.append(message_id)
-                    candidates[key].claim_ids.add(claim_id)
+                    candidates[key].claim_of[message_id] = claim_id
                     candidates[key].last_receive &= message_id in last
-                    report.count_duplicates(envelope.pixel_code, 1)
                 else:
                     owner = self.owner if self.dedup.mode is DedupMode.LEASE else claim_id
                     candidates[key] = _Pending(
-                        key, owner, event, [message_id], envelope, message_id in last, claim_ids={claim_id}
+                        key, owner, event, envelope, claim_id, {message_id: claim_id}, message_id in last
                     )
         planned = self._plan(list(candidates.values()))
         results = self.dedup.claim_many({key: item.claim for key, item in candidates.items()}, self.clock())
         for key, item in candidates.items():
-            if results[key] is ClaimResult.DELIVERED:  # its other copies in this batch are counted above
-                report.count_duplicates(item.envelope.pixel_code, 1)
-            elif results[key] is ClaimResult.BUSY:  # another worker's live lease: SQS brings it back later
+            if results[key] is ClaimResult.DELIVERED:  # every copy in this batch is a duplicate
+                report.count_duplicates(item.envelope.pixel_code, len(item.claim_of))
+            elif results[key] is ClaimResult.BUSY:  # a live lease: that send ends within a lease
                 report.retry(item.message_ids, RetryReason.BUSY)
+            elif (
+                results[key] is ClaimResult.WAITING
+            ):  # another message may still be refused: its outcome first
+                report.retry(item.message_ids, RetryReason.WAITING)
         mine = [
             (pixel, [i for i in items if results[i.key] is ClaimResult.CLAIMED]) for pixel, items in planned
         ]
@@ -296,7 +308,9 @@ class Forwarder:
             self.checkpoint("sent", [item.key for item in group.items])
             self.dedup.mark_delivered({item.key: item.claim for item in group.items}, self.clock())
             # A group is one request's events, so all of one pixel.
-            report.count_delivered(group.items[0].envelope.pixel_code, len(group.items))
+            pixel = group.items[0].envelope.pixel_code
+            report.count_delivered(pixel, len(group.items))
+            report.count_duplicates(pixel, sum(len(item.claim_of) - 1 for item in group.items))
             return
         # A capped group may hold good events: while SQS will deliver its messages again, the next
         # invocation goes on halving with a fresh budget; only on the last delivery is it parked.
@@ -346,6 +360,10 @@ class Forwarder:
         among them; the reason says so (`code:40002:bisect_capped`) and a redrive sends them all again."""
         reason = f"{outcome.reason}:{BISECT_CAPPED}" if capped else outcome.reason
         detail = {"message": outcome.message, "request_id": outcome.request_id or ""}
+        for item in items:
+            # TikTok refused the copy that was sent; another message's copy of the event may be good. Its
+            # message comes back and, the claim being released with this park, sends its own copy.
+            report.retry(item.other_copies, RetryReason.WAITING)
         groups: dict[int, list[_Pending]] = {}
         for item in items:
             groups.setdefault(id(item.envelope), []).append(item)

@@ -26,8 +26,9 @@ class RetryReason(enum.IntEnum):
 
     FAULT = 1  # 5xx, 50000/50002, timeouts, a request not sent before the deadline, a capped bisection
     BUSY = 2  # another worker holds a live lease on one of its events (dedup claim)
-    RATE_LIMITED = 3  # 40100, 61000, 40016/40132/40133, HTTP 429: TikTok asks the caller to slow down
-    MAINTENANCE = 4  # 60001: lasts minutes (reference §6 "longer delay for 60001")
+    WAITING = 3  # another queued message holds one of its events unconfirmed: wait for that one's outcome
+    RATE_LIMITED = 4  # 40100, 61000, 40016/40132/40133, HTTP 429: TikTok asks the caller to slow down
+    MAINTENANCE = 5  # 60001: lasts minutes (reference §6 "longer delay for 60001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,9 @@ class RetryCurve:
 # docs/delivery.md "When a failed message comes back" has this table and the reasons for each figure.
 SCHEDULE: dict[RetryReason, RetryCurve] = {
     RetryReason.FAULT: RetryCurve(2, 300),
+    # Starts like a fault (the holder is usually mid-send) but grows to an hour, so that over 14 deliveries
+    # (94-188 min) a copy outlives a holder retrying faults (17-33 min) or rate limits (40-80 min).
+    RetryReason.WAITING: RetryCurve(2, 3600),
     RetryReason.RATE_LIMITED: RetryCurve(10, 600),
     RetryReason.MAINTENANCE: RetryCurve(60, 900),
 }

@@ -1,5 +1,6 @@
 """The chaos harness of `make chaos`, small: 300 events under 30 % Events API faults, permanent
-rejections, duplicate and concurrent resends, and forwarder crashes. Nothing lost, nothing twice, and
+rejections, refused copies of good events (alongside, and pre-claims sent first), duplicate and concurrent
+resends, and forwarder crashes. Nothing lost, nothing twice, and
 everything within seconds: failed messages come back after their retry delay, not the queue's timeout."""
 
 from pathlib import Path
@@ -24,6 +25,8 @@ def test_every_event_is_delivered_exactly_once_under_faults_and_crashes(
         batch_size=10,
         lease_seconds=6,
         permanent_events=5,
+        refused_copies=5,
+        pre_claims=5,
         seed=7,
         dedup_mode=mode,
     )
@@ -36,6 +39,9 @@ def test_every_event_is_delivered_exactly_once_under_faults_and_crashes(
     assert figures["events_sent"] > figures["unique_events"]
     assert figures["delivered_once"] + figures["resent_after_ambiguous_crash"] == 300 - 5
     assert figures["permanent_in_dlq_with_reason"] == 5
+    # A refused copy of an event (sent alongside, or first as a pre-claim) never costs the good copy.
+    assert figures["refused_copies_sent"] == {"alongside": 5, "before": 5}
+    assert figures["good_copies_delivered"] == 10
     # The run's own bound (ChaosConfig.delivery_bound_s, 180 s) is among result.problems; faults come
     # back after 1-2 s, so the last event arrives far sooner (a crash costs one 11 s visibility timeout).
     latency = figures["delivery_latency_s"]

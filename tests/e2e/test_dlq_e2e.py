@@ -47,7 +47,7 @@ def test_a_permanently_rejected_event_is_parked_inspected_and_redriven(
     assert httpx.get(f"{base}/_local/queue").json()["dlq"] == 1  # inspecting leaves the messages there
 
     httpx.post(f"{base}/_local/tiktok/faults", json={})
-    assert dlq(dev_state_file, "redrive") == {"redriven": 1}
+    assert dlq(dev_state_file, "redrive") == {"redriven": 1, "left_older_than_dedup_memory": 0}
     wait_for(lambda: "dlq-bad-1" in delivered_event_ids(base), timeout=60)
     assert delivered_event_ids(base).count("dlq-bad-1") == 1
     assert delivered_event_ids(base).count("dlq-good-1") == 1

@@ -64,8 +64,10 @@ def claim(
     now: float = NOW,
     receipt: str = "",
     messages: frozenset[str] = frozenset(),
+    final: bool = False,
 ) -> dict[str, ClaimResult]:
-    return store.claim_many(dict.fromkeys(keys, Claim(owner, receipt, messages or frozenset({owner}))), now)
+    carried = Claim(owner, receipt, messages or frozenset({owner}), final)
+    return store.claim_many(dict.fromkeys(keys, carried), now)
 
 
 class CallCounter:
@@ -121,7 +123,8 @@ def test_the_owning_message_sends_again_unless_a_receipt_lists_the_event(
 ) -> None:
     key = "P#Purchase#own"
     claim(by_message, [key], "msg-a", receipt="receipt#r1#0")
-    assert claim(by_message, [key], "msg-b", NOW + 5, "receipt#r9#0")[key] is ClaimResult.DELIVERED
+    # Another message's copy while msg-a may be sending it: busy, never "duplicate" before a receipt.
+    assert claim(by_message, [key], "msg-b", NOW + 5, "receipt#r9#0")[key] is ClaimResult.BUSY
     # A second copy of msg-a while the first may be sending it (the lease is live): it waits.
     assert claim(by_message, [key], "msg-a", NOW + 5, "receipt#r2#0")[key] is ClaimResult.BUSY
     # The send failed: the claim stays, its lease goes, and the message's return takes it again.
@@ -182,8 +185,8 @@ def test_either_mode_reads_the_other_modes_claims_and_keeps_every_event(
     by_message.release(
         {key: Claim("msg-a", "receipt#r1#0")}, for_retry=True
     )  # msg-a awaits its next delivery
-    # After a switch to lease mode: another message's claim is a duplicate; msg-a's own is msg-a's.
-    assert claim(store, [key], "worker", NOW + 1, messages=frozenset({"msg-b"}))[key] is ClaimResult.DELIVERED
+    # After a switch to lease mode: another message's claim is waited for; msg-a's own is msg-a's.
+    assert claim(store, [key], "worker", NOW + 1, messages=frozenset({"msg-b"}))[key] is ClaimResult.WAITING
     assert claim(store, [key], "worker", NOW + 2, messages=frozenset({"msg-a"}))[key] is ClaimResult.CLAIMED
     assert (item(table, key)["lease_owner"]["S"], item(table, key)["by"]["S"]) == ("worker", "worker")
 
@@ -250,3 +253,36 @@ def test_many_claims_at_once_each_get_their_own_answer(store: DynamoDedupStore) 
     assert [results[k] for k in keys[10:]] == [ClaimResult.CLAIMED] * 30
     store.mark_delivered(keys[10:], NOW + 2)  # 30 marks: two BatchWriteItem calls
     assert all(r is ClaimResult.DELIVERED for r in claim(store, keys[10:], "w3", NOW + 3).values())
+
+
+def test_a_copy_waits_for_the_holding_message_and_is_sent_once_that_one_parks_it(
+    by_message: DynamoDedupStore, table: str
+) -> None:
+    key = "P#Purchase#order-held"
+    claim(by_message, [key], "msg-bad", receipt="receipt#h1#0")
+    by_message.release({key: Claim("msg-bad", "receipt#h1#0")}, for_retry=True)  # a fault: it comes back
+    assert claim(by_message, [key], "msg-good", NOW + 5, "receipt#g1#0")[key] is ClaimResult.WAITING
+    assert item(table, key)["lease_owner"]["S"] == "msg-bad"  # waiting writes nothing but the insert
+    claim(by_message, [key], "msg-bad", NOW + 6, "receipt#h2#0")  # back, refused, parked: released
+    by_message.release({key: Claim("msg-bad", "receipt#h2#0")}, for_retry=False)
+    assert claim(by_message, [key], "msg-good", NOW + 7, "receipt#g2#0")[key] is ClaimResult.CLAIMED
+    by_message.mark_delivered({key: Claim("msg-good", "receipt#g2#0")}, NOW + 8)
+    # Now confirmed: the refused copy redriven after its fix, and any other copy, are duplicates.
+    assert claim(by_message, [key], "msg-bad", NOW + 9, "receipt#h3#0")[key] is ClaimResult.DELIVERED
+    assert claim(by_message, [key], "msg-3", NOW + 9, "receipt#x#0")[key] is ClaimResult.DELIVERED
+
+
+def test_a_copy_on_its_last_delivery_takes_over_only_a_claim_no_send_holds(
+    by_message: DynamoDedupStore, table: str
+) -> None:
+    key = "P#Purchase#order-stuck"
+    claim(by_message, [key], "msg-a", receipt="receipt#a1#0")
+    # msg-a may be sending it: even the copy's last delivery does not take it.
+    assert claim(by_message, [key], "msg-b", NOW + 5, "receipt#b1#0", final=True)[key] is ClaimResult.BUSY
+    by_message.release({key: Claim("msg-a", "receipt#a1#0")}, for_retry=True)
+    assert claim(by_message, [key], "msg-b", NOW + 6, "receipt#b2#0", final=True)[key] is ClaimResult.CLAIMED
+    stored = item(table, key)
+    assert (stored["lease_owner"]["S"], stored["receipt"]["S"]) == ("msg-b", "receipt#b2#0")
+    assert stored["earlier"]["SS"] == ["receipt#a1#0"]  # a late confirmation of msg-a's still counts
+    by_message.release({key: Claim("msg-a", "receipt#a1#0")}, for_retry=False)  # msg-a's late release
+    assert item(table, key)["lease_owner"]["S"] == "msg-b"

@@ -15,6 +15,7 @@ from ttrelay.dedup import (
     judge_existing,
     key_digest,
     receipt_write_units,
+    settle,
 )
 
 NOW = 1_795_000_000.0
@@ -30,11 +31,11 @@ MINE = Claim("c-1", "receipt#r#1", frozenset({"c-1", "c-9"}))
         (None, Standing.CLAIMABLE),
         (StoredClaim(DELIVERED, "", 0, NOW - 1), Standing.CLAIMABLE),  # past its TTL, not yet swept
         (StoredClaim(DELIVERED, "", 0, TTL), Standing.DELIVERED),
-        # A message's claim: its own (any message of the batch carrying the event), or a duplicate.
+        # A message's claim: its own (any message of the batch carrying the event), or another's.
         (StoredClaim(IN_FLIGHT, "c-9", 0, TTL, "receipt#r#0", by=BY_MESSAGE), Standing.OWN),
         (StoredClaim(IN_FLIGHT, "c-1", NOW + 30, TTL, "receipt#r#0", by=BY_MESSAGE), Standing.OWN_LEASED),
-        (StoredClaim(IN_FLIGHT, "c-2", 0, TTL, by=BY_MESSAGE), Standing.DELIVERED),
-        (StoredClaim(IN_FLIGHT, "c-2", NOW + 30, TTL, by=BY_MESSAGE), Standing.DELIVERED),
+        (StoredClaim(IN_FLIGHT, "c-2", 0, TTL, by=BY_MESSAGE), Standing.HELD),
+        (StoredClaim(IN_FLIGHT, "c-2", NOW + 30, TTL, by=BY_MESSAGE), Standing.HELD_LEASED),
         # A worker's lease (and every item from before the `by` attribute).
         (StoredClaim(IN_FLIGHT, "worker", NOW + 30, TTL), Standing.BUSY),
         (StoredClaim(IN_FLIGHT, "dead-worker", NOW - 1, TTL), Standing.CLAIMABLE),
@@ -78,3 +79,56 @@ def test_a_late_release_by_an_overtaken_delivery_leaves_the_new_holder_alone() -
     lease.claim_many({key: Claim("worker-b")}, NOW + 21)
     lease.release({key: Claim("worker-a")}, for_retry=True)
     assert lease.items[key].owner == "worker-b"
+
+
+@pytest.mark.parametrize(
+    ("standing", "confirmed", "final", "result"),
+    [
+        # Only a confirmation makes another message's copy a duplicate; until then the copy waits.
+        (Standing.HELD, True, False, ClaimResult.DELIVERED),
+        (Standing.HELD, False, False, ClaimResult.WAITING),
+        (Standing.HELD_LEASED, True, False, ClaimResult.DELIVERED),
+        (Standing.HELD_LEASED, False, False, ClaimResult.BUSY),  # it may be being sent right now
+        # On the copy's last delivery it takes over a claim no send holds, rather than wait any longer ...
+        (Standing.HELD, False, True, None),
+        # ... but never one whose send may be under way, and never a confirmed one.
+        (Standing.HELD_LEASED, False, True, ClaimResult.BUSY),
+        (Standing.HELD, True, True, ClaimResult.DELIVERED),
+        (Standing.OWN, False, False, None),
+        (Standing.OWN, True, False, ClaimResult.DELIVERED),
+        (Standing.OWN_LEASED, False, True, ClaimResult.BUSY),
+        (Standing.DELIVERED, False, True, ClaimResult.DELIVERED),
+        (Standing.BUSY, False, True, ClaimResult.BUSY),
+        (Standing.CLAIMABLE, False, False, None),
+    ],
+)
+def test_one_decision_for_both_stores(
+    standing: Standing, confirmed: bool, final: bool, result: ClaimResult | None
+) -> None:
+    assert settle(standing, confirmed, final) is result
+
+
+def test_a_copy_waits_behind_another_message_and_is_claimable_once_that_one_parks_it() -> None:
+    store, key = InMemoryDedupStore(lease_seconds=20), "P#Purchase#order-1"
+    holder, copy = Claim("c-bad", "receipt#h#0"), Claim("c-good", "receipt#g#0", frozenset({"c-good"}))
+    store.claim_many({key: holder}, NOW)
+    store.release({key: holder}, for_retry=True)  # a fault: the holder's message comes back for it
+    assert store.claim_many({key: copy}, NOW + 1)[key] is ClaimResult.WAITING
+    store.claim_many({key: holder}, NOW + 2)  # back, and refused this time: parked
+    store.release({key: holder}, for_retry=False)
+    assert store.claim_many({key: copy}, NOW + 3)[key] is ClaimResult.CLAIMED
+    store.mark_delivered({key: copy}, NOW + 4)
+    # The holder redriven after its fix: the good copy's receipt makes it a duplicate.
+    assert store.claim_many({key: holder}, NOW + 5)[key] is ClaimResult.DELIVERED
+
+
+def test_a_copy_that_took_a_claim_over_keeps_the_holders_receipts() -> None:
+    store, key = InMemoryDedupStore(lease_seconds=20), "P#Purchase#order-2"
+    holder = Claim("c-1", "receipt#h#0")
+    store.claim_many({key: holder}, NOW)
+    store.release({key: holder}, for_retry=True)
+    last = Claim("c-2", "receipt#g#0", frozenset({"c-2"}), final=True)
+    assert store.claim_many({key: last}, NOW + 30)[key] is ClaimResult.CLAIMED
+    assert (store.items[key].owner, store.items[key].earlier) == ("c-2", frozenset({"receipt#h#0"}))
+    store.release({key: holder}, for_retry=False)  # the overtaken holder's late release: not its claim
+    assert store.items[key].owner == "c-2"

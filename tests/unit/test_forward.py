@@ -143,18 +143,21 @@ def test_a_message_that_comes_back_never_resends_what_tiktok_already_confirmed()
     assert (again.delivered, again.duplicates, again.failed_message_ids) == (1, 2, set())
 
 
-def test_a_message_resends_under_its_own_claim_and_any_other_message_is_a_duplicate() -> None:
+def test_a_message_resends_under_its_own_claim_and_another_message_waits_for_it() -> None:
     api, dedup = ScriptedEventsApi(), InMemoryDedupStore()
     # The claim a crashed invocation left behind; its message comes back after the visibility timeout
     # (360 s), when the claim's lease (120 s) has run out.
     dedup.claim_many(
         {dedup_key(PIXEL_A, "Purchase", "a"): Claim("c-1", "receipt#crashed#0")}, 1_795_000_100.0 - 360
     )
-    other = forwarder(api, dedup).forward([message("m2", "a", claim_id="c-2")])
-    assert sent_ids(api) == [] and (other.duplicates, other.failed_message_ids) == (1, set())
+    other = forwarder(api, dedup, max_receive_count=14).forward([message("m2", "a", claim_id="c-2")])
+    assert sent_ids(api) == [] and other.retry_reasons == {"m2": RetryReason.WAITING}
     # Redriven from the DLQ: a new SQS message id, the same claim_id.
     own = forwarder(api, dedup).forward([message("m1-redriven", "a", claim_id="c-1")])
     assert sent_ids(api) == [["a"]] and own.delivered == 1
+    # Confirmed now: the copy that waited is a duplicate.
+    again = forwarder(api, dedup, max_receive_count=14).forward([message("m2", "a", claim_id="c-2")])
+    assert len(api.requests) == 1 and (again.duplicates, again.failed_message_ids) == (1, set())
 
 
 def test_a_message_queued_before_claim_ids_existed_is_owned_by_its_sqs_message_id() -> None:
@@ -210,8 +213,8 @@ def test_when_retries_run_out_message_owned_claims_stay_for_the_messages_return(
     report = forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
     assert report.failed_message_ids == {"m1"}
     assert dedup.writes == 2  # the claim, and its lease dropped so the message's return can send at once
-    duplicate = forwarder(api, dedup).forward([message("m2", "a", claim_id="c-2")])
-    assert duplicate.duplicates == 1 and len(api.requests) == 3  # m1 will deliver it
+    copy = forwarder(api, dedup, max_receive_count=14).forward([message("m2", "a", claim_id="c-2")])
+    assert copy.failed_message_ids == {"m2"} and len(api.requests) == 3  # it waits for m1's outcome
     retry = forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
     assert retry.delivered == 1 and len(api.requests) == 4
 
@@ -531,3 +534,117 @@ def test_every_copy_of_a_duplicate_is_counted_once() -> None:
         [message("m2", "a", claim_id="c-2"), message("m3", "a", claim_id="c-3")]
     )
     assert report.duplicates == 2 and len(api.requests) == 1
+
+
+# --- copies of one event in other messages: only a confirmation makes them duplicates -------------------
+
+BAD_SHA = "f" * 64  # marks the copy TikTok refuses (its properties, say): same pixel, event and event_id
+
+
+def refuses_bad_copies(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    if any(event["user"].get("email") == [BAD_SHA] for event in body["data"]):
+        return 200, {"code": 40002, "message": "Batch.0.properties: bad", "request_id": "r-bad"}
+    return 200, {"code": 0, "message": "OK"}
+
+
+def accepted_users(api: ScriptedEventsApi) -> list[list[str]]:
+    """The user email of every event TikTok accepted (a request without the bad copy)."""
+    return [
+        [event["user"]["email"][0] for event in request["data"]]  # type: ignore[index]
+        for request in api.requests
+        if all(event["user"].get("email") != [BAD_SHA] for event in request["data"])  # type: ignore[attr-defined]
+    ]
+
+
+@pytest.mark.parametrize("mode", list(DedupMode))
+def test_a_good_copy_waits_while_a_refused_copy_holds_the_claim_and_is_sent_once_that_one_is_parked(
+    mode: DedupMode,
+) -> None:
+    # The issue's attack: a copy of an order's event_id claimed first, by a message TikTok later refuses.
+    dedup, dlq = InMemoryDedupStore(mode=mode), MemoryDeadLetters()
+    outage = ScriptedEventsApi([(503, "Service Unavailable")] * 3, respond=refuses_bad_copies)
+    fwd = forwarder(outage, dedup, dlq, max_receive_count=14)
+    bad = message("m-bad", "order-7", user={"email": [BAD_SHA]}, claim_id="c-bad")
+    assert fwd.forward([bad]).failed_message_ids == {"m-bad"}  # claimed, not sent: back in seconds
+    good = message("m-good", "order-7", claim_id="c-good")
+    waiting = fwd.forward([good])
+    if mode is DedupMode.MESSAGE:  # the claim stays the refused copy's message's until its outcome
+        assert waiting.retry_reasons == {"m-good": RetryReason.WAITING} and waiting.duplicates == 0
+        parked = fwd.forward([bad])  # the holder comes back, is refused and parked: its claim is released
+        assert (parked.parked, parked.failed_message_ids) == (1, set()) and dlq.parked[0][1] == "code:40002"
+        waiting = fwd.forward([good])
+    # lease mode: a worker's claim is released after its failed send, so the good copy claims at once.
+    assert (waiting.delivered, waiting.failed_message_ids) == (1, set())
+    assert accepted_users(outage) == [[SHA]]
+
+
+@pytest.mark.parametrize("mode", list(DedupMode))
+def test_a_refused_copy_first_in_a_batch_does_not_take_the_good_copy_down_with_it(mode: DedupMode) -> None:
+    api, dlq = ScriptedEventsApi(respond=refuses_bad_copies), MemoryDeadLetters()
+    fwd = forwarder(api, InMemoryDedupStore(mode=mode), dlq, max_receive_count=14)
+    bad = message("m-bad", "order-8", user={"email": [BAD_SHA]}, claim_id="c-bad")
+    good = message("m-good", "order-8", "other", claim_id="c-good")
+    first = fwd.forward([bad, good])  # one request holds the refused copy: it alone is parked
+    assert first.parked == 1 and first.retry_reasons == {"m-good": RetryReason.WAITING}
+    assert [json.loads(body)["claim_id"] for body, _, _ in dlq.parked] == ["c-bad"]
+    back = fwd.forward([good])  # the good copy's own turn; "other" was confirmed the first time
+    assert (back.delivered, back.duplicates, back.failed_message_ids) == (1, 1, set())
+    assert sorted(map(sorted, accepted_users(api))) == [[SHA], [SHA]]  # "other", then order-8's good copy
+
+
+def test_a_copy_on_its_last_delivery_takes_over_a_claim_no_send_holds() -> None:
+    # The bound of a wait: the holder's message retried through an outage and SQS moved it to the DLQ
+    # with its claim; the copy does not wait for a redrive that may never come.
+    api, dedup = ScriptedEventsApi([(503, "Service Unavailable")] * 3), InMemoryDedupStore()
+    fwd = forwarder(api, dedup, max_receive_count=14)
+    fwd.forward([message("m-holder", "order-9", claim_id="c-1")])
+    copy = message("m-copy", "order-9", claim_id="c-2")
+    assert fwd.forward([copy]).retry_reasons == {"m-copy": RetryReason.WAITING}
+    last = InboundMessage(copy.message_id, copy.body, receive_count=14)
+    assert fwd.forward([last]).delivered == 1 and len(api.requests) == 4
+    # The holder, if ever redriven, finds the copy's receipt: a duplicate, nothing sent.
+    redriven = fwd.forward([message("m-holder-redriven", "order-9", claim_id="c-1")])
+    assert redriven.duplicates == 1 and len(api.requests) == 4
+
+
+# --- redrive: a confirmed event is never sent again while the table remembers it --------------------------
+
+RECEIVED_AT = 1_795_000_000.5  # message()'s received_at
+DAY = 24 * 3600
+
+
+@pytest.mark.parametrize("mode", list(DedupMode))
+def test_a_message_redriven_at_the_end_of_the_dlqs_retention_does_not_resend_a_confirmed_event(
+    mode: DedupMode,
+) -> None:
+    from ttrelay.dlq import outlived_dedup_memory
+
+    # "a" is confirmed; "b" keeps failing until SQS moves the message to the DLQ (default TTL, 19 days).
+    dedup = InMemoryDedupStore(mode=mode)
+    api = ScriptedEventsApi([(200, {"code": 0}), *[(503, "Service Unavailable")] * 3])
+    fwd = forwarder(api, dedup, max_events_per_request=1, max_receive_count=14)
+    parked = message("m1", "a", "b", claim_id="c-1")
+    assert fwd.forward([parked]).failed_message_ids == {"m1"}
+    # Redriven on the DLQ's last day: 4 days queued, 14 parked. The redrive lets it through ...
+    later = RECEIVED_AT + 18 * DAY
+    assert not outlived_dedup_memory(parked.body, later, dedup.ttl_seconds)
+    api.requests.clear()  # TikTok is back: every request succeeds
+    redriven = dataclasses.replace(fwd, clock=lambda: later).forward(
+        [message("m1-redriven", "a", "b", claim_id="c-1")]
+    )
+    # ... and only "b" goes out: "a"'s confirmation is still remembered.
+    assert sent_ids(api) == [["b"]] and (redriven.delivered, redriven.duplicates) == (1, 1)
+
+
+def test_a_redrive_past_the_dedup_memory_would_resend_which_is_why_it_is_left_in_the_dlq() -> None:
+    from ttrelay.dlq import outlived_dedup_memory
+
+    dedup = InMemoryDedupStore(ttl_seconds=72 * 3600)  # a stack deployed with DedupTtlHours=72
+    api = ScriptedEventsApi()
+    forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
+    later = RECEIVED_AT + 4 * DAY
+    assert outlived_dedup_memory(message("m1", "a", claim_id="c-1").body, later, dedup.ttl_seconds)
+    # What a redrive would do anyway: the claim is past its TTL, the event goes out a second time.
+    again = dataclasses.replace(forwarder(api, dedup), clock=lambda: later)
+    assert again.forward([message("m1-redriven", "a", claim_id="c-1")]).delivered == 1
+    assert sent_ids(api) == [["a"], ["a"]]

@@ -30,8 +30,8 @@ def test_the_cap_holds_however_often_a_message_failed(reason: RetryReason) -> No
 
 
 def test_a_rate_limit_waits_longer_than_a_fault_and_maintenance_longest() -> None:
-    first = [delays(reason, 1.0)[0] for reason in RetryReason if reason is not RetryReason.BUSY]
-    assert first == [2, 10, 60]  # FAULT, RATE_LIMITED, MAINTENANCE bases
+    first = [delays(reason, 1.0)[0] for reason in SCHEDULE]
+    assert first == [2, 2, 10, 60]  # FAULT, WAITING, RATE_LIMITED, MAINTENANCE bases
     assert delays(RetryReason.MAINTENANCE, 1.0)[:5] == [60, 120, 240, 480, 900]
 
 
@@ -60,3 +60,18 @@ def test_a_busy_event_comes_back_in_seconds_and_never_later_than_one_lease() -> 
 )
 def test_each_answer_maps_to_its_reason(status: int, body: object, reason: RetryReason) -> None:
     assert retry_reason(classify(status, body)) is reason
+
+
+def life(reason: RetryReason, draw: float, receives: int = 14) -> int:
+    """Seconds a message failing for `reason` on every delivery spends waiting before SQS moves it."""
+    return sum(
+        visibility_delay(reason, n, lease_seconds=LEASE, draw=lambda: draw) for n in range(1, receives)
+    )
+
+
+def test_a_copy_waiting_for_another_message_outlives_that_message_retrying_faults_or_rate_limits() -> None:
+    # With MaxReceiveCount 14, the shortest a waiting copy can wait in all exceeds the longest a holder
+    # retrying faults or rate limits can live: the copy is not parked while the holder may still succeed.
+    assert life(RetryReason.WAITING, 0.0) > life(RetryReason.RATE_LIMITED, 1.0) > life(RetryReason.FAULT, 1.0)
+    assert (life(RetryReason.WAITING, 0.0), life(RetryReason.WAITING, 1.0)) == (5647, 11294)
+    assert visibility_delay(RetryReason.WAITING, 1, lease_seconds=LEASE, draw=HIGH) == 2  # mostly mid-send

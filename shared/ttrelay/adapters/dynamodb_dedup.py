@@ -4,8 +4,9 @@ Claims are batched: PartiQL ``INSERT`` is DynamoDB's only conditional write that
 at one write unit each (``BatchWriteItem`` has no conditions; a transaction bills two units per item).
 An insert fails with ``DuplicateItem`` when the key exists; only those keys are read back (one
 ``BatchGetItem`` per 100, strongly consistent) with the receipts they name, and judged; the rare
-claimable one (past its TTL, a dead worker's lease, a message's own unconfirmed claim) is taken with a
-conditional ``UpdateItem``. A receipt is one ``UpdateItem`` adding digests to a string set.
+claimable one (past its TTL, a dead worker's lease, a message's own unconfirmed claim, another message's
+on the claimant's last delivery) is taken with a conditional ``UpdateItem``. A receipt is one
+``UpdateItem`` adding digests to a string set.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from ttrelay.adapters import aws
 from ttrelay.dedup import (
     BY_MESSAGE,
     BY_WORKER,
+    DEDUP_TTL_HOURS,
     DELIVERED,
     IN_FLIGHT,
-    OWN_STANDINGS,
+    MESSAGE_CLAIMS,
     Claim,
     ClaimResult,
     DedupMode,
-    Standing,
     StoredClaim,
     by_receipt,
     judge_existing,
@@ -36,6 +37,7 @@ from ttrelay.dedup import (
     receipt_write_units,
     settle,
     takeover_owner,
+    takes_over,
 )
 
 _UNQUOTED = re.compile(r"[A-Za-z0-9_.~#%:-]*")
@@ -56,8 +58,9 @@ _CLAIMABLE = (
     "attribute_not_exists(pk) OR expires_at < :now OR (#state = :in_flight AND lease_until < :now "
     "AND (attribute_not_exists(#by) OR #by = :worker))"
 )
-# ... or this message's own claim, unchanged since it was read and not being sent by another copy.
-_STILL_OURS = (
+# ... or the message claim that was read (this message's own, or another's on the claimant's last delivery),
+# unchanged since and not being sent by anyone.
+_UNCHANGED = (
     "#state = :in_flight AND lease_owner = :old_owner AND receipt = :old_receipt AND lease_until < :now"
 )
 
@@ -71,7 +74,7 @@ class DynamoDedupStore:
     table_name: str
     mode: DedupMode = DedupMode.MESSAGE
     lease_seconds: int = 120
-    ttl_seconds: int = 72 * 3600
+    ttl_seconds: int = DEDUP_TTL_HOURS * 3600
     writes: int = 0  # write units issued, failed conditions included (they consume capacity too)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -84,19 +87,19 @@ class DynamoDedupStore:
         results, existing = self._insert_all(claims, now)
         stored = {key: _stored(item) for key, item in self._read(existing).items()}
         standings = {key: judge_existing(stored.get(key), claims[key], now) for key in existing}
-        # Only a message's own claims need their receipts: was it confirmed before the message came back?
-        own = [stored[key] for key, standing in standings.items() if standing in OWN_STANDINGS]
-        receipts = self._read(sorted({name for item in own for name in item.receipt_names}))
+        # Only message claims need their receipts: was the event confirmed by the message holding it?
+        held = [stored[key] for key, standing in standings.items() if standing in MESSAGE_CLAIMS]
+        receipts = self._read(sorted({name for item in held for name in item.receipt_names}))
         for key, standing in standings.items():
             item = stored.get(key)
             confirmed = (
-                standing in OWN_STANDINGS
+                standing in MESSAGE_CLAIMS
                 and item is not None
                 and any(key_digest(key) in _digests(receipts.get(name)) for name in item.receipt_names)
             )
-            result = settle(standing, confirmed)
-            own_item = item if standing is Standing.OWN else None
-            results[key] = self._take_over(key, claims[key], now, own_item) if result is None else result
+            result = settle(standing, confirmed, claims[key].final)
+            prior = takes_over(standing, item)
+            results[key] = self._take_over(key, claims[key], now, prior) if result is None else result
         return results
 
     def _insert_all(
@@ -147,12 +150,12 @@ class DynamoDedupStore:
                     time.sleep(_UNPROCESSED_PAUSE_SECONDS)
         return found
 
-    def _take_over(self, key: str, claim: Claim, now: float, own: StoredClaim | None) -> ClaimResult:
+    def _take_over(self, key: str, claim: Claim, now: float, prior: StoredClaim | None) -> ClaimResult:
         """A conditional write, so that of two claimants racing for the same item only one wins."""
         client = aws.dynamodb()
         self._count(1)
-        # A message's claim stays under the claim_id that holds it, with the receipt of this delivery.
-        owner = takeover_owner(self.mode, claim, own)
+        # A message's own claim stays under the claim_id that holds it, with the receipt of this delivery.
+        owner = takeover_owner(self.mode, claim, prior)
         values: dict[str, Any] = {
             ":in_flight": {"S": IN_FLIGHT},
             ":owner": {"S": owner},
@@ -166,15 +169,15 @@ class DynamoDedupStore:
             "SET #state = :in_flight, lease_owner = :owner, #by = :by, receipt = :receipt, "
             "lease_until = :lease, expires_at = :expires"
         )
-        if own is None:
+        if prior is None:
             condition = _CLAIMABLE
             values[":worker"] = {"S": BY_WORKER}
             update += " REMOVE earlier"
         else:
-            condition = _STILL_OURS
-            values |= {":old_owner": {"S": own.owner}, ":old_receipt": {"S": own.receipt}}
-            if own.receipt:  # remembered, so that a later delivery still finds what this one confirmed
-                values[":earlier"] = {"SS": [own.receipt]}
+            condition = _UNCHANGED
+            values |= {":old_owner": {"S": prior.owner}, ":old_receipt": {"S": prior.receipt}}
+            if prior.receipt:  # remembered, so that a later delivery still finds what this one confirmed
+                values[":earlier"] = {"SS": [prior.receipt]}
                 update += " ADD earlier :earlier"
         try:
             client.update_item(

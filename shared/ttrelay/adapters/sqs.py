@@ -92,29 +92,38 @@ def peek(
 
 
 def move(
-    source_url: str, target_url: str, limit: int, prepare: Callable[[str, str], str] = lambda body, _: body
-) -> int:
+    source_url: str,
+    target_url: str,
+    limit: int,
+    prepare: Callable[[str, str], str | None] = lambda body, _: body,
+) -> tuple[int, int]:
     """Moves up to `limit` messages: sent to the target first, deleted from the source after, so a
     crash in between duplicates a message (the dedup table absorbs it) and never loses one. `prepare`
-    gets each body and message id and returns the body to send."""
+    gets each body and message id and returns the body to send, or None to leave the message where it is
+    (it is not received again by this call). Returns how many were moved and how many left."""
     client = aws.sqs()
-    moved = 0
-    while moved < limit:
+    moved = left = 0
+    while moved + left < limit:
         received = client.receive_message(
             QueueUrl=source_url,
-            MaxNumberOfMessages=min(_BATCH, limit - moved),
-            VisibilityTimeout=60,
+            MaxNumberOfMessages=min(_BATCH, limit - moved - left),
+            VisibilityTimeout=60,  # so that this call does not receive a message it left again
             WaitTimeSeconds=1,
         ).get("Messages", [])
         if not received:
             break
+        bodies = [(m, prepare(m["Body"], m["MessageId"])) for m in received]
+        chosen = [(m, body) for m, body in bodies if body is not None]
+        left += len(bodies) - len(chosen)
+        if not chosen:
+            continue
         entries: list[SendMessageBatchRequestEntryTypeDef] = [
-            {"Id": str(i), "MessageBody": prepare(m["Body"], m["MessageId"])} for i, m in enumerate(received)
+            {"Id": str(i), "MessageBody": body} for i, (_, body) in enumerate(chosen)
         ]
         failed = {
             f["Id"] for f in client.send_message_batch(QueueUrl=target_url, Entries=entries).get("Failed", [])
         }
-        done = [m for i, m in enumerate(received) if str(i) not in failed]
+        done = [m for i, (m, _) in enumerate(chosen) if str(i) not in failed]
         if done:
             client.delete_message_batch(
                 QueueUrl=source_url,
@@ -123,4 +132,4 @@ def move(
         moved += len(done)
         if failed:
             break
-    return moved
+    return moved, left

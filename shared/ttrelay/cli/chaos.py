@@ -37,6 +37,18 @@ def chaos_command(argv: list[str]) -> int:
         help="events the fake Events API always rejects (40002): they must end in the DLQ",
     )
     parser.add_argument(
+        "--refused-copies",
+        type=int,
+        default=defaults.refused_copies,
+        help="events also sent as a copy TikTok refuses, at the same moment: the good copy must arrive",
+    )
+    parser.add_argument(
+        "--pre-claims",
+        type=int,
+        default=defaults.pre_claims,
+        help="events whose refused copy is sent just before the real one (a pre-claim): it must arrive",
+    )
+    parser.add_argument(
         "--lease-seconds", type=int, default=defaults.lease_seconds, help="the dedup claim lease for the run"
     )
     parser.add_argument(
@@ -65,6 +77,8 @@ def chaos_command(argv: list[str]) -> int:
         crash_rate=args.crash_rate,
         duplicate_share=args.duplicate_share,
         permanent_events=args.permanent_events,
+        refused_copies=args.refused_copies,
+        pre_claims=args.pre_claims,
         lease_seconds=args.lease_seconds,
         dedup_mode=args.dedup_mode,
         batch_size=args.batch_size,

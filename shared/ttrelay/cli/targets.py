@@ -37,9 +37,11 @@ def local_outputs(state_file: Path) -> dict[str, str]:
     from ttrelay.local.stack import worker_env
 
     os.environ.update(worker_env(state["moto_endpoint"]))
-    queues, collect = state["queues"], state["functions"]["CollectFunction"]["environment"]
+    queues, functions = state["queues"], state["functions"]
+    forward = functions.get("ForwardFunction", {})
     return {
         "EventsQueueUrl": queues["EventsQueue"],
         "EventsDLQUrl": queues["EventsDLQ"],
-        "ApiKeysSecretArn": collect.get("API_KEYS_SECRET_ARN", ""),
+        "ApiKeysSecretArn": functions["CollectFunction"]["environment"].get("API_KEYS_SECRET_ARN", ""),
+        "DedupTtlHours": forward.get("environment", {}).get("DEDUP_TTL_HOURS", ""),
     }

@@ -1,16 +1,19 @@
 """The chaos harness behind `make chaos`: delivery under faults, crashes and duplicates, judged from the
 fake Events API's own record.
 
-It runs the whole local stack, sends N events through POST /events (with resends, some concurrent),
-while the fake answers a share of requests with retryable errors, rejects marked events permanently,
-and the forwarder's process is killed at random checkpoints. Then it checks, per unique event:
-accepted exactly once, or — for the marked ones — parked in the DLQ with TikTok's reason; and that
-nothing is left in flight. A second acceptance is only excused when a crash hit between that event's
-successful send and its "delivered" write (an ambiguous crash: TikTok's own 48 h dedup absorbs the
-resend); any other repeat counts as delivered twice. It also measures delivery latency, from the
-collector's 202 to TikTok's acceptance, and fails if the last event arrives later than
-`delivery_bound_s` after the last POST: failed messages must come back in seconds (ttrelay.redelivery),
-not after the queue's visibility timeout.
+It runs the whole local stack, sends N events through POST /events (with resends, some concurrent), while
+the fake answers a share of requests with retryable errors, rejects marked events permanently, and the
+forwarder's process is killed at random checkpoints. Some events also get a *refused copy*: the same
+pixel, event and event_id with properties TikTok refuses (40002), sent at the same moment as the real
+request, or — a pre-claim, as anyone guessing order numbers could do — just before it. The refused copy
+may hold the claim first and is parked; the real conversion must still be delivered. Then it checks, per
+unique event: accepted exactly once, or — for the marked ones — parked in the DLQ with TikTok's reason;
+and that nothing is left in flight. A second acceptance is only excused when a crash hit between that
+event's successful send and its "delivered" write (an ambiguous crash: TikTok's own 48 h dedup absorbs
+the resend); any other repeat counts as delivered twice. It also measures delivery latency, from the
+collector's 202 to TikTok's acceptance, and fails if the last event arrives later than `delivery_bound_s`
+after the last POST: failed messages must come back in seconds (ttrelay.redelivery), not after the
+queue's visibility timeout.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from ttrelay.local.delivery_latency import first_acceptance, latency_figures
 from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_PIXEL, LocalStack, StackOptions
 
 RETRYABLE_CODES = [50000, 50002, 40100, 61000]
+REFUSED_CONTENT_ID = "chaos-refused"  # the fake refuses every event whose contents name it
 RETRYABLE_STATUSES = [500, 502, 503, 429]
 
 
@@ -43,6 +47,8 @@ class ChaosConfig:
     error_rate: float = 0.3
     latency_ms: int = 2
     permanent_events: int = 10
+    refused_copies: int = 10  # events with a refused copy sent at the same moment as the real request
+    pre_claims: int = 10  # events with a refused copy sent just before the real request (a pre-claim)
     crash_rate: float = 0.02  # per forwarder checkpoint (two per invocation)
     lease_seconds: int = 20
     dedup_mode: DedupMode = DedupMode.MESSAGE  # who owns a dedup claim (docs/delivery.md#dedup-modes)
@@ -80,6 +86,12 @@ class _Plan:
     later_resends: list[int]  # request indexes sent again at the end
     unique: list[str]
     permanent: set[str]
+    refused_alongside: set[str]  # a refused copy goes out at the same moment as the real request
+    pre_claimed: set[str]  # a refused copy goes out just before the real request
+
+    @property
+    def contested(self) -> set[str]:
+        return self.refused_alongside | self.pre_claimed
 
 
 def plan(config: ChaosConfig) -> _Plan:
@@ -96,7 +108,12 @@ def plan(config: ChaosConfig) -> _Plan:
     cross = rng.sample(ids, int(len(ids) * config.cross_channel_share))
     requests.extend([[event_id] for event_id in cross])  # the same event from a second channel
     permanent = set(rng.sample(ids, min(config.permanent_events, len(ids))))
-    return _Plan(requests, set(duplicated[:half]), duplicated[half:], ids, permanent)
+    good = [event_id for event_id in ids if event_id not in permanent]
+    contested = rng.sample(good, min(config.refused_copies + config.pre_claims, len(good)))
+    alongside, pre_claimed = contested[: config.refused_copies], contested[config.refused_copies :]
+    return _Plan(
+        requests, set(duplicated[:half]), duplicated[half:], ids, permanent, set(alongside), set(pre_claimed)
+    )
 
 
 def run(root: Path, config: ChaosConfig, log_dir: Path | None = None) -> ChaosResult:
@@ -150,6 +167,7 @@ def _exercise(
             "latency_ms": config.latency_ms,
             "seed": config.seed,
             "permanent_event_ids": sorted(work.permanent),
+            "permanent_content_ids": [REFUSED_CONTENT_ID],
             "permanent_code": 40002,
         },
     ).raise_for_status()
@@ -169,11 +187,29 @@ def _send_all(base_url: str, work: _Plan, senders: int) -> _Posted:
     lock = threading.Lock()
     posted = _Posted()
 
-    def post(index: int) -> None:
+    def client() -> httpx.Client:
         if not hasattr(local, "client"):
             # A backend, as a shop's order system would send: the stack's own key.
             headers = {"authorization": f"Bearer {LOCAL_API_KEY}"}
             local.client = httpx.Client(base_url=base_url, timeout=60, headers=headers)
+        made: httpx.Client = local.client
+        return made
+
+    def post_refused(event_id: str) -> None:
+        """A copy of the event that TikTok refuses for its properties; not counted as the event's 202."""
+        properties = {"value": 1, "currency": "EUR", "content_id": REFUSED_CONTENT_ID}
+        body = {
+            "consent": {"cmp": {"marketing": True}},
+            "user": {"email": "someone.else@example.com"},
+            "events": [{"event": "Purchase", "event_id": event_id, "properties": properties}],
+        }
+        if client().post("/events", json=body).status_code != 202:
+            with lock:
+                posted.rejected += 1
+
+    def post(index: int) -> None:
+        for event_id in work.pre_claimed.intersection(work.requests[index]):
+            post_refused(event_id)  # accepted, so queued, before the real request is even sent
         events = [
             {"event": "Purchase", "event_id": event_id, "properties": {"value": 1, "currency": "EUR"}}
             for event_id in work.requests[index]
@@ -183,7 +219,7 @@ def _send_all(base_url: str, work: _Plan, senders: int) -> _Posted:
             "user": {"email": f"buyer{index}@example.com"},
             "events": events,
         }
-        response = local.client.post("/events", json=body)
+        response = client().post("/events", json=body)
         accepted_at = time.time()  # the fake Events API stamps `received_at` with the same wall clock
         with lock:
             if response.status_code != 202:
@@ -196,6 +232,8 @@ def _send_all(base_url: str, work: _Plan, senders: int) -> _Posted:
     order = list(range(len(work.requests)))
     with ThreadPoolExecutor(max_workers=senders) as pool:
         for index in order:
+            for event_id in work.refused_alongside.intersection(work.requests[index]):
+                pool.submit(post_refused, event_id)  # races the real request to the claim
             pool.submit(post, index)
             if index in work.concurrent_pairs:
                 pool.submit(post, index)  # the same request twice at the same time (a double submit)
@@ -294,6 +332,7 @@ def _judge(
     twice = [event_id for event_id in repeats if event_id not in ambiguous]
     lost = [event_id for event_id in deliverable if accepted[event_id] == 0]
     permanent_parked = [e for e in work.permanent if parked.get(e, "").startswith("code:4")]
+    contested_lost = [event_id for event_id in lost if event_id in work.contested]
     summary = stack.fake.summary()
     delivered_unique = len(deliverable) - len(lost)
     writes = _metric_sum(function_log, "DedupWrites")
@@ -306,8 +345,10 @@ def _judge(
         first_acceptance(stack.fake.records(), LOCAL_PIXEL),
         posted.last_accepted_at,
     )
-    sent_events = sum(len(request) for request in work.requests) + sum(
-        len(work.requests[i]) for i in work.concurrent_pairs | set(work.later_resends)
+    sent_events = (
+        sum(len(request) for request in work.requests)
+        + sum(len(work.requests[i]) for i in work.concurrent_pairs | set(work.later_resends))
+        + len(work.contested)
     )
     result = ChaosResult()
     result.figures = {
@@ -322,7 +363,12 @@ def _judge(
         "lost": len(lost),
         "marked_permanent": len(work.permanent),
         "permanent_in_dlq_with_reason": len(permanent_parked),
-        "other_events_in_dlq": len([e for e in parked if e not in work.permanent]),
+        "other_events_in_dlq": len([e for e in parked if e not in work.permanent | work.contested]),
+        # Good copies of an event behind a refused copy (sent alongside, or a pre-claim sent first): each
+        # must reach TikTok; the refused copy is parked, or answered "duplicate" if the good one won.
+        "refused_copies_sent": {"alongside": len(work.refused_alongside), "before": len(work.pre_claimed)},
+        "refused_copies_in_dlq": len([e for e in work.contested if e in parked]),
+        "good_copies_delivered": len([e for e in work.contested if accepted[e] >= 1]),
         "left_in_flight": stuck,
         "events_api_requests": summary["requests"],
         "events_api_requests_faulted": summary["faulted_requests"],
@@ -340,6 +386,8 @@ def _judge(
     }
     if lost:
         result.problems.append(f"{len(lost)} events lost, e.g. {lost[:5]}")
+    if contested_lost:
+        result.problems.append(f"{len(contested_lost)} good copies lost behind a refused copy")
     if twice:
         result.problems.append(
             f"{len(twice)} events delivered twice without an ambiguous crash, e.g. {twice[:5]}"

@@ -303,10 +303,13 @@ def _parse_seed(value: object) -> int | None:
     return value
 
 
-def _parse_event_ids(value: object) -> frozenset[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise ValueError("permanent_event_ids must be a list of non-empty strings")
-    return frozenset(value)
+def _string_set(name: str) -> Callable[[object], frozenset[str]]:
+    def parse(value: object) -> frozenset[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+            raise ValueError(f"{name} must be a list of non-empty strings")
+        return frozenset(value)
+
+    return parse
 
 
 def _parse_permanent_code(value: object) -> int:
@@ -321,7 +324,9 @@ _FAULT_FIELDS: Final[Mapping[str, Callable[[object], object]]] = {
     "http_status": _parse_http_status,
     "latency_ms": _parse_latency_ms,
     "seed": _parse_seed,
-    "permanent_event_ids": _parse_event_ids,
+    "permanent_event_ids": _string_set("permanent_event_ids"),
+    # A copy refused for its properties while another copy of the same event_id is fine (chaos harness).
+    "permanent_content_ids": _string_set("permanent_content_ids"),
     "permanent_code": _parse_permanent_code,
 }
 
@@ -334,6 +339,7 @@ class FaultConfig:
     latency_ms: float = 0.0
     seed: int | None = None
     permanent_event_ids: frozenset[str] = frozenset()
+    permanent_content_ids: frozenset[str] = frozenset()
     permanent_code: int = BAD_PARAMETER
 
     @classmethod
@@ -364,6 +370,7 @@ class FaultConfig:
             "latency_ms": self.latency_ms,
             "seed": self.seed,
             "permanent_event_ids": sorted(self.permanent_event_ids),
+            "permanent_content_ids": sorted(self.permanent_content_ids),
             "permanent_code": self.permanent_code,
         }
 
@@ -423,6 +430,19 @@ def _event_ids(body: object) -> set[str]:
         for item in body["data"]
         if isinstance(item, dict) and isinstance(item.get("event_id"), str)
     }
+
+
+def _content_ids(body: object) -> set[str]:
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        return set()
+    found: set[str] = set()
+    for item in body["data"]:
+        properties = item.get("properties") if isinstance(item, dict) else None
+        contents = properties.get("contents") if isinstance(properties, dict) else None
+        for content in contents if isinstance(contents, list) else []:
+            if isinstance(content, dict) and isinstance(content.get("content_id"), str):
+                found.add(content["content_id"])
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -586,9 +606,12 @@ class FakeEventsApi:
         return self._rng.choice(options)
 
     def _permanent_fault(self, config: FaultConfig, body: object) -> _Outcome | None:
-        if not config.permanent_event_ids or not _event_ids(body) & config.permanent_event_ids:
+        if _event_ids(body) & config.permanent_event_ids:
+            message = "event_id marked as a permanent failure by the local fault config"
+        elif _content_ids(body) & config.permanent_content_ids:
+            message = "content_id marked as a permanent failure by the local fault config"
+        else:
             return None
-        message = "event_id marked as a permanent failure by the local fault config"
         return self._body_code(config.permanent_code, message, fault="code")
 
     def _injected(self, drawn: tuple[str, int] | None) -> _Outcome | None:

@@ -540,6 +540,16 @@ def test_permanent_event_ids_fail_every_time(api: FakeEventsApi) -> None:
     assert api.accepted_counts() == {("CXXXXXXXXXXXXXXXXXXX", "Purchase", "ok-1", ""): 1}
 
 
+def test_permanent_content_ids_refuse_one_copy_of_an_event_and_accept_another(api: FakeEventsApi) -> None:
+    control(api, "POST", "/faults", {"permanent_content_ids": ["refused"]})
+    bad = {**event("order-1"), "properties": {"contents": [{"content_id": "refused"}]}}
+    good = {**event("order-1"), "properties": {"contents": [{"content_id": "sku-1"}]}}
+
+    assert code_of(send(api, batch(bad))) == 40002
+    assert code_of(send(api, batch(good))) == 0
+    assert api.accepted_counts() == {("CXXXXXXXXXXXXXXXXXXX", "Purchase", "order-1", ""): 1}
+
+
 def test_permanent_code_defaults_to_bad_parameter(api: FakeEventsApi) -> None:
     control(api, "POST", "/faults", {"permanent_event_ids": ["poison-1"]})
 
@@ -574,6 +584,7 @@ def test_empty_config_resets_faults(api: FakeEventsApi, body: dict[str, Any]) ->
         {"seed": "one"},
         {"permanent_event_ids": "e-1"},
         {"permanent_event_ids": [""]},
+        {"permanent_content_ids": "refused"},
         {"permanent_code": 0},
         {"error_rat": 0.3},
         [0.3],
