@@ -70,9 +70,8 @@ class Standing(enum.Enum):
     CLAIMABLE = enum.auto()  # gone, past its TTL, or a dead worker's lease: take it with a conditional write
     OWN = enum.auto()  # the claim of a message carrying it: delivered if a receipt lists it, else ours again
     OWN_LEASED = enum.auto()  # the same, with a live lease: delivered if a receipt lists it, else busy
-    HELD = (
-        enum.auto()
-    )  # another message's claim between its sends: delivered if a receipt lists it, else wait
+    # Another message's claim between its sends: delivered if a receipt lists it, else wait.
+    HELD = enum.auto()
     HELD_LEASED = enum.auto()  # the same, with a live lease: delivered if a receipt lists it, else busy
     DELIVERED = enum.auto()  # a delivered mark
     BUSY = enum.auto()  # a worker's live lease
