@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ttrelay.dedup import DEDUP_TTL_HOURS, DedupMode
+from ttrelay.dedup import DEDUP_TTL_HOURS, MIN_DEDUP_TTL_HOURS, DedupMode
 from ttrelay.person_names import DEFAULT_PERSON_NAME_PARTS
 
 TIKTOK_BASE_URL = "https://business-api.tiktok.com"
@@ -111,8 +111,9 @@ class ForwardSettings(CommonSettings):
     # Who owns a dedup claim (ttrelay.dedup; docs/delivery.md has the measurements behind the default).
     dedup_mode: DedupMode = DedupMode.MESSAGE
     claim_lease_seconds: int = Field(default=120, ge=5)
-    # TikTok dedups for 48 h; the table remembers longer, as long as a message can wait for a redrive.
-    dedup_ttl_hours: int = Field(default=DEDUP_TTL_HOURS, ge=48)
+    # TikTok dedups for 48 h; the table remembers longer: as long as a message can wait for a redrive, and
+    # never less than a message can wait in the queue (MIN_DEDUP_TTL_HOURS).
+    dedup_ttl_hours: int = Field(default=DEDUP_TTL_HOURS, ge=MIN_DEDUP_TTL_HOURS)
     events_dlq_url: str = ""
     # Extra Events API requests one rejected batch may spend on halving (docs/delivery.md): 20 isolates a
     # single bad event in 1,000 (two requests per halving, ten halvings); past it the rest is parked.

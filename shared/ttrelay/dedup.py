@@ -40,6 +40,10 @@ from urllib.parse import quote
 # EventsQueue (4 days) and then EventsDLQ (14 days) together, so a redrive finds every confirmation its
 # events had (ttrelay.dlq.redrivable skips what is older still). TikTok itself dedups for 48 h only.
 DEDUP_TTL_HOURS = 19 * 24
+# The shortest memory a stack may choose: a message can sit in EventsQueue for its 4-day retention (a
+# forwarder outage) while a copy of its event was confirmed just before it was queued; a shorter memory
+# would send that event again, and TikTok's own dedup lasts 48 h only. A day to spare, as for a redrive.
+MIN_DEDUP_TTL_HOURS = 4 * 24 + 24
 IN_FLIGHT = "in_flight"
 DELIVERED = "delivered"
 RECEIPT_PREFIX = "receipt#"

@@ -11,12 +11,15 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from pydantic import ValidationError
+from support.fakes import MemoryDeadLetters, ScriptedEventsApi
 from support.paths import ROOT
 from ttrelay.adapters import aws
 from ttrelay.cli import main
 from ttrelay.config import ForwardSettings
-from ttrelay.dedup import DEDUP_TTL_HOURS
+from ttrelay.dedup import DEDUP_TTL_HOURS, MIN_DEDUP_TTL_HOURS, InMemoryDedupStore
 from ttrelay.dlq import REDRIVE_MARGIN_SECONDS, outlived_dedup_memory
+from ttrelay.forward import Forwarder, InboundMessage
 from ttrelay.local.template import Resolver, load_template
 
 DAY = 24 * 3600
@@ -35,7 +38,9 @@ def test_the_dedup_memory_outlasts_a_messages_whole_life_in_the_queue_and_the_dl
     dlq = resources["EventsDLQ"]["Properties"]["MessageRetentionPeriod"]
     # The longest a message lives: in the queue until parked, then a parked copy for the DLQ's retention.
     assert queue + dlq <= TTL - REDRIVE_MARGIN_SECONDS
-    assert parameter["Default"] == DEDUP_TTL_HOURS and parameter["MinValue"] == 48  # TikTok's own window
+    assert parameter["Default"] == DEDUP_TTL_HOURS
+    # Never shorter than a message's stay in the queue, with the redrive's day to spare (TikTok: 48 h).
+    assert parameter["MinValue"] == MIN_DEDUP_TTL_HOURS and queue + DAY <= MIN_DEDUP_TTL_HOURS * 3600
     defaults = ForwardSettings(dedup_table_name="t", access_token_secret_arn="s")
     assert defaults.dedup_ttl_hours == DEDUP_TTL_HOURS
     # The forwarder gets the parameter, and redrive reads it from the stack's outputs.
@@ -43,6 +48,36 @@ def test_the_dedup_memory_outlasts_a_messages_whole_life_in_the_queue_and_the_dl
     output = template["Outputs"]["DedupTtlHours"]["Value"]
     resolver = Resolver.for_template(template, {"DedupTtlHours": "500"})
     assert resolver.resolve(variable) == resolver.resolve(output) == "500"
+
+
+def test_at_the_least_dedup_memory_a_late_delivery_from_the_queue_still_finds_a_confirmation() -> None:
+    # A browser's copy is confirmed at once; the back end's copy of the same order sits in EventsQueue
+    # through a forwarder outage (a disabled trigger, a broken deploy) until the queue's retention ends.
+    # Even at the lowest DedupTtlHours the stack accepts, that copy must be a duplicate, not a resend:
+    # TikTok's own dedup lasts 48 h only and would count it again.
+    template = load_template(ROOT / "template.yaml")
+    retention = template["Resources"]["EventsQueue"]["Properties"]["MessageRetentionPeriod"]
+    shortest = template["Parameters"]["DedupTtlHours"]["MinValue"]
+    settings = ForwardSettings(dedup_table_name="t", access_token_secret_arn="s", dedup_ttl_hours=shortest)
+    dedup = InMemoryDedupStore(ttl_seconds=settings.dedup_ttl_hours * 3600)
+    api, confirmed_at = ScriptedEventsApi(), 1_795_000_000.0
+
+    def forwarded_at(now: float, message: InboundMessage) -> Any:
+        fwd = Forwarder(dedup, api, MemoryDeadLetters(), owner="w", clock=lambda: now, max_receive_count=14)
+        return fwd.forward([message])
+
+    forwarded_at(confirmed_at, InboundMessage("m-browser", queued_body("order-1", "c-browser", confirmed_at)))
+    late = InboundMessage("m-backend", queued_body("order-1", "c-backend", confirmed_at + 60))
+    report = forwarded_at(confirmed_at + 60 + retention, late)
+    assert (report.duplicates, report.delivered, len(api.requests)) == (1, 0, 1)
+    with pytest.raises(ValidationError):  # and the forwarder refuses a shorter memory than the template
+        ForwardSettings(dedup_table_name="t", access_token_secret_arn="s", dedup_ttl_hours=shortest - 1)
+
+
+def queued_body(event_id: str, claim_id: str, received_at: float) -> str:
+    event = {"event": "Purchase", "event_id": event_id, "event_time": int(received_at), "user": {}}
+    envelope = {"v": 1, "pixel_code": "C1", "received_at": received_at, "claim_id": claim_id}
+    return json.dumps({**envelope, "events": [event], "receipt": {}})
 
 
 def test_a_message_is_too_old_to_redrive_once_the_table_may_have_forgotten_its_confirmations() -> None:

@@ -639,10 +639,10 @@ def test_a_message_redriven_at_the_end_of_the_dlqs_retention_does_not_resend_a_c
 def test_a_redrive_past_the_dedup_memory_would_resend_which_is_why_it_is_left_in_the_dlq() -> None:
     from ttrelay.dlq import outlived_dedup_memory
 
-    dedup = InMemoryDedupStore(ttl_seconds=72 * 3600)  # a stack deployed with DedupTtlHours=72
+    dedup = InMemoryDedupStore(ttl_seconds=120 * 3600)  # a stack deployed with DedupTtlHours=120, the least
     api = ScriptedEventsApi()
     forwarder(api, dedup).forward([message("m1", "a", claim_id="c-1")])
-    later = RECEIVED_AT + 4 * DAY
+    later = RECEIVED_AT + 6 * DAY
     assert outlived_dedup_memory(message("m1", "a", claim_id="c-1").body, later, dedup.ttl_seconds)
     # What a redrive would do anyway: the claim is past its TTL, the event goes out a second time.
     again = dataclasses.replace(forwarder(api, dedup), clock=lambda: later)
