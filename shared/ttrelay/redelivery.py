@@ -40,9 +40,10 @@ class RetryCurve:
 # docs/delivery.md "When a failed message comes back" has this table and the reasons for each figure.
 SCHEDULE: dict[RetryReason, RetryCurve] = {
     RetryReason.FAULT: RetryCurve(2, 300),
-    # Starts like a fault (the holder is usually mid-send) but grows to an hour, so that over 14 deliveries
-    # (94-188 min) a copy outlives a holder retrying faults (17-33 min) or rate limits (40-80 min).
-    RetryReason.WAITING: RetryCurve(2, 3600),
+    # Starts like a fault (the holder is usually mid-send) and stays short: a copy sees its holder's outcome
+    # (confirmed: a duplicate; parked: its turn) within a minute. Over 14 deliveries it waits 4.5-9 min,
+    # then takes the claim over on its last one if no send holds it (ttrelay.dedup, `Claim.final`).
+    RetryReason.WAITING: RetryCurve(2, 60),
     RetryReason.RATE_LIMITED: RetryCurve(10, 600),
     RetryReason.MAINTENANCE: RetryCurve(60, 900),
 }
