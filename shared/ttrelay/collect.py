@@ -35,6 +35,7 @@ from ttrelay.models import (
     TikTokEvent,
     TikTokPage,
     TikTokUser,
+    is_click_token,
 )
 from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_page
 from ttrelay.pixel_params import events_api_properties
@@ -339,7 +340,9 @@ def _click_id_cookie(
         )
     context = payload.context
     from_page = ttclid_from_page(context.page_url, context.referrer)
-    ttclid = context.ttclid or from_page or (previous.ttclid if previous else None)
+    # A cookie signed before page URLs' click ids were checked may hold one that is not (an address).
+    stored = previous.ttclid if previous and previous.ttclid and is_click_token(previous.ttclid) else None
+    ttclid = context.ttclid or from_page or stored
     ttp = context.ttp or (previous.ttp if previous else None)
     first_seen = previous.first_seen if previous else now
     return ClickIdCookie(

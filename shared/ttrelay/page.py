@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
+from ttrelay.models import is_click_token
 from ttrelay.person_names import DEFAULT_PERSON_NAME_RULE, PersonNameRule, name_parts
 from ttrelay.pii_readings import holds_pii
 
@@ -122,9 +123,11 @@ def ttclid_from_url(url: str | None) -> str | None:
         query = urlsplit(url).query
     except ValueError:
         return None
+    # Sent as typed in user.ttclid: a value context.ttclid would refuse (an address, a phone number,
+    # text that is no click id) is not read, and the next source counts instead.
     for name, value in parse_qsl(query, keep_blank_values=False):
-        if name == "ttclid" and value:
-            return value[:512]
+        if name == "ttclid" and is_click_token(value):
+            return value
     return None
 
 

@@ -406,3 +406,31 @@ def test_genuine_click_ids_ttp_values_and_locales_are_accepted(context: dict) ->
     body = {"consent": {"cmp": {"marketing": True}}, "context": context, "events": events}
     status, message = in_memory_collect()(json.dumps(body).encode())
     assert status == 202 and len(message["events"]) == 4
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"page_url": "https://shop.example.com/?ttclid=jane.doe@example.com"},
+        {"page_url": "https://shop.example.com/?ttclid=jane.doe%40example.com"},
+        {"page_url": "https://shop.example.com/?ttclid=%2B14155550132"},
+        {"page_url": "https://shop.example.com/?ttclid=amFuZS5kb2VAZXhhbXBsZS5jb20"},
+        {
+            "page_url": "https://shop.example.com/",
+            "referrer": "https://shop.example.com/?ttclid=jane.doe@example.com",
+        },
+    ],
+)
+def test_a_click_id_read_from_the_page_url_obeys_the_click_id_shape(context: dict) -> None:
+    # The click id in the page URL or a same-host referrer is sent as typed in user.ttclid: a value
+    # that context.ttclid would refuse is not a click id there either, and is not read at all.
+    message = collect_one(context)
+    event = sent_events(message)[0]
+    assert "ttclid" not in event["user"]
+    text = json.dumps(message)
+    assert RAW_EMAIL not in text and "4155550132" not in text and "amFuZS5" not in text
+
+
+def test_a_genuine_click_id_in_the_page_url_is_still_read() -> None:
+    message = collect_one({"page_url": "https://shop.example.com/?ttclid=E.C.P.CqIBz-_Ab%2B%2F9%3D"})
+    assert sent_events(message)[0]["user"]["ttclid"] == "E.C.P.CqIBz-_Ab+/9="
