@@ -41,7 +41,7 @@ from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_page
 from ttrelay.pixel_params import events_api_properties
 from ttrelay.redaction import redact_properties
 from ttrelay.rejection import CollectRejected
-from ttrelay.request_limits import MAX_JSON_DEPTH, EventTimeWindow, json_too_deep
+from ttrelay.request_limits import MAX_JSON_DEPTH, EventTimeWindow, RepeatedName, json_too_deep, unique_names
 from ttrelay.request_warnings import request_warnings
 from ttrelay.responses import CollectAccepted, DecisionSummary, ErrorDetail, EventWarning, RejectedEvent
 from ttrelay.senders import ApiKeyRing, Sender, identify_sender
@@ -241,7 +241,10 @@ def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple
         message = f"the body nests deeper than {MAX_JSON_DEPTH} levels"
         raise CollectRejected(400, "invalid_json", [{"msg": message}])
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=unique_names)
+    except RepeatedName:
+        message = "the body names a member twice within one object; send each name once"
+        raise CollectRejected(400, "invalid_json", [{"msg": message}]) from None
     except (ValueError, RecursionError):
         raise not_json from None
     try:
