@@ -37,8 +37,17 @@ SHAPES: dict[str, Callable[[int], str]] = {
     # escapes that decode over all three rounds.
     "base64_text": lambda n: repeat(base64.b64encode(b"a@b.c 1 2 3 4 5 6 7 8 " * 3).decode().rstrip("="), n),
     "base64_emails": lambda n: repeat("amFuZS5kb2VAZXhhbXBsZS5jb20 ", n),
+    # The shortest base64 candidates, as many as fit: each one is decoded.
+    "base64_short_runs": lambda n: repeat("abcdefgh ", n),
     "unicode_phones": lambda n: repeat("\uff0b\uff14\uff14\u00a020\u2009\uff17\uff19\u202f0958\u200b ", n),
     "percent_rounds": lambda n: repeat("%252540%25252B1", n),
+    # NFKC makes 18 characters of U+FDFA (and 8 of U+FDFB): a 64 KB body would be read as 1.2 MB of text.
+    "nfkc_expanding": lambda n: repeat("\ufdfa", n),
+    "nfkc_expanding_percent": lambda n: repeat("\ufdfa%25", n),
+    # A non-ASCII character between escapes: urllib's unquote splits the text into one chunk per character.
+    "ligature_percent": lambda n: repeat("\ufb03%", n),
+    # Just under the scrubber's growth budget (NFKC twice the text), base64 candidates in every unit.
+    "nfkc_near_budget": lambda n: repeat("\ufdfaabcdefgh abcdefgh", n),
 }
 
 
@@ -162,6 +171,9 @@ def adversarial_requests() -> dict[str, bytes]:
     requests["url.encoded_email_and_params"] = url_body("q=jane%2540doe.com&" + repeat("x&", 4000))
     requests["url.encoded_phones"] = url_body(repeat("r=%2B4420794609&", 4000))
     requests["url.email_path"] = url_body(repeat("jane@doe.com/", 2000) + "?a=1")
+    for shape in ("nfkc_expanding", "nfkc_expanding_percent", "ligature_percent"):
+        text = SHAPES[shape](4000)
+        requests[f"url.{shape}"] = url_body(f"a={text}&{text[:1000]}/{text[:1000]}")
     requests["nesting.allowed_depth_30"] = nesting_body(30)
     requests["nesting.too_deep_32000"] = ("[" * 32_000 + "]" * 32_000).encode()
     requests["json.escapes"] = escapes_body()
