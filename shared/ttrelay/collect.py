@@ -22,7 +22,14 @@ from ttrelay.consent.cmp_cookies import DEFAULT_CMP_COOKIE_CONFIG, CmpCookieConf
 from ttrelay.consent.decide import evaluate
 from ttrelay.consent.model import ConsentDecision, ConsentSignals, Location, Policy
 from ttrelay.cookie import COOKIE_NAME, ClickIdCookie, SigningKeys, sign, verify
-from ttrelay.event_judgement import Judgement, Problem, UnusableEvent, UsableEvent, judge_events
+from ttrelay.event_judgement import (
+    MAX_LISTED_PROBLEMS,
+    Judgement,
+    Problem,
+    UnusableEvent,
+    UsableEvent,
+    judge_events,
+)
 from ttrelay.field_paths import field_path
 from ttrelay.geo import cloudfront_marks, locate, viewer_ip
 from ttrelay.match_keys import user_match_keys
@@ -263,15 +270,20 @@ def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple
 
 
 def _safe_errors(exc: ValidationError, document: object) -> list[dict[str, object]]:
-    """Pydantic's errors without the submitted input or the sender's own keys: no PII is echoed back."""
-    return [
+    """Pydantic's errors without the submitted input or the sender's own keys: no PII is echoed back.
+    At most MAX_LISTED_PROBLEMS, then a count of the others."""
+    errors = exc.errors(include_input=False, include_url=False, include_context=False)
+    listed: list[dict[str, object]] = [
         {
             "loc": field_path("", error["loc"], document, CollectEnvelope),
             "type": error["type"],
             "msg": error["msg"],
         }
-        for error in exc.errors(include_input=False, include_url=False, include_context=False)
+        for error in errors[:MAX_LISTED_PROBLEMS]
     ]
+    if (more := len(errors) - MAX_LISTED_PROBLEMS) > 0:
+        listed.append({"type": "more_problems", "msg": f"{more} more problems not listed"})
+    return listed
 
 
 def _resolve_pixel(requested: str | None, configured: tuple[str, ...]) -> str:

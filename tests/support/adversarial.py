@@ -182,6 +182,17 @@ def adversarial_requests() -> dict[str, bytes]:
     requests["json.long_strings_of_brackets"] = json.dumps(
         {"events": [{"event": "Lead"}], "x": "[{" * 30_000}
     ).encode()
+    # Thousands of bad keys, each a warning or an error: listed up to 20, the rest counted.
+    names = {str(index): 0 for index in range(5000)}
+    requests["warnings.bad_property_names"] = json.dumps(
+        {"consent": GRANTED, "events": [{"event": "Lead", "properties": names}]}
+    ).encode()
+    requests["errors.unknown_user_keys"] = json.dumps(
+        {"consent": GRANTED, "user": names, "events": [{"event": "Lead"}]}
+    ).encode()
+    requests["errors.unknown_event_keys"] = json.dumps(
+        {"consent": GRANTED, "events": [{"event": "Lead"}, {"event": "Lead", **names}]}
+    ).encode()
     requests["consent.max_strings"] = consent_body()
     requests["numbers.huge"] = numbers_body()
     requests["events.too_many_minimal"] = (
