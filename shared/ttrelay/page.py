@@ -150,7 +150,7 @@ def scrub_url(url: str | None, policy: UrlPolicy = DEFAULT_URL_POLICY) -> str | 
         netloc = f"{netloc}:{port}"
     # A bare run of digits in a path is a product or order id; a written phone number is not.
     path = "/".join(
-        REDACTED_SEGMENT if holds_pii(segment, "written") else segment for segment in parts.path.split("/")
+        REDACTED_SEGMENT if _looks_personal(segment) else segment for segment in parts.path.split("/")
     )
     # One look at the whole query first: a pair holds an address or a phone only if the query does.
     check_values = _looks_personal(parts.query)
@@ -165,7 +165,8 @@ def scrub_url(url: str | None, policy: UrlPolicy = DEFAULT_URL_POLICY) -> str | 
 
 
 def _looks_personal(raw: str) -> bool:
-    """An email address or a written phone number in a name=value pair, however it was encoded.
+    """An email address or a written phone number in a path segment or a name=value pair, however it
+    was encoded.
 
     A bare run of digits is not a phone here: product, variant and order ids look exactly like that."""
     # '+' is a space in form encoding, and the start of an international number.

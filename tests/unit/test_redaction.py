@@ -460,3 +460,9 @@ def test_text_that_would_be_read_as_many_times_its_length_is_redacted_whole() ->
 )
 def test_real_text_stays_within_the_read_budget_and_is_kept(text: str) -> None:
     assert scrub_text(text) == text
+
+
+def test_a_form_encoded_phone_in_a_url_path_segment_does_not_reach_the_queue() -> None:
+    # '+' is a space in form encoding, in paths as in queries (/search/+44+20+7946+0958).
+    message = collect_one({"page_url": "https://shop.example.com/call/+44+20+7946+0958/x?page=2"})
+    assert sent_events(message)[0]["page"]["url"] == "https://shop.example.com/call/redacted/x?page=2"
