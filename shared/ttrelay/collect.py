@@ -22,7 +22,14 @@ from ttrelay.consent.cmp_cookies import DEFAULT_CMP_COOKIE_CONFIG, CmpCookieConf
 from ttrelay.consent.decide import evaluate
 from ttrelay.consent.model import ConsentDecision, ConsentSignals, Location, Policy
 from ttrelay.cookie import COOKIE_NAME, ClickIdCookie, SigningKeys, sign, verify
-from ttrelay.event_judgement import Judgement, Problem, UnusableEvent, UsableEvent, judge_events
+from ttrelay.event_judgement import (
+    MAX_LISTED_PROBLEMS,
+    Judgement,
+    Problem,
+    UnusableEvent,
+    UsableEvent,
+    judge_events,
+)
 from ttrelay.field_paths import field_path
 from ttrelay.geo import cloudfront_marks, locate, viewer_ip
 from ttrelay.match_keys import user_match_keys
@@ -35,12 +42,13 @@ from ttrelay.models import (
     TikTokEvent,
     TikTokPage,
     TikTokUser,
+    is_click_token,
 )
 from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_page
 from ttrelay.pixel_params import events_api_properties
 from ttrelay.redaction import redact_properties
 from ttrelay.rejection import CollectRejected
-from ttrelay.request_limits import MAX_JSON_DEPTH, EventTimeWindow, json_too_deep
+from ttrelay.request_limits import MAX_JSON_DEPTH, EventTimeWindow, RepeatedName, json_too_deep, unique_names
 from ttrelay.request_warnings import request_warnings
 from ttrelay.responses import CollectAccepted, DecisionSummary, ErrorDetail, EventWarning, RejectedEvent
 from ttrelay.senders import ApiKeyRing, Sender, identify_sender
@@ -240,7 +248,10 @@ def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple
         message = f"the body nests deeper than {MAX_JSON_DEPTH} levels"
         raise CollectRejected(400, "invalid_json", [{"msg": message}])
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=unique_names)
+    except RepeatedName:
+        message = "the body names a member twice within one object; send each name once"
+        raise CollectRejected(400, "invalid_json", [{"msg": message}]) from None
     except (ValueError, RecursionError):
         raise not_json from None
     try:
@@ -259,15 +270,20 @@ def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple
 
 
 def _safe_errors(exc: ValidationError, document: object) -> list[dict[str, object]]:
-    """Pydantic's errors without the submitted input or the sender's own keys: no PII is echoed back."""
-    return [
+    """Pydantic's errors without the submitted input or the sender's own keys: no PII is echoed back.
+    At most MAX_LISTED_PROBLEMS, then a count of the others."""
+    errors = exc.errors(include_input=False, include_url=False, include_context=False)
+    listed: list[dict[str, object]] = [
         {
             "loc": field_path("", error["loc"], document, CollectEnvelope),
             "type": error["type"],
             "msg": error["msg"],
         }
-        for error in exc.errors(include_input=False, include_url=False, include_context=False)
+        for error in errors[:MAX_LISTED_PROBLEMS]
     ]
+    if (more := len(errors) - MAX_LISTED_PROBLEMS) > 0:
+        listed.append({"type": "more_problems", "msg": f"{more} more problems not listed"})
+    return listed
 
 
 def _resolve_pixel(requested: str | None, configured: tuple[str, ...]) -> str:
@@ -339,7 +355,9 @@ def _click_id_cookie(
         )
     context = payload.context
     from_page = ttclid_from_page(context.page_url, context.referrer)
-    ttclid = context.ttclid or from_page or (previous.ttclid if previous else None)
+    # A cookie signed before page URLs' click ids were checked may hold one that is not (an address).
+    stored = previous.ttclid if previous and previous.ttclid and is_click_token(previous.ttclid) else None
+    ttclid = context.ttclid or from_page or stored
     ttp = context.ttp or (previous.ttp if previous else None)
     first_seen = previous.first_seen if previous else now
     return ClickIdCookie(

@@ -100,13 +100,23 @@ EventId = Annotated[
 ]
 # TikTok's click ids (E.C.P.<base64url>) and _ttp cookies use these characters and no others.
 CLICK_ID_PATTERN = r"^[A-Za-z0-9._~+/=-]*$"
+MAX_CLICK_ID_LENGTH = 512
 ClickToken = Annotated[
     str,
-    StringConstraints(max_length=512),
+    StringConstraints(max_length=MAX_CLICK_ID_LENGTH),
     _shape(CLICK_ID_PATTERN, "a click id or _ttp value has letters, digits and ._~+/=- only"),
     _rule("a click id or _ttp value, not an email address or a phone number", _is_personal_token),
-    _documented(CLICK_ID_PATTERN, 512),
+    _documented(CLICK_ID_PATTERN, MAX_CLICK_ID_LENGTH),
 ]
+_CLICK_ID = re.compile(CLICK_ID_PATTERN)
+
+
+def is_click_token(value: str) -> bool:
+    """What ClickToken accepts, for click ids that arrive outside `context` (in the page URL's query)."""
+    fits = len(value) <= MAX_CLICK_ID_LENGTH and _CLICK_ID.fullmatch(value) is not None
+    return fits and not _is_personal_token(value)
+
+
 # BCP 47 (RFC 5646) without the irregular grandfathered tags: language, extlang, script, region,
 # variants, extensions, private use; e.g. en-US, zh-Hant-TW, es-419, de-DE-1996, x-whatever.
 BCP47_PATTERN = (

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
+from ttrelay.models import is_click_token
 from ttrelay.person_names import DEFAULT_PERSON_NAME_RULE, PersonNameRule, name_parts
 from ttrelay.pii_readings import holds_pii
 
@@ -122,9 +123,11 @@ def ttclid_from_url(url: str | None) -> str | None:
         query = urlsplit(url).query
     except ValueError:
         return None
+    # Sent as typed in user.ttclid: a value context.ttclid would refuse (an address, a phone number,
+    # text that is no click id) is not read, and the next source counts instead.
     for name, value in parse_qsl(query, keep_blank_values=False):
-        if name == "ttclid" and value:
-            return value[:512]
+        if name == "ttclid" and is_click_token(value):
+            return value
     return None
 
 
@@ -147,7 +150,7 @@ def scrub_url(url: str | None, policy: UrlPolicy = DEFAULT_URL_POLICY) -> str | 
         netloc = f"{netloc}:{port}"
     # A bare run of digits in a path is a product or order id; a written phone number is not.
     path = "/".join(
-        REDACTED_SEGMENT if holds_pii(segment, "written") else segment for segment in parts.path.split("/")
+        REDACTED_SEGMENT if _looks_personal(segment) else segment for segment in parts.path.split("/")
     )
     # One look at the whole query first: a pair holds an address or a phone only if the query does.
     check_values = _looks_personal(parts.query)
@@ -162,7 +165,8 @@ def scrub_url(url: str | None, policy: UrlPolicy = DEFAULT_URL_POLICY) -> str | 
 
 
 def _looks_personal(raw: str) -> bool:
-    """An email address or a written phone number in a name=value pair, however it was encoded.
+    """An email address or a written phone number in a path segment or a name=value pair, however it
+    was encoded.
 
     A bare run of digits is not a phone here: product, variant and order ids look exactly like that."""
     # '+' is a space in form encoding, and the start of an international number.

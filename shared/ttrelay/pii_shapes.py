@@ -31,7 +31,10 @@ _EMAIL_TOKEN = re.compile(r"(?<!\S)(?=\S*?[^@\s]@[^@\s]+\.[^@\s])\S+")
 # so INV123456789 is an id, not a phone. Linear: an attempt that fails has seen fewer than nine digits
 # (at most 32 characters), and one that succeeds consumes what it saw; separators and digits are
 # disjoint, so nothing is tried twice.
-_PHONE_RUN = re.compile(r"(?<!\w)[+(]{0,2}\d(?:[\s().\-/\u2010-\u2015\u2212]{0,3}\d){8,}")
+MIN_PHONE_DIGITS = 9
+_PHONE_RUN = re.compile(
+    rf"(?<!\w)[+(]{{0,2}}\d(?:[\s().\-/\u2010-\u2015\u2212]{{0,3}}\d){{{MIN_PHONE_DIGITS - 1},}}"
+)
 
 
 def is_email_address(text: str) -> bool:

@@ -1,4 +1,5 @@
-"""Limits a collect request must keep beyond its schema: JSON nesting depth and the event_time window.
+"""Limits a collect request must keep beyond its schema: JSON nesting depth, names unique within an
+object, and the event_time window.
 
 Both are checked in time linear in the body, before the work they protect: `json.loads` recurses once
 per nesting level (20,000 levels raise RecursionError, a 502), and an event far from now is one TikTok
@@ -30,6 +31,21 @@ def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
         return False  # the common case: too few brackets to nest that deep, strings or not
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
     return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > limit
+
+
+class RepeatedName(ValueError):
+    """A JSON object names one member twice."""
+
+
+def unique_names(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """`json.loads`' object_pairs_hook: each object as a dict, refused when it repeats a name.
+
+    Parsers disagree on which copy counts (Python keeps the last, others the first), so a body holding
+    `{"marketing": false, "marketing": true}` would mean a refusal to one reader and a grant to another."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise RepeatedName
+    return document
 
 
 @dataclass(frozen=True, slots=True)

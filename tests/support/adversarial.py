@@ -37,8 +37,17 @@ SHAPES: dict[str, Callable[[int], str]] = {
     # escapes that decode over all three rounds.
     "base64_text": lambda n: repeat(base64.b64encode(b"a@b.c 1 2 3 4 5 6 7 8 " * 3).decode().rstrip("="), n),
     "base64_emails": lambda n: repeat("amFuZS5kb2VAZXhhbXBsZS5jb20 ", n),
+    # The shortest base64 candidates, as many as fit: each one is decoded.
+    "base64_short_runs": lambda n: repeat("abcdefgh ", n),
     "unicode_phones": lambda n: repeat("\uff0b\uff14\uff14\u00a020\u2009\uff17\uff19\u202f0958\u200b ", n),
     "percent_rounds": lambda n: repeat("%252540%25252B1", n),
+    # NFKC makes 18 characters of U+FDFA (and 8 of U+FDFB): a 64 KB body would be read as 1.2 MB of text.
+    "nfkc_expanding": lambda n: repeat("\ufdfa", n),
+    "nfkc_expanding_percent": lambda n: repeat("\ufdfa%25", n),
+    # A non-ASCII character between escapes: urllib's unquote splits the text into one chunk per character.
+    "ligature_percent": lambda n: repeat("\ufb03%", n),
+    # Just under the scrubber's growth budget (NFKC twice the text), base64 candidates in every unit.
+    "nfkc_near_budget": lambda n: repeat("\ufdfaabcdefgh abcdefgh", n),
 }
 
 
@@ -162,6 +171,9 @@ def adversarial_requests() -> dict[str, bytes]:
     requests["url.encoded_email_and_params"] = url_body("q=jane%2540doe.com&" + repeat("x&", 4000))
     requests["url.encoded_phones"] = url_body(repeat("r=%2B4420794609&", 4000))
     requests["url.email_path"] = url_body(repeat("jane@doe.com/", 2000) + "?a=1")
+    for shape in ("nfkc_expanding", "nfkc_expanding_percent", "ligature_percent"):
+        text = SHAPES[shape](4000)
+        requests[f"url.{shape}"] = url_body(f"a={text}&{text[:1000]}/{text[:1000]}")
     requests["nesting.allowed_depth_30"] = nesting_body(30)
     requests["nesting.too_deep_32000"] = ("[" * 32_000 + "]" * 32_000).encode()
     requests["json.escapes"] = escapes_body()
@@ -169,6 +181,17 @@ def adversarial_requests() -> dict[str, bytes]:
     requests["json.unterminated_escaped_quotes"] = UNTERMINATED_ESCAPED_QUOTES
     requests["json.long_strings_of_brackets"] = json.dumps(
         {"events": [{"event": "Lead"}], "x": "[{" * 30_000}
+    ).encode()
+    # Thousands of bad keys, each a warning or an error: listed up to 20, the rest counted.
+    names = {str(index): 0 for index in range(5000)}
+    requests["warnings.bad_property_names"] = json.dumps(
+        {"consent": GRANTED, "events": [{"event": "Lead", "properties": names}]}
+    ).encode()
+    requests["errors.unknown_user_keys"] = json.dumps(
+        {"consent": GRANTED, "user": names, "events": [{"event": "Lead"}]}
+    ).encode()
+    requests["errors.unknown_event_keys"] = json.dumps(
+        {"consent": GRANTED, "events": [{"event": "Lead"}, {"event": "Lead", **names}]}
     ).encode()
     requests["consent.max_strings"] = consent_body()
     requests["numbers.huge"] = numbers_body()

@@ -336,3 +336,26 @@ def test_a_denial_expires_a_cookie_set_under_an_earlier_grant(run, queue) -> Non
     denied = {"consent": {"cmp": {"marketing": False}}, "events": [{"event": "Lead"}]}
     assert run(denied, cookies={"ttrelay": token}).clear_cookie is True
     assert run(denied).clear_cookie is False
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"consent": {"cmp": {"marketing": false, "marketing": true}}, "events": [{"event": "Lead"}]}',
+        b'{"consent": {"cmp": {"marketing": false}}, "consent": {"cmp": {"marketing": true}},'
+        b' "events": [{"event": "Lead"}]}',
+        b'{"consent": {"cmp": {"marketing": true}}, "events": [{"event": "Lead",'
+        b' "properties": {"jane.doe@example.com": 1, "jane.doe@example.com": 2}}]}',
+    ],
+    ids=["category", "consent", "property"],
+)
+def test_a_name_repeated_within_one_object_is_a_400_never_the_last_one_wins(run, queue, raw) -> None:
+    # JSON parsers disagree on which copy counts (Python keeps the last, others the first): a refusal
+    # followed by a grant must not read as a grant, and nothing else may be read two ways either.
+    with pytest.raises(CollectRejected) as caught:
+        run(None, raw=raw)
+    assert (caught.value.status, caught.value.error) == (400, "invalid_json")
+    assert "jane" not in json.dumps(caught.value.errors) and "marketing" not in json.dumps(
+        caught.value.errors
+    )
+    assert queue.bodies == []

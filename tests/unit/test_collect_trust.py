@@ -215,3 +215,12 @@ def test_limited_sets_no_cookie_returns_no_token_reads_nothing_stored_and_expire
     user = sent_events(queue.bodies[0])[0]["user"]
     # This page's own click id still travels with the limited event; the stored one is not read back.
     assert user["ttclid"] == "E.C.P.page" and "ttp" not in user
+
+
+def test_a_stored_click_id_that_is_no_click_id_is_not_sent() -> None:
+    # Cookies signed before page URLs' click ids were checked may carry an address as the click id.
+    queue = MemoryQueue()
+    cookie = ClickIdCookie("jane.doe@example.com", "ttp-stored", NOW - 60, NOW + 3600, PIXEL)
+    post({"consent": GRANT}, queue=queue, cookies={"ttrelay": sign(cookie, KEYS)})
+    user = sent_events(queue.bodies[0])[0]["user"]
+    assert "ttclid" not in user and user["ttp"] == "ttp-stored"

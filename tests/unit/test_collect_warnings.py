@@ -214,3 +214,20 @@ def test_the_log_line_carries_every_warnings_path_and_no_value(run, caplog) -> N
     (line,) = json.loads(log)
     assert line["warning_paths"] == [USER_KEY, "user.email", "events.0.properties.currency"]
     assert "jane" not in log
+
+
+def test_thousands_of_bad_keys_get_a_short_answer_naming_twenty_and_counting_the_rest() -> None:
+    # A 64 KB body of bad names was answered with 1 MB of warnings and logged as much (and cost 40 ms).
+    from support.adversarial import in_memory_collect_answering
+
+    run = in_memory_collect_answering()
+    names = {str(index): 0 for index in range(5000)}
+    body = {"consent": {"cmp": {"marketing": True}}, "events": [{"event": "Lead", "properties": names}]}
+    status, _, answer = run(json.dumps(body).encode())
+    assert status == 202 and answer["accepted"] == 1
+    warnings = answer["warnings"]
+    assert len(warnings) == 21 and len(json.dumps(answer)) < 5_000
+    assert warnings[-1]["msg"] == "4980 more problems of this kind not listed"
+    status, error, _ = run(json.dumps({**body, "events": [{"event": "Lead"}], "user": names}).encode())
+    assert status == 400 and len(error["errors"]) == 21
+    assert error["errors"][-1]["msg"] == "4980 more problems not listed"

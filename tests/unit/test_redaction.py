@@ -406,3 +406,63 @@ def test_genuine_click_ids_ttp_values_and_locales_are_accepted(context: dict) ->
     body = {"consent": {"cmp": {"marketing": True}}, "context": context, "events": events}
     status, message = in_memory_collect()(json.dumps(body).encode())
     assert status == 202 and len(message["events"]) == 4
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"page_url": "https://shop.example.com/?ttclid=jane.doe@example.com"},
+        {"page_url": "https://shop.example.com/?ttclid=jane.doe%40example.com"},
+        {"page_url": "https://shop.example.com/?ttclid=%2B14155550132"},
+        {"page_url": "https://shop.example.com/?ttclid=amFuZS5kb2VAZXhhbXBsZS5jb20"},
+        {
+            "page_url": "https://shop.example.com/",
+            "referrer": "https://shop.example.com/?ttclid=jane.doe@example.com",
+        },
+    ],
+)
+def test_a_click_id_read_from_the_page_url_obeys_the_click_id_shape(context: dict) -> None:
+    # The click id in the page URL or a same-host referrer is sent as typed in user.ttclid: a value
+    # that context.ttclid would refuse is not a click id there either, and is not read at all.
+    message = collect_one(context)
+    event = sent_events(message)[0]
+    assert "ttclid" not in event["user"]
+    text = json.dumps(message)
+    assert RAW_EMAIL not in text and "4155550132" not in text and "amFuZS5" not in text
+
+
+def test_a_genuine_click_id_in_the_page_url_is_still_read() -> None:
+    message = collect_one({"page_url": "https://shop.example.com/?ttclid=E.C.P.CqIBz-_Ab%2B%2F9%3D"})
+    assert sent_events(message)[0]["user"]["ttclid"] == "E.C.P.CqIBz-_Ab+/9="
+
+
+def test_text_that_would_be_read_as_many_times_its_length_is_redacted_whole() -> None:
+    # U+FDFA is 18 characters under NFKC: 512 of them would be read as 9,216. Such text is not read
+    # (the CPU bound, tests/unit/test_bounds.py) and, unread, is not sent either.
+    assert scrub_text("\ufdfa" * 512) == REDACTED
+    assert redact_properties({"description": "\ufdfa" * 40 + " jane.doe@example.com"}) == {
+        "description": REDACTED
+    }
+    # Percent rounds count too: each one reads the text again.
+    assert scrub_text("abcdefghijklmnop%25252540 " * 20) == REDACTED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # One ligature in Arabic text.
+        "\u0645\u062d\u0645\u062f \ufdfa \u0631\u0633\u0648\u0644 \u0627\u0644\u0644\u0647",
+        "\ud55c\uad6d\uc5b4 \ud14d\uc2a4\ud2b8 " * 30,  # Hangul: three jamo per syllable under NFKD
+        "Vi\u1ec7t Nam \u0111\u1eb9p l\u1eafm " * 30,  # stacked Vietnamese diacritics
+        "\ufb01ne \u33a1 \u2474 " * 40,  # ligatures, squared units and parenthesised digits
+        "red%2520shoes " * 30,  # encoded twice
+    ],
+)
+def test_real_text_stays_within_the_read_budget_and_is_kept(text: str) -> None:
+    assert scrub_text(text) == text
+
+
+def test_a_form_encoded_phone_in_a_url_path_segment_does_not_reach_the_queue() -> None:
+    # '+' is a space in form encoding, in paths as in queries (/search/+44+20+7946+0958).
+    message = collect_one({"page_url": "https://shop.example.com/call/+44+20+7946+0958/x?page=2"})
+    assert sent_events(message)[0]["page"]["url"] == "https://shop.example.com/call/redacted/x?page=2"

@@ -66,8 +66,21 @@ def _known_consent_types(value: object) -> object:
     """Consent Mode keys compared case-insensitively; only the types the policy judges are kept."""
     if not isinstance(value, Mapping):
         return value
-    normalised = {str(key).strip().lower(): state for key, state in value.items()}
-    return {key: state for key, state in normalised.items() if key in CONSENT_MODE_TYPES}
+    kept: dict[str, object] = {}
+    for key, state in value.items():
+        name = str(key).strip().lower()
+        if name in CONSENT_MODE_TYPES:
+            kept[name] = _stricter_state(kept[name], state) if name in kept else state
+    return kept
+
+
+def _stricter_state(first: object, second: object) -> object:
+    """Two spellings of one type (`ad_storage`, `AD_STORAGE`): a state that cannot be read wins, so the
+    signal stays malformed, then a denial; a later spelling never overwrites an earlier refusal."""
+    unreadable = [state for state in (first, second) if state not in CONSENT_MODE_STATES]
+    if unreadable:
+        return unreadable[0]
+    return "denied" if "denied" in (first, second) else first
 
 
 def _consent_mode_states(value: object) -> bool:

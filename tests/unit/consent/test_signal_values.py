@@ -98,3 +98,21 @@ def test_null_means_not_sent_and_well_typed_values_are_kept() -> None:
     assert signals == ConsentSignals()
     kept = ConsentSignals.model_validate({"gpc": False, "gpp_sid": [2, 7], "cmp": {"Marketing": False}})
     assert (kept.gpc, kept.gpp_sid, kept.cmp, kept.malformed) == (False, (2, 7), {"marketing": False}, ())
+
+
+@pytest.mark.parametrize(
+    "gcm",
+    [
+        {"ad_storage": "denied", "AD_STORAGE": "granted", "ad_user_data": "granted"},
+        {"ad_storage": "denied", " ad_storage": "granted", "ad_user_data": "granted"},
+        {"Ad_Storage": "granted", "ad_storage": "denied", "ad_user_data": "granted"},
+    ],
+)
+def test_two_spellings_of_a_consent_mode_type_that_disagree_refuse(gcm: dict[str, Any]) -> None:
+    # Keys are compared case-insensitively: a later spelling must not overwrite an earlier denial.
+    assert _decision({"gcm": gcm}, "DE") == ("drop", "deny:gcm:denied")
+
+
+def test_a_bad_state_cannot_hide_behind_another_spelling_of_its_type() -> None:
+    gcm = {"ad_storage": 5, "AD_STORAGE": "granted", "ad_user_data": "granted"}
+    assert _decision({"gcm": gcm}, "DE") == ("drop", "deny:gcm:malformed")
