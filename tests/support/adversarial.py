@@ -193,6 +193,28 @@ def adversarial_requests() -> dict[str, bytes]:
     requests["errors.unknown_event_keys"] = json.dumps(
         {"consent": GRANTED, "events": [{"event": "Lead"}, {"event": "Lead", **names}]}
     ).encode()
+    # Every event's properties broken in hundreds of places: pydantic reports an error for each (a union
+    # of five custom value types, five for each `{}`), and placing each one cost 30 ms.
+    requests["errors.broken_contents"] = fill(
+        {"consent": GRANTED, "events": []},
+        lambda body, i: (
+            i < MAX_EVENTS
+            and not body["events"].append({"event": "Lead", "properties": {"contents": [{"a": 1}] * 120}})
+        ),
+    )
+    requests["errors.empty_contents"] = fill(
+        {"consent": GRANTED, "events": []},
+        lambda body, i: (
+            i < MAX_EVENTS
+            and not body["events"].append({"event": "Lead", "properties": {"contents": [{}] * 200}})
+        ),
+    )
+    requests["errors.object_custom_values"] = json.dumps(
+        {
+            "consent": GRANTED,
+            "events": [{"event": "Lead", "properties": {f"k{i}": {} for i in range(50)}}] * MAX_EVENTS,
+        }
+    ).encode()
     requests["consent.max_strings"] = consent_body()
     requests["numbers.huge"] = numbers_body()
     requests["events.too_many_minimal"] = (

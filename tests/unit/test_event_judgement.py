@@ -60,7 +60,13 @@ def test_custom_properties_out_of_bounds_are_left_out_by_rule_without_echoing_th
     verdict = usable({"event": "Lead", "properties": properties})
     assert verdict.event.properties.custom == {"ok_one": "kept"}
     assert warning_locs(verdict) == ["events.0.properties.<key>"] * 3
-    assert "finite number" in verdict.warnings[-1].msg
+    # In the order of the properties: the bad name, the nested value, the over-long name.
+    assert [problem.type for problem in verdict.warnings] == [
+        "custom_property_name",
+        "custom_value_type",
+        "custom_property_name",
+    ]
+    assert "finite number" in verdict.warnings[1].msg
     assert SECRET not in json.dumps([problem.msg + problem.loc for problem in verdict.warnings])
 
 
@@ -97,3 +103,29 @@ def test_judging_keeps_the_request_order_and_indexes() -> None:
     assert [event.index for event in judgement.usable] == [0, 2]
     assert [event.index for event in judgement.rejected] == [1]
     assert judgement.rejected[0].errors[0].loc == "events.1.event"
+
+
+def test_properties_broken_in_hundreds_of_places_lose_whole_properties_and_keep_the_event() -> None:
+    # Past MAX_PLACED_ERRORS the unit left out is the property: the purchase still counts, with its value.
+    properties = {"value": 9.5, "currency": "EUR", "contents": [{"id": "x"}] * 150, "campaign": "spring"}
+    verdict = usable({"event": "Purchase", "properties": properties})
+    assert verdict.event.properties.value == 9.5 and verdict.event.properties.contents is None
+    assert verdict.event.properties.custom == {"campaign": "spring"}
+    assert [(problem.loc, problem.type) for problem in verdict.warnings] == [
+        ("events.0.properties.contents", "too_many_problems")
+    ]
+    assert "300 problems" in verdict.warnings[0].msg
+
+
+def test_personal_data_still_rejects_the_event_among_hundreds_of_errors() -> None:
+    properties = {"city": "jane.doe@example.com", "contents": [{"id": "x"}] * 150}
+    verdict = rejected({"event": "Purchase", "properties": properties})
+    assert [error.loc for error in verdict.errors] == ["events.0.properties.city"]
+    assert "jane.doe" not in json.dumps([error.msg for error in verdict.errors])
+
+
+def test_a_custom_property_holding_an_object_is_left_out_before_validation() -> None:
+    properties = {"tags": ["a", "b"], "meta": {"k": 1}, "mixed": ["a", {"k": 1}]}
+    verdict = usable({"event": "Lead", "properties": properties})
+    assert verdict.event.properties.custom == {"tags": ["a", "b"]}
+    assert [problem.type for problem in verdict.warnings] == ["custom_value_type"] * 2
