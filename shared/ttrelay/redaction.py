@@ -7,7 +7,9 @@ ttrelay.pii_readings reads it (Unicode variants, percent-encoded, base64), neste
 - a property whose name names a person (`customer_name`, `recipient`; ttrelay.person_names) is left out;
 - a string that is one http(s) URL is scrubbed as a page URL is (ttrelay.page);
 - any other string has each email address and phone number replaced by [redacted]. Identifier
-  properties only lose email addresses: a long run of digits is what an order number or a GTIN looks like.
+  properties lose email addresses, and are [redacted] whole when the value is a phone number written as
+  one (`+14155550132`, the rule `event_id` follows): a bare run of digits is what an order number or a
+  GTIN looks like, and stays.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 
 from ttrelay.page import DEFAULT_URL_POLICY, UrlPolicy, scrub_url
 from ttrelay.pii_readings import scrub_text
+from ttrelay.pii_shapes import REDACTED, is_phone_number
 
 IDENTIFIER_PROPERTIES = frozenset({"content_id", "content_ids", "order_id", "shop_id"})
 
@@ -33,7 +36,7 @@ def redact_properties(
 def _redacted(value: object, identifier: bool, policy: UrlPolicy) -> object:
     if isinstance(value, str):
         if identifier:
-            return scrub_text(value, phones="none")
+            return REDACTED if is_phone_number(value, bare_digits=False) else scrub_text(value, phones="none")
         return _scrubbed_url(value, policy) or scrub_text(value)
     if isinstance(value, list):
         return [_redacted(item, identifier, policy) for item in value]

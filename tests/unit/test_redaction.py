@@ -65,6 +65,16 @@ def test_ids_dates_prices_and_handles_survive(text: str) -> None:
     assert not contains_email(text)
 
 
+@pytest.mark.parametrize("phone", ["+14155550132", "+44 20 7946 0958", "(415) 555-0132"])
+def test_an_identifier_property_that_is_a_written_phone_number_is_redacted_whole(phone: str) -> None:
+    properties = {"order_id": phone, "shop_id": "shop-7", "content_ids": [phone, "4006381333931"]}
+    assert redact_properties(properties) == {
+        "order_id": REDACTED,
+        "shop_id": "shop-7",
+        "content_ids": [REDACTED, "4006381333931"],
+    }
+
+
 def test_identifier_properties_keep_long_digit_runs_but_lose_emails() -> None:
     properties = {
         "order_id": "5234567890123",
