@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, Route
-from support.stack import dev_process, fake_requests
+from support.stack import delivered_items, dev_process
 
 CHROMIUM = Path(os.environ.get("TTRELAY_CHROMIUM", "/usr/bin/chromium"))
 # As root on a machine without network: no sandbox, and none of Chromium's own calls home.
@@ -119,14 +119,3 @@ def delivered(stack: str) -> Callable[[str], list[dict[str, Any]]]:
     """The Events API `data[]` items the fake accepted under an event_id (a duplicate would show twice)."""
 
     return lambda event_id: delivered_items(stack, event_id)
-
-
-def delivered_items(base: str, event_id: str) -> list[dict[str, Any]]:
-    """What the `delivered` fixture returns, for the stack at `base`."""
-    return [
-        item
-        for record in fake_requests(base)
-        if isinstance(record["response"], dict) and record["response"].get("code") == 0
-        for item in record["body"]["data"]
-        if item["event_id"] == event_id
-    ]

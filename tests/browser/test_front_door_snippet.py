@@ -8,9 +8,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import delivered_items
 from playwright.sync_api import Page, Request
-from support.stack import wait_for
+from support.stack import delivered_items, wait_for
 
 pytestmark = pytest.mark.browser
 

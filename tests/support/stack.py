@@ -90,6 +90,17 @@ def delivered_event_ids(base: str) -> list[str]:
     ]
 
 
+def delivered_items(base: str, event_id: str) -> list[dict[str, Any]]:
+    """Every `data[]` item with this event_id in a request TikTok accepted, in the stack at `base`."""
+    return [
+        item
+        for record in fake_requests(base)
+        if _accepted(record)
+        for item in record["body"]["data"]
+        if item["event_id"] == event_id
+    ]
+
+
 def _accepted(record: dict[str, Any]) -> bool:
     response = record["response"]
     return isinstance(response, dict) and response.get("code") == 0
