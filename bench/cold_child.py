@@ -58,7 +58,7 @@ def in_memory_first_request(app: Any, spec: dict[str, Any]) -> Any:
     """First request with the queue and the secrets replaced in memory: no AWS call, no boto3 client."""
     from ttrelay.collect import CollectDeps
     from ttrelay.config import collect_settings
-    from ttrelay.consent.policy import load_policy
+    from ttrelay.consent.policy import load_policy, with_vendor
     from ttrelay.cookie import SigningKeys
 
     settings = collect_settings()
@@ -72,7 +72,7 @@ def in_memory_first_request(app: Any, spec: dict[str, Any]) -> Any:
     deps = CollectDeps(
         settings=settings,
         queue=ListQueue(),
-        policy=load_policy(settings.policy_file or None),
+        policy=with_vendor(load_policy(settings.policy_file or None), settings.tiktok_vendor_id),
         signing_keys=lambda: keys,
         origin_secret=lambda: spec["origin_secret"],
         clock=lambda: spec["now"],

@@ -23,7 +23,7 @@ import fixtures
 from cold_child import Context, load_app
 from ttrelay.collect import CollectDeps, HttpRequest, collect
 from ttrelay.config import collect_settings
-from ttrelay.consent.policy import load_policy
+from ttrelay.consent.policy import load_policy, with_vendor
 from ttrelay.cookie import SigningKeys
 from ttrelay.models import QueuedEvents
 
@@ -98,7 +98,7 @@ def main() -> None:
     deps = CollectDeps(
         settings=settings,
         queue=queue,
-        policy=load_policy(settings.policy_file or None),
+        policy=with_vendor(load_policy(settings.policy_file or None), settings.tiktok_vendor_id),
         signing_keys=lambda: keys,
         origin_secret=lambda: fixtures.ORIGIN_SECRET,
         clock=lambda: fixtures.PINNED_NOW,

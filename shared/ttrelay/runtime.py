@@ -14,7 +14,7 @@ from ttrelay.forward import Forwarder
 def collect_deps() -> CollectDeps:
     from ttrelay.adapters.secrets import json_secret, text_secret
     from ttrelay.adapters.sqs import SqsEventQueue
-    from ttrelay.consent.policy import load_policy
+    from ttrelay.consent.policy import load_policy, with_vendor
     from ttrelay.cookie import SigningKeys
     from ttrelay.senders import ApiKeyRing
 
@@ -26,8 +26,7 @@ def collect_deps() -> CollectDeps:
         policy = parse_policy(parameter_text(settings.consent_policy_ssm_parameter))
     else:
         policy = load_policy(settings.policy_file or None)
-    if settings.tiktok_vendor_id is not None:
-        policy = policy.model_copy(update={"vendor_id": settings.tiktok_vendor_id})
+    policy = with_vendor(policy, settings.tiktok_vendor_id)
 
     def origin_secret() -> str | None:
         return text_secret(settings.origin_verify_secret_arn) if settings.origin_verify_secret_arn else None

@@ -41,11 +41,9 @@ def decide_command(argv: list[str]) -> int:
     # Imported here so that `--help` and flag errors stay instant.
     from ttrelay.consent.decide import decide
     from ttrelay.consent.model import ConsentSignals, Location
-    from ttrelay.consent.policy import load_policy
+    from ttrelay.consent.policy import load_policy, with_vendor
 
-    policy = load_policy()
-    if args.vendor_id is not None:
-        policy = policy.model_copy(update={"vendor_id": args.vendor_id})
+    policy = with_vendor(load_policy(), args.vendor_id)
     signals = ConsentSignals(
         tcf=args.tcf,
         gpp=args.gpp,

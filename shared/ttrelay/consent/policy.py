@@ -36,6 +36,11 @@ def default_policy() -> Policy:
     return _validated(json.loads(_default_text()))
 
 
+def with_vendor(policy: Policy, vendor_id: int | None) -> Policy:
+    """The policy with the deployment's TikTok vendor id (TikTokVendorId), when one is configured."""
+    return policy if vendor_id is None else policy.model_copy(update={"vendor_id": vendor_id})
+
+
 def load_policy(path: str | None = None) -> Policy:
     """The default policy, or the default overridden by the JSON document at `path`."""
     if path is None:
