@@ -5,7 +5,7 @@
 
 The requests are tests/support/adversarial.py's: every field at its bound, filled with the shapes that
 make text scanners backtrack, up to the 64 KB body. Each goes through the real `collect()` use case
-with an in-memory queue; its figure is the least `time.process_time` of REPEATS runs (the least is the
+with an in-memory queue; its figure is the least `time.thread_time` of REPEATS runs (the least is the
 request's own cost; other work on the machine only adds to it). tests/unit/test_bounds.py holds each
 under 25 ms; the quadratic email regex this replaced took 8 s on one of them.
 """
