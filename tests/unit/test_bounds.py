@@ -2,6 +2,8 @@
 budget for the worst requests we can build (tests/support/adversarial.py)."""
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from support.adversarial import (
     cpu_ms,
     in_memory_collect,
 )
+from support.paths import ROOT
 from support.queued import sent_events
 from ttrelay.config import CollectSettings
 from ttrelay.hashing import hash_user_field
@@ -257,13 +260,20 @@ ADVERSARIAL = adversarial_requests()
 
 
 @pytest.fixture(scope="module")
-def run_collect() -> Any:
-    return in_memory_collect()
+def adversarial_figures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """bench/adversarial.py's figures, measured in a process of their own as in Lambda: one function and
+    a small heap. In this test session's process every request cost up to 1.5-5x more late in make test
+    (the heap and threads every earlier test left), which measures the session, not the request."""
+    out = tmp_path_factory.mktemp("adversarial") / "figures.json"
+    script = ROOT / "bench" / "adversarial.py"
+    subprocess.run([sys.executable, str(script), str(out), str(ROOT)], check=True, timeout=600)
+    return dict(json.loads(out.read_text()))
 
 
 @pytest.mark.parametrize("name", list(ADVERSARIAL))
-def test_the_worst_requests_we_can_build_cost_a_few_milliseconds_of_cpu(run_collect: Any, name: str) -> None:
-    body = ADVERSARIAL[name]
-    status, _ = run_collect(body)
-    assert status in (202, 400), status
-    assert cpu_ms(lambda: run_collect(body)) < CPU_BUDGET_MS
+def test_the_worst_requests_we_can_build_cost_a_few_milliseconds_of_cpu(
+    adversarial_figures: dict[str, Any], name: str
+) -> None:
+    figure = adversarial_figures[name]
+    assert figure["status"] in (202, 400), figure
+    assert figure["cpu_ms"] < CPU_BUDGET_MS
