@@ -170,6 +170,13 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     store = decision.action == "forward"
     cookie = _click_id_cookie(payload, request, keys, pixel, int(now), settings.cookie_max_age_days, store)
     token = sign(cookie, keys) if store else None
+    clear = had_cookie and not store
+    if not usable:
+        # A decision probe (no events): the decision and the cookie it allows, nothing queued. A page
+        # asks it to release the pixel without an event, and to clear the cookie when consent is withdrawn.
+        return CollectOutcome(
+            0, 0, decision, receipt, token, clear, visitor=visitor, judgement=judgement, pixel=pixel
+        )
     shared, events = _tiktok_events(payload, usable, visitor, cookie, decision, settings, int(now))
     message = QueuedEvents(
         v=2,
@@ -181,7 +188,6 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
         claim_id=uuid.uuid4().hex,
     )
     deps.queue.send(_queue_body(message))
-    clear = had_cookie and not store
     return CollectOutcome(
         len(events),
         0,
@@ -263,7 +269,7 @@ def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple
         raise CollectRejected(400, "invalid_request", errors)
     window = EventTimeWindow(now, settings.event_time_max_future_seconds, settings.event_time_max_age_seconds)
     judgement = judge_events(payload.events, window)
-    if not judgement.usable:
+    if judgement.rejected and not judgement.usable:  # no events at all is a decision probe, not an error
         problems = [_error(problem) for event in judgement.rejected for problem in event.errors]
         raise CollectRejected(400, "invalid_request", problems)
     return payload, replace(judgement, warnings=request_warnings(document, payload))

@@ -405,14 +405,15 @@ class CollectEnvelope(_Lenient):
     consent: ConsentIn = Field(default_factory=ConsentIn)
     context: ContextIn = Field(default_factory=ContextIn)
     user: UserIn = Field(default_factory=UserIn)
-    # TikTok's own cap; CollectSettings.max_events_per_request is usually lower.
-    events: Sequence[object] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
+    # TikTok's own cap; CollectSettings.max_events_per_request is usually lower. An empty list is a
+    # decision probe (DESIGN.md): the decision for these signals, the cookie set or expired, nothing queued.
+    events: Sequence[object] = Field(max_length=MAX_EVENTS_PER_REQUEST)
 
 
 class CollectRequest(CollectEnvelope):
     """The POST /events body as documented (docs/openapi.json): the envelope with well-formed events."""
 
-    events: Sequence[EventIn] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
+    events: Sequence[EventIn] = Field(max_length=MAX_EVENTS_PER_REQUEST)
 
 
 # ---- what goes on the queue and to TikTok -------------------------------------------------------

@@ -277,7 +277,7 @@ def test_the_collectors_log_lines_name_fields_never_the_senders_keys(
     [
         (b"{broken", {"content-type": "application/json"}, 400),
         (b"a=b", {"content-type": "application/x-www-form-urlencoded"}, 415),
-        (json.dumps({"events": []}).encode(), {"content-type": "application/json"}, 400),
+        (json.dumps({"events": {}}).encode(), {"content-type": "application/json"}, 400),
     ],
 )
 def test_bad_input_gets_a_json_4xx_over_http(
@@ -325,6 +325,25 @@ def test_function_environment_comes_from_the_template(stack: LocalStack) -> None
     mapping = stack.provisioned.mappings[0]
     assert mapping.function == "ForwardFunction" and mapping.report_batch_item_failures
     assert Path(stack.provisioned.functions["CollectFunction"].code_dir).name == "collect"
+
+
+def test_a_decision_probe_after_withdrawal_expires_the_cookie_over_http(stack: LocalStack) -> None:
+    granted_response = collect(stack, granted("int-probe-1"))
+    cookie = granted_response.headers["set-cookie"].split(";")[0]
+    take_records(stack)
+    response = collect(stack, {"consent": {"cmp": {"marketing": False}}, "events": []}, cookie=cookie)
+    assert response.status_code == 202
+    assert response.json() == {
+        "accepted": 0,
+        "dropped": 0,
+        "decision": {"action": "drop", "regime": "opt_in", "reason": "deny:cmp:marketing"},
+        "token": None,
+    }
+    assert (
+        response.headers["set-cookie"].startswith("ttrelay=;")
+        and "Max-Age=0" in response.headers["set-cookie"]
+    )
+    assert take_records(stack) == []
 
 
 def test_withdrawn_consent_expires_the_cookie(stack: LocalStack) -> None:

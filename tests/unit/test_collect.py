@@ -359,3 +359,36 @@ def test_a_name_repeated_within_one_object_is_a_400_never_the_last_one_wins(run,
         caught.value.errors
     )
     assert queue.bodies == []
+
+
+# ---- decision probe: no events -----------------------------------------------------------------------
+
+
+def test_a_probe_with_consent_answers_the_decision_and_sets_the_cookie_but_queues_nothing(run, queue) -> None:
+    body = {"consent": {"cmp": {"marketing": True}}, "context": {"ttclid": "E.C.P.probe"}, "events": []}
+    outcome = run(body)
+    assert outcome.body() == {
+        "accepted": 0,
+        "dropped": 0,
+        "decision": {"action": "forward", "regime": "opt_in", "reason": "grant:cmp"},
+        "token": outcome.token,
+    }
+    cookie = verify(outcome.token, KEYS, int(NOW), PIXEL)
+    assert cookie is not None and cookie.ttclid == "E.C.P.probe"
+    assert queue.bodies == []
+
+
+def test_a_probe_after_withdrawal_expires_the_cookie(run, queue) -> None:
+    token = sign(ClickIdCookie("E.C.P.cookie", None, int(NOW), int(NOW) + 100, PIXEL), KEYS)
+    refused = run({"consent": {"cmp": {"marketing": False}}, "events": []}, cookies={"ttrelay": token})
+    assert (refused.decision.action, refused.token, refused.clear_cookie) == ("drop", None, True)
+    assert queue.bodies == []
+
+
+def test_a_probe_still_needs_its_events_list_and_an_allowed_sender(run) -> None:
+    with pytest.raises(CollectRejected) as missing:
+        run({"consent": {"cmp": {"marketing": True}}})
+    assert (missing.value.status, missing.value.errors[0]["loc"]) == (400, "events")
+    with pytest.raises(CollectRejected) as foreign:
+        run({"events": []}, headers={"origin": "https://elsewhere.example"})
+    assert foreign.value.status == 403

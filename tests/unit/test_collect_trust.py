@@ -224,3 +224,11 @@ def test_a_stored_click_id_that_is_no_click_id_is_not_sent() -> None:
     post({"consent": GRANT}, queue=queue, cookies={"ttrelay": sign(cookie, KEYS)})
     user = sent_events(queue.bodies[0])[0]["user"]
     assert "ttclid" not in user and user["ttp"] == "ttp-stored"
+
+
+def test_a_probe_under_a_us_opt_out_stores_nothing_and_expires_the_old_cookie() -> None:
+    queue = MemoryQueue()
+    headers = {"origin": SITE, "x-origin-verify": SECRET, "cloudfront-viewer-country": "US", "sec-gpc": "1"}
+    outcome = post({"events": []}, queue=queue, headers=headers, cookies={"ttrelay": _token(PIXEL)})
+    assert (outcome.decision.action, outcome.token, outcome.clear_cookie) == ("limited", None, True)
+    assert (outcome.accepted, outcome.dropped, queue.bodies) == (0, 0, [])
