@@ -130,7 +130,9 @@ def test_a_refusal_is_final_for_the_page_view(
     assert refused == {"status": 0, "error": "consent_refused"}
     assert later == {"status": 0, "error": "consent_refused"}
     page.wait_for_timeout(300)
-    assert posted == []
+    # (a token was kept, so one decision probe carrying the refusal goes, to expire the cookie: no event)
+    assert [body["events"] for body in posted] == [[]]
+    assert posted[0]["consent"]["tcf"] == TC_REFUSE
     # and the pixel is revoked at the refusal and stays so; the stored token is gone
     assert pixel_methods(page) == ["holdConsent", "track", "revokeConsent", "track"]
     assert page.evaluate("localStorage.getItem('ttrelay_token')") is None
@@ -276,6 +278,30 @@ def test_a_collector_drop_revokes_the_pixel_forgets_the_token_and_warns(
     assert pixel_methods(page) == ["holdConsent", "track", "grantConsent", "track", "revokeConsent"]
     assert page.evaluate("localStorage.getItem('ttrelay_token')") is None
     assert "ttrelay" not in {cookie.get("name") for cookie in context.cookies()}
+
+
+def test_a_withdrawal_with_no_event_to_send_expires_the_cookie_through_a_probe(
+    open_test_page: OpenPage, context: BrowserContext, posted: list[dict[str, Any]], request: Any
+) -> None:
+    # Given a visitor who accepted, so that the collector set its HttpOnly click-id cookie
+    page = open_test_page(
+        PIXEL_STUB + "window.choice = {cmp: {marketing: true}};",
+        "ttrelay.init({pixelConsent: true, debug: true, consent: () => window.choice});",
+        query="?ttclid=E.C.P.withdrawal",
+    )
+    page.evaluate(PURCHASE % event_id(request))
+    assert answer(page)["body"]["decision"]["action"] == "forward"
+    assert "ttrelay" in {cookie.get("name") for cookie in context.cookies()}
+
+    # When they withdraw consent in the banner and no event follows
+    page.evaluate("window.choice = {cmp: {marketing: false}}; ttrelay.consentChanged();")
+
+    # Then a probe without events carries the refusal, and the collector expires the cookie
+    wait_for(lambda: "ttrelay" not in {cookie.get("name") for cookie in context.cookies()}, timeout=10)
+    probe = posted[-1]
+    assert probe["events"] == [] and probe["consent"]["cmp"] == {"marketing": False}
+    assert page.evaluate("localStorage.getItem('ttrelay_token')") is None
+    assert pixel_methods(page)[-1] == "revokeConsent"
 
 
 # Acting as CloudFront in front of the local stack: a US visitor, where opting out of sale means limited.

@@ -241,9 +241,13 @@
       const states = [tcfState(), gppState(), pageState()];
       if (!states.includes("refused")) return states.includes("pending") ? "pending" : "decided";
       refused = true; // sticky for the page view, even if a grant follows
+      const hadToken = Boolean(readToken());
       forgetToken();
       setPixelConsent(false);
       log("the visitor refused: nothing more is sent from this page view");
+      // The collector's click-id cookie is HttpOnly: only the collector can expire it, and a kept token
+      // says it set one. A decision probe (no events) carrying the refusal makes it do so.
+      if (hadToken) expireClickIdCookie();
     }
     return "refused";
   }
@@ -478,6 +482,11 @@
     report(batch.events, answer);
     batch.waiters.forEach((resolve) => resolve(answer)); // track() promises settle, whatever happened
     return answer;
+  }
+
+  function expireClickIdCookie() {
+    send({ events: [], user: {}, waiters: [] }, consentNow(), false)
+      .then((answer) => log("withdrawal probe", { status: answer.status }));
   }
 
   async function flush() {
