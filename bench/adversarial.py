@@ -13,6 +13,7 @@ under 25 ms; the quadratic email regex this replaced took 8 s on one of them.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,7 +22,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support.adversarial import adversarial_requests, cpu_ms, in_memory_collect  # noqa: E402
 
-REPEATS = 5
+# The figure is the least of this many runs. tests/unit/test_bounds.py asks for more: it runs while the
+# rest of make test (browser stacks, Chromium) shares the two cores, and the least of many runs is the
+# one that other work did not slow down.
+REPEATS = int(os.environ.get("TTRELAY_ADVERSARIAL_REPEATS", "5"))
 
 
 def measure() -> dict[str, dict[str, float | int]]:

@@ -9,7 +9,6 @@ the sender's own keys (ttrelay.field_paths).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -212,11 +211,14 @@ def _without_crowded_properties(
     Placing thousands of errors one by one (a 64 KB body of 50 events with 200 broken contents each)
     costs more CPU than a request may; no real page breaks that many fields, so past MAX_PLACED_ERRORS
     the unit left out is the property, not the field inside it."""
-    crowded = Counter(str(error["loc"][0]) for error in errors if str(error["loc"][0]) in data)
-    for name, count in crowded.items():
+    crowded = {
+        name for name in {error["loc"][0] for error in errors} if isinstance(name, str) and name in data
+    }
+    message = f"one of {len(errors)} problems in these properties, too many to list; left out whole"
+    for name in crowded:
         if warnings.has_room():
             loc = field_path(warnings.where, [name], data, Properties)
-            warnings.add(Problem(loc, "too_many_problems", f"{count} problems in it; left out whole"))
+            warnings.add(Problem(loc, "too_many_problems", message))
         else:
             warnings.unlisted += 1
     return {key: value for key, value in data.items() if key not in crowded}

@@ -152,9 +152,11 @@ def test_withdrawn_consent_removes_the_token_and_stops_both_channels(
     # Then the token is forgotten and the pixel revoked at once, before any further event
     assert stored_token(page) is None
     assert pixel_calls(page)[-1] == ["revokeConsent"]
-    # and a second purchase goes to neither channel
+    # and a second purchase goes to neither channel: after the purchase, the collector only got the
+    # decision probe (no events) that has it expire its HttpOnly cookie
     page.evaluate("document.getElementById('response').textContent = '(nothing sent yet)'")
     page.click("#buy")
     assert collector_answer(page) == {"status": 0, "error": "consent_refused"}
-    assert len(posted) == 1
+    assert [len(body["events"]) for body in posted] == [1, 0]
+    assert posted[1]["consent"]["cmp"] == {"marketing": False}
     assert len(pixel_sent(page)) == 1
