@@ -161,11 +161,7 @@ def judge_properties(raw: Mapping[str, object], where: str) -> tuple[Properties 
         if personal := [error for error in paths.values() if error["type"] == PERSONAL_DATA_ERROR]:
             return None, [*warnings.listed(), *_problems_of(personal, where, data, Properties)]
         for path, error in paths.items():
-            if warnings.has_room():
-                loc = field_path(where, path, data, Properties)
-                warnings.add(Problem(loc, error["type"], _left_out_message(path, error)))
-            else:
-                warnings.unlisted += 1
+            warnings.note(path, data, error["type"], _left_out_message(path, error))
         data = _purged(_marked(data, set(paths)))
     unreadable = Problem(where, "properties_unreadable", "the properties could not be read")
     return None, [*warnings.listed(), unreadable]
@@ -190,10 +186,8 @@ def _admitted(raw: Mapping[str, object], warnings: _ProblemList) -> dict[str, ob
             continue
         else:
             kind, message = "custom_value_type", CUSTOM_VALUE_RULE
-        if warnings.has_room():  # the name is the site's text: reported by rule, never echoed
-            warnings.add(Problem(field_path(warnings.where, [key], raw, Properties), kind, message))
-        else:
-            warnings.unlisted += 1
+        # The name is the site's text: reported by rule, never echoed.
+        warnings.note([key], raw, kind, message)
     return data
 
 
@@ -216,11 +210,7 @@ def _without_crowded_properties(
     }
     message = f"one of {len(errors)} problems in these properties, too many to list; left out whole"
     for name in crowded:
-        if warnings.has_room():
-            loc = field_path(warnings.where, [name], data, Properties)
-            warnings.add(Problem(loc, "too_many_problems", message))
-        else:
-            warnings.unlisted += 1
+        warnings.note([name], data, "too_many_problems", message)
     return {key: value for key, value in data.items() if key not in crowded}
 
 
@@ -232,11 +222,13 @@ class _ProblemList:
     problems: list[Problem] = field(default_factory=list)
     unlisted: int = 0
 
-    def has_room(self) -> bool:
-        return len(self.problems) < MAX_LISTED_PROBLEMS
-
-    def add(self, problem: Problem) -> None:
-        self.problems.append(problem)
+    def note(self, path: Sequence[str | int], properties: object, kind: str, message: str) -> None:
+        """Lists a problem of the properties while there is room, else counts it. Its path is built only
+        when listed: it is the costly part (ttrelay.field_paths), and a body can hold thousands."""
+        if len(self.problems) < MAX_LISTED_PROBLEMS:
+            self.problems.append(Problem(field_path(self.where, path, properties, Properties), kind, message))
+        else:
+            self.unlisted += 1
 
     def listed(self) -> list[Problem]:
         if not self.unlisted:
@@ -314,7 +306,9 @@ def _problems_of(
 ) -> Iterator[Problem]:
     listed = _ProblemList(where, unlisted=max(0, len(errors) - MAX_LISTED_PROBLEMS))
     for error in errors[:MAX_LISTED_PROBLEMS]:
-        listed.add(Problem(field_path(where, error["loc"], document, model), error["type"], error["msg"]))
+        listed.problems.append(
+            Problem(field_path(where, error["loc"], document, model), error["type"], error["msg"])
+        )
     yield from listed.listed()
 
 
