@@ -15,7 +15,7 @@ SAM_PATH := $(dir $(PYTHON313)):$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: help setup browser-deps dev test chaos lint typecheck unit sam-check bench invoke clean layer-requirements \
-	build deploy
+	build deploy sdk-deps sdk-check
 help:
 	@echo "make dev    run the local stack (http://127.0.0.1:$(PORT))"
 	@echo "make test   lint, type-check, SAM validation and every test"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench  print the benchmark figures (bench/results.json)"
 	@echo "make chaos  delivery under faults, crashes and duplicates (N=20000 events)"
 	@echo "make layer-requirements  re-export shared/requirements.txt (the Lambda layer's pins) from uv.lock"
+	@echo "make sdk-check   the npm package (web/sdk): declarations, typed example, ES module build, pack"
 	@echo "make vendor-web  re-vendor the demo's npm packages (web/package-lock.json) into web/demo/vendor"
 
 $(UV):
@@ -48,7 +49,15 @@ browser-deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-setup: $(VENV)/.synced $(SAM_VENV)/.synced browser-deps
+# The npm package's TypeScript (web/sdk/package-lock.json), reinstalled only when the lock changes; the
+# tests then run offline. tests/unit/test_sdk_package.py fails, saying so, when it is missing.
+SDK_MODULES := web/sdk/node_modules/.installed
+$(SDK_MODULES): web/sdk/package-lock.json
+	npm ci --prefix web/sdk --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+sdk-deps: $(SDK_MODULES)
+
+setup: $(VENV)/.synced $(SAM_VENV)/.synced browser-deps sdk-deps
 
 dev: $(VENV)/.synced
 	$(VENV)/bin/ttrelay dev --port $(PORT)
@@ -63,6 +72,9 @@ typecheck: $(VENV)/.synced
 test: setup lint typecheck
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 TTRELAY_SAM_BIN=$(SAM_VENV)/bin/sam TTRELAY_CFN_LINT_BIN=$(SAM_VENV)/bin/cfn-lint \
 		$(VENV)/bin/pytest
+
+sdk-check: $(VENV)/.synced $(SDK_MODULES)
+	$(VENV)/bin/pytest tests/unit/test_sdk_package.py -q -p no:cacheprovider
 
 # Build and deploy with the pinned SAM CLI (requirements/sam.lock). sam build validates the python3.13
 # runtime against PATH ("Binary validation failed" otherwise), so PYTHON313's directory goes first, as
