@@ -298,7 +298,7 @@
   }
 
   // ---- decisions: every collector answer carries one; a probe asks for it when no event goes ----
-  const decision = { key: null, action: null, asking: null, timer: null };
+  const decision = { key: null, action: null, asking: null, timer: null, inFlight: 0 };
 
   function rememberDecision(body, key) {
     if (!body || !body.decision) return false;
@@ -319,7 +319,7 @@
 
   async function askForDecision() {
     if (!ready || !config.pixelConsent || !ttq() || refused) return;
-    if (queue.length || gathering.length || held.length || pairing.length) return; // their answer decides
+    if (queue.length || gathering.length || held.length || pairing.length || decision.inFlight) return; // their answer decides
     const consent = await gatherConsent();
     if (consentState() !== "decided") return; // pending: the pixel stays held; refused: already revoked
     const key = JSON.stringify(consent);
@@ -856,13 +856,16 @@
       try { await addPayloadHash(request); } catch (e) { return { status: 0, error: "payload_hash_unavailable" }; }
     }
     let response;
+    decision.inFlight++;
     try {
       response = await window.fetch(config.endpoint, request);
     } catch (e) {
+      decision.inFlight--;
       followPageSignals();
       return { status: 0, error: "network_error" };
     }
     const body = await response.json().catch(() => null);
+    decision.inFlight--;
     if (!rememberDecision(body, key)) followPageSignals(); // a 4xx or 5xx carries no decision
     return { status: response.status, body: body };
   }
