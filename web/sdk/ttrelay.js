@@ -12,6 +12,7 @@
   const MAX_HELD = 100; // events waiting for the visitor's choice, or for init: memory stays bounded
   const PAGE_POLL_MS = 500; // while events wait, the page's consent callback and the dataLayer are read again
   const PAIR_WINDOW_MS = 500; // a dataLayer event and the page's own ttq.track of that event this close are one action
+  const MAX_CONTENTS = 200; // the collector's cap on contents[]: a longer cart keeps its first 200 lines
   const KNOWN_IDS_LIMIT = 1000; // ids already given to both channels: a replay of the pixel's queue is not mirrored again
   const GCM_KEYS = ["ad_storage", "ad_user_data", "ad_personalization", "analytics_storage"];
   // ttq.identify's names and the Events API's (the collector maps phone_number to phone and hashes).
@@ -509,7 +510,7 @@
   }
 
   function withContents(properties, contents) {
-    const usable = contents.filter((item) => Object.keys(item).length);
+    const usable = contents.filter((item) => Object.keys(item).length).slice(0, MAX_CONTENTS);
     if (usable.length) { properties.contents = usable; properties.content_type = "product"; }
     return properties;
   }
