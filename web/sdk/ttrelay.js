@@ -518,7 +518,7 @@
   function mapGa4(ga4Name, params) {
     const name = GA4_EVENTS[ga4Name];
     if (!name) return;
-    const items = Array.isArray(params.items) ? params.items.filter(isObject) : [];
+    const items = Array.isArray(params.items) ? params.items.slice(0, MAX_CONTENTS).filter(isObject) : [];
     const properties = withContents({}, items.map((item) =>
       content([item.item_id, item.item_name, item.price, item.quantity, item.item_category, item.item_brand])));
     if (number(params.value) !== undefined) properties.value = number(params.value);
@@ -535,7 +535,7 @@
     const action = ecommerce[key];
     const field = isObject(action.actionField) ? action.actionField : {};
     if (key === "checkout" && field.step !== undefined && Number(field.step) !== 1) return; // the checkout's first step only
-    const products = Array.isArray(action.products) ? action.products.filter(isObject) : [];
+    const products = Array.isArray(action.products) ? action.products.slice(0, MAX_CONTENTS).filter(isObject) : [];
     const properties = withContents({}, products.map((product) =>
       content([product.id, product.name, product.price, product.quantity, product.category, product.brand])));
     const currency = text(ecommerce.currencyCode) || text(modelCurrency);
