@@ -290,6 +290,23 @@ def test_user_data_pushed_later_is_read_when_the_tag_fires_again() -> None:
     assert calls(result, "ttrelay.identify") == [[{"email": "jane@example.com"}]]
 
 
+SNIPPET_SOURCE = ROOT / "web" / "sdk" / "ttrelay.js"
+
+
+@needs_node
+def test_init_passes_only_options_the_shipped_snippet_reads() -> None:
+    (options,) = calls(run(), "ttrelay.init")[0]
+    read = set(re.findall(r"\boptions\.(\w+)", SNIPPET_SOURCE.read_text()))
+    assert set(options) <= read
+
+
+@needs_node
+def test_the_shipped_snippet_is_a_version_the_tag_accepts() -> None:
+    (version,) = re.findall(r'const VERSION = "([^"]+)"', SNIPPET_SOURCE.read_text())
+    result = run(scripts={SNIPPET: {"ttrelay_version": version}})
+    assert result["firings"] == [{"outcome": "success", "calls": 1, "errors": []}]
+
+
 # ---- permissions: exactly what the code uses ----
 
 
