@@ -70,7 +70,10 @@ def test_after_accept_all_the_shops_ga4_events_reach_the_events_api(
         event["event"]: wait_for(lambda event=event: delivered(event["event_id"]), timeout=30)
         for event in sent
     }
-    print("fake Events API received:", json.dumps(received, indent=2))
+    summary = {
+        name: [(item["event_id"], item["properties"]) for item in items] for name, items in received.items()
+    }
+    print("fake Events API received:", json.dumps(summary, indent=2))
     for name, items in received.items():
         [item] = items
         properties = item["properties"]
