@@ -87,6 +87,23 @@ def test_events_held_under_a_denied_default_leave_after_the_granting_update(
     assert len(delivered(purchase)) == 1
 
 
+def test_a_returning_visitors_update_before_the_snippet_loads_lets_events_go_at_once(
+    open_test_page: OpenPage, posted: list[dict[str, Any]], request: Any
+) -> None:
+    # Given a returning visitor: the CMP set the default, then at once the stored choice as an update,
+    # both before ttrelay.js loaded
+    update = gtag_consent("update", ALL_GRANTED)
+    page = open_test_page(GTAG + DEFAULT_DENIED + update, INIT)
+    # When they buy
+    page.evaluate(PURCHASE % event_id(request))
+
+    # Then the purchase goes with the stored choice, and the collector forwards it
+    reply = answer(page)
+    assert reply["body"]["decision"]["action"] == "forward", reply
+    [body] = [body for body in posted if body["events"]]
+    assert body["consent"]["gcm"] == ALL_GRANTED
+
+
 def test_with_only_a_denied_default_nothing_is_sent_and_events_are_discarded_after_the_wait(
     open_test_page: OpenPage, posted: list[dict[str, Any]], warnings: list[str]
 ) -> None:
