@@ -5,6 +5,7 @@ What each channel got is read from the page (`window.__pixelSent`, what the pixe
 TikTok) and from the stack (the bodies the page posted, the fake Events API's deliveries).
 """
 
+from collections.abc import Callable
 from enum import Enum
 from html import escape
 from pathlib import Path
@@ -161,6 +162,17 @@ def open_pixel_page(
         if snippet is not None:
             shop.add_snippet(snippet, init)
     return shop
+
+
+def until(page: Page, predicate: Callable[[], Any], timeout_ms: int = 10_000) -> Any:
+    """Waits for predicate() to hold while the page runs: Playwright hands the test the page's requests
+    and console lines only while it is waiting on the page, so a plain sleep would never see them."""
+    for _ in range(timeout_ms // 50):
+        value = predicate()
+        if value:
+            return value
+        page.wait_for_timeout(50)
+    raise AssertionError(f"condition not met within {timeout_ms} ms")
 
 
 def collector_events(posted: list[dict[str, Any]]) -> list[dict[str, Any]]:

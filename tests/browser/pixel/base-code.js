@@ -3,7 +3,7 @@
 // Laid out readably here, with the same behaviour: `ttq` starts as an array that queues every call as
 // [method, ...args], `ttq.instance(code)` is the per-pixel queue `ttq._i[code]`, and `ttq.load(code)`
 // inserts the library's <script async>, which replays the queues when it arrives.
-// __PIXEL__ is replaced by the pixel code (tests/browser/pixel_page.py: base_code()).
+// The pixel code in ttq.load below is a placeholder: tests/browser/pixel_page.py's base_code() fills it in.
 !function (w, d, t) {
   w.TiktokAnalyticsObject = t;
   var ttq = w[t] = w[t] || [];
