@@ -18,6 +18,9 @@ PIXEL_FILES = Path(__file__).resolve().parent / "pixel"
 LIBRARY_URL = "https://analytics.tiktok.com/i18n/pixel/events.js*"  # what the base code inserts
 PIXEL_TEST_PAGE = "/_browser-test/pixel-shop.html"  # answered by page.route, never by the stack
 CONSENT_CALLS = ("holdConsent", "grantConsent", "revokeConsent")
+# Google Consent Mode as pages set it: gtag pushes its arguments onto the dataLayer.
+GTAG = "window.dataLayer = window.dataLayer || []; function gtag() { dataLayer.push(arguments); }"
+CONSENT_TYPES = ("ad_storage", "ad_user_data", "ad_personalization", "analytics_storage")
 
 
 class Order(Enum):
@@ -39,6 +42,14 @@ def auto_init(**attributes: str) -> dict[str, str]:
     return {"data-endpoint": "/events"} | {
         f"data-{key.replace('_', '-')}": v for key, v in attributes.items()
     }
+
+
+def consent_mode(command: str, state: str, wait_for_update: int | None = None) -> str:
+    """gtag('consent', command, {...}) with every consent type in `state` ("granted" or "denied")."""
+    fields = [f"{name}: '{state}'" for name in CONSENT_TYPES]
+    if wait_for_update is not None:
+        fields.append(f"wait_for_update: {wait_for_update}")
+    return f"gtag('consent', '{command}', {{{', '.join(fields)}}});"
 
 
 class PixelLibrary:

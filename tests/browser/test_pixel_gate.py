@@ -8,19 +8,15 @@ The stack runs without CloudFront: the visitor's location is unknown, so the str
 from typing import Any
 
 import pytest
-from pixel_page import Order, auto_init, collector_events, open_pixel_page, until
+from pixel_page import GTAG, Order, auto_init, collector_events, consent_mode, open_pixel_page, until
 from playwright.sync_api import Page, Route
 
 pytestmark = pytest.mark.browser
 
-GTAG = "window.dataLayer = window.dataLayer || []; function gtag() { dataLayer.push(arguments); }"
-CONSENT_TYPES = ("ad_storage", "ad_user_data", "ad_personalization", "analytics_storage")
-GRANTED = "{" + ", ".join(f"{name}: 'granted'" for name in CONSENT_TYPES) + "}"
-DENIED = "{" + ", ".join(f"{name}: 'denied'" for name in CONSENT_TYPES) + "}"
-UPDATE_GRANTED = f"{GTAG} gtag('consent', 'update', {GRANTED});"
-UPDATE_DENIED = f"{GTAG} gtag('consent', 'update', {DENIED});"
-DEFAULT_GRANTED = f"{GTAG} gtag('consent', 'default', {{...{GRANTED}, wait_for_update: 200}});"
-DEFAULT_DENIED = f"{GTAG} gtag('consent', 'default', {DENIED});"
+UPDATE_GRANTED = GTAG + consent_mode("update", "granted")
+UPDATE_DENIED = GTAG + consent_mode("update", "denied")
+DEFAULT_GRANTED = GTAG + consent_mode("default", "granted", wait_for_update=200)
+DEFAULT_DENIED = GTAG + consent_mode("default", "denied")
 UNREACHABLE = "http://127.0.0.1:9/events"  # nothing listens on the discard port
 
 
@@ -124,7 +120,7 @@ def test_an_event_that_times_out_waiting_for_consent_revokes_the_pixel(
     assert shop.consent_calls() == ["holdConsent", "revokeConsent"]
     assert any("timed-out) not sent: no consent choice within 600 ms" in line for line in warnings)
     # a later grant cannot bring the purchase back on either channel
-    page.evaluate(f"gtag('consent', 'update', {GRANTED})")
+    page.evaluate(consent_mode("update", "granted"))
     page.wait_for_timeout(500)
     assert "Purchase" not in [record["event"] for record in shop.sent()]
     assert "timed-out" not in [event["event_id"] for event in collector_events(posted)]
