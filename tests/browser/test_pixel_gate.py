@@ -29,7 +29,11 @@ def test_the_pixel_waits_for_the_collectors_decision_asked_by_a_probe(
 ) -> None:
     # Given a collector whose answer the test holds back, and a shop whose visitor granted in Consent Mode
     answers: list[Route] = []
-    page.route("**/events", answers.append)
+
+    def hold(route: Route) -> None:
+        answers.append(route)
+
+    page.route("**/events", hold)
     shop = open_pixel_page(page, Order.BASE_CODE_FIRST, snippet=auto_init(), setup=UPDATE_GRANTED)
     shop.library.arrive()
 
@@ -83,7 +87,7 @@ def refuse_with_403(route: Route) -> None:
     ids=["update-granted", "update-denied", "default-granted", "default-denied"],
 )
 def test_without_a_decision_the_pixel_follows_only_an_explicit_choice_of_the_page(
-    page: Page, posted: list[dict[str, Any]], failure: str, setup: str, expected: list[str]
+    page: Page, failure: str, setup: str, expected: list[str]
 ) -> None:
     # Given a collector that cannot be reached, or refuses the request without a decision
     if failure == "unreachable":
