@@ -396,6 +396,7 @@ class EventIn(_Strict):
     event_id: EventId | None = None
     event_time: EventTime | None = None
     properties: Properties = Field(default_factory=Properties)
+    source: Literal["ttq", "dataLayer", "ttrelay"] | None = None  # set by ttrelay.js 0.3; not sent on
 
 
 class CollectEnvelope(_Lenient):
