@@ -78,6 +78,8 @@ class PixelLibrary:
     def arrive(self) -> None:
         """Lets the library the page asked for arrive, and waits until it has replaced the base code."""
         self.held = False
+        if self.page.evaluate("window.__pixelArrived === true"):
+            return
         for _ in range(100):  # Playwright delivers the request to _answer only while the page is waited on
             if self.waiting:
                 break
@@ -150,8 +152,8 @@ def open_pixel_page(
     `order` says: a tag with the attributes `snippet` (auto_init(...) for one that configures itself, {}
     for a bare tag, None for no ttrelay at all), then the `init` script.
 
-    With hold_library, the library does not arrive until `.library.arrive()` (ORDER.LIBRARY_FIRST always
-    waits for it before adding the snippet)."""
+    The library arrives once the page is parsed, or with hold_library only at `.library.arrive()`
+    (Order.LIBRARY_FIRST always waits for it before adding the snippet)."""
     pixel_code = f"<script>{base_code(pixel)}</script><script>{inline}</script>"
     ttrelay = "" if snippet is None else snippet_tags(snippet, init)
     parts = {
@@ -164,7 +166,9 @@ def open_pixel_page(
     def answer(route: Route) -> None:
         route.fulfill(status=200, content_type="text/html", body=html)
 
-    library = PixelLibrary(page, held=hold_library or order is Order.LIBRARY_FIRST)
+    # Held through the page's parsing in every case, so that the order is the one asked for: served at
+    # once, the async library could run before a slower ttrelay.js tag placed after the base code.
+    library = PixelLibrary(page, held=True)
     page.route(f"**{PIXEL_TEST_PAGE}*", answer)
     page.goto(PIXEL_TEST_PAGE + query, wait_until="domcontentloaded")  # "load" waits for the library
     shop = PixelPage(page, library)
@@ -172,6 +176,8 @@ def open_pixel_page(
         library.arrive()
         if snippet is not None:
             shop.add_snippet(snippet, init)
+    elif not hold_library:
+        library.arrive()
     return shop
 
 

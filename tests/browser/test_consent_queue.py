@@ -323,7 +323,7 @@ def test_a_consent_mode_withdrawal_on_a_pixel_shop_expires_the_cookie_and_revoke
     # Given a pixel shop with ttrelay as one tag, where the visitor accepted in Consent Mode and bought
     shop = open_pixel_page(
         page,
-        Order.LIBRARY_FIRST,
+        Order.BASE_CODE_FIRST,
         snippet=auto_init(),
         setup=GTAG + consent_mode("update", "granted"),
         query="?ttclid=E.C.P.pixelwithdrawal",

@@ -35,7 +35,6 @@ def test_the_pixel_waits_for_the_collectors_decision_asked_by_a_probe(
 
     page.route("**/events", hold)
     shop = open_pixel_page(page, Order.BASE_CODE_FIRST, snippet=auto_init(), setup=UPDATE_GRANTED)
-    shop.library.arrive()
 
     # Then, with no event to send, a probe asks for the decision, carrying the visitor's choice
     until(page, lambda: probes(posted))
@@ -60,7 +59,7 @@ def test_the_pixel_waits_for_the_collectors_decision_asked_by_a_probe(
 
 def test_a_drop_revokes_the_pixel(page: Page, posted: list[dict[str, Any]]) -> None:
     # Given a shop with no consent signal at all, in an opt-in region
-    shop = open_pixel_page(page, Order.LIBRARY_FIRST, snippet=auto_init())
+    shop = open_pixel_page(page, Order.BASE_CODE_FIRST, snippet=auto_init())
     # Then the probe's answer is a drop, and the pixel is revoked
     until(page, lambda: "revokeConsent" in shop.consent_calls())
     assert shop.consent_calls() == ["holdConsent", "revokeConsent"]
@@ -96,7 +95,7 @@ def test_without_a_decision_the_pixel_follows_only_an_explicit_choice_of_the_pag
         snippet = auto_init()
         page.route("**/events", refuse_with_403)
     # When a shop whose Consent Mode state is `setup` tracks a purchase
-    shop = open_pixel_page(page, Order.LIBRARY_FIRST, snippet=snippet, setup=setup, init="")
+    shop = open_pixel_page(page, Order.BASE_CODE_FIRST, snippet=snippet, setup=setup, init="")
     page.evaluate("ttq.track('Purchase', {value: 5, currency: 'EUR'}, {event_id: 'no-decision'})")
     page.wait_for_timeout(1000)  # past wait_for_update, and past the collector's failure
 
@@ -111,7 +110,7 @@ def test_an_event_that_times_out_waiting_for_consent_revokes_the_pixel(
 ) -> None:
     # Given a shop whose Consent Mode defaults deny while the banner is open, waiting 600 ms at most
     shop = open_pixel_page(
-        page, Order.LIBRARY_FIRST, snippet=auto_init(consent_wait_ms="600"), setup=DEFAULT_DENIED
+        page, Order.BASE_CODE_FIRST, snippet=auto_init(consent_wait_ms="600"), setup=DEFAULT_DENIED
     )
     # When the visitor buys before choosing
     page.evaluate("ttq.track('Purchase', {value: 5, currency: 'EUR'}, {event_id: 'timed-out'})")

@@ -1,5 +1,5 @@
 // The plain pixel shop's own script: a cookie banner that sets Google Consent Mode, and the shop's
-// TikTok pixel calls. Nothing here knows about ttrelay.
+// TikTok pixel calls. Nothing here calls ttrelay: its script tag configures it.
 (function () {
   "use strict";
   const CHOICE_KEY = "pixel-shop-consent"; // the banner's own record of the choice, as CMPs keep one
