@@ -421,10 +421,13 @@
     }
     if (!layer.mapEvents) return;
     const ecommerce = isObject(layer.model.ecommerce) ? layer.model.ecommerce : {};
-    if (typeof entry.event === "string" && GA4_EVENTS[entry.event]) {
+    // A Universal Analytics object is read as one whatever the event's name (sites push UA objects under
+    // GA4 names too); a GA4 one carries `items`.
+    const own = isObject(entry.ecommerce) ? entry.ecommerce : {};
+    if (!Array.isArray(own.items) && UA_ACTIONS.some(([key]) => isObject(own[key]))) {
+      mapUniversal(own, ecommerce.currencyCode);
+    } else if (typeof entry.event === "string" && GA4_EVENTS[entry.event]) {
       mapGa4(entry.event, Object.assign({}, ecommerce, pick(entry, ["search_term", "method"])));
-    } else if (isObject(entry.ecommerce)) {
-      mapUniversal(entry.ecommerce, ecommerce.currencyCode);
     }
   }
 
