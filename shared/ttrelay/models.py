@@ -391,11 +391,17 @@ class Properties(MatchKeys):
         return dict(self.model_extra or {})
 
 
+# Where a page's snippet got the event: a mirrored `ttq.track` call, the GA4 dataLayer, or a direct
+# `ttrelay.track`. Shown by the local inspector and counted in the `collected` log line; never queued.
+EventSource = Literal["ttq", "dataLayer", "ttrelay"]
+
+
 class EventIn(_Strict):
     event: EventName
     event_id: EventId | None = None
     event_time: EventTime | None = None
     properties: Properties = Field(default_factory=Properties)
+    source: EventSource | None = None
 
 
 class CollectEnvelope(_Lenient):

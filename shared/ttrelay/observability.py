@@ -32,6 +32,7 @@ from ttrelay.status import TCF_VENDOR_UNCONFIGURED_METRIC
 
 if TYPE_CHECKING:
     from ttrelay.collect import CollectOutcome
+    from ttrelay.event_judgement import Judgement
     from ttrelay.forward import ForwardReport
     from ttrelay.pixel_tally import PixelTally
     from ttrelay.rejection import CollectRejected
@@ -145,6 +146,8 @@ def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | No
     }
     if outcome.dropped:
         extra["dropped"] = outcome.dropped
+    if sources := _usable_events_per_source(judgement):
+        extra["sources"] = sources
     if rejected or warned:  # left out when empty: CloudWatch Logs bills every byte
         extra |= {
             "rejected": len(judgement.rejected),
@@ -185,6 +188,16 @@ def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | No
         reason=drop_reason_kind(decision.reason),
     )
     _count_errors((problem.type for problem in rejected), pixel)
+
+
+def _usable_events_per_source(judgement: Judgement) -> dict[str, int]:
+    """{source: count} of the usable events (accepted or dropped by consent) that said where the page got
+    them; a plain dict, filled only for events that carry a source: this runs on every request."""
+    counts: dict[str, int] = {}
+    for usable in judgement.usable:
+        if (source := usable.event.source) is not None:
+            counts[source] = counts.get(source, 0) + 1
+    return counts
 
 
 def _tcf_vendor_unconfigured(receipt: Mapping[str, object]) -> bool:

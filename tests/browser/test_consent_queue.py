@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pixel_page import GTAG, Order, auto_init, consent_mode, open_pixel_page, until
 from playwright.sync_api import BrowserContext, Page
 from support.encoders import TcCore, gpp_string, tc_string, vendor_section
 from support.stack import wait_for
@@ -280,6 +281,20 @@ def test_a_collector_drop_revokes_the_pixel_forgets_the_token_and_warns(
     assert "ttrelay" not in {cookie.get("name") for cookie in context.cookies()}
 
 
+def relay_cookie(context: BrowserContext) -> bool:
+    return "ttrelay" in {cookie.get("name") for cookie in context.cookies()}
+
+
+def withdrawal_probe(page: Page, context: BrowserContext, posted: list[dict[str, Any]]) -> dict[str, Any]:
+    """After a withdrawal with no event to send: the probe that had the collector expire its HttpOnly
+    cookie, once the cookie is gone, and the stored token gone too."""
+    wait_for(lambda: not relay_cookie(context), timeout=10)
+    probe = posted[-1]
+    assert probe["events"] == []
+    assert page.evaluate("localStorage.getItem('ttrelay_token')") is None
+    return probe
+
+
 def test_a_withdrawal_with_no_event_to_send_expires_the_cookie_through_a_probe(
     open_test_page: OpenPage, context: BrowserContext, posted: list[dict[str, Any]], request: Any
 ) -> None:
@@ -291,17 +306,45 @@ def test_a_withdrawal_with_no_event_to_send_expires_the_cookie_through_a_probe(
     )
     page.evaluate(PURCHASE % event_id(request))
     assert answer(page)["body"]["decision"]["action"] == "forward"
-    assert "ttrelay" in {cookie.get("name") for cookie in context.cookies()}
+    assert relay_cookie(context)
 
     # When they withdraw consent in the banner and no event follows
     page.evaluate("window.choice = {cmp: {marketing: false}}; ttrelay.consentChanged();")
 
     # Then a probe without events carries the refusal, and the collector expires the cookie
-    wait_for(lambda: "ttrelay" not in {cookie.get("name") for cookie in context.cookies()}, timeout=10)
-    probe = posted[-1]
-    assert probe["events"] == [] and probe["consent"]["cmp"] == {"marketing": False}
-    assert page.evaluate("localStorage.getItem('ttrelay_token')") is None
+    probe = withdrawal_probe(page, context, posted)
+    assert probe["consent"]["cmp"] == {"marketing": False}
     assert pixel_methods(page)[-1] == "revokeConsent"
+
+
+def test_a_consent_mode_withdrawal_on_a_pixel_shop_expires_the_cookie_and_revokes_the_pixel(
+    page: Page, context: BrowserContext, posted: list[dict[str, Any]], request: Any
+) -> None:
+    # Given a pixel shop with ttrelay as one tag, where the visitor accepted in Consent Mode and bought
+    shop = open_pixel_page(
+        page,
+        Order.BASE_CODE_FIRST,
+        snippet=auto_init(),
+        setup=GTAG + consent_mode("update", "granted"),
+        query="?ttclid=E.C.P.pixelwithdrawal",
+    )
+    page.evaluate(
+        "(id) => ttq.track('Purchase', {value: 10, currency: 'EUR'}, {event_id: id})", event_id(request)
+    )
+    until(page, lambda: relay_cookie(context))
+    assert shop.consent_calls() == ["holdConsent", "grantConsent"]
+
+    # When they withdraw in the banner (a Consent Mode update) and no event follows
+    page.evaluate(consent_mode("update", "denied"))
+
+    # Then a probe carries the refusal, the cookie and the token are gone, and the pixel is revoked
+    probe = withdrawal_probe(page, context, posted)
+    assert probe["consent"]["gcm"]["ad_storage"] == "denied"
+    assert shop.consent_calls()[-1] == "revokeConsent"
+    # and the pixel sends nothing more
+    page.evaluate("ttq.track('AddToCart', {value: 10, currency: 'EUR'}, {event_id: 'after-withdrawal'})")
+    page.wait_for_timeout(300)
+    assert "after-withdrawal" not in [record["event_id"] for record in shop.tracked()]
 
 
 # Acting as CloudFront in front of the local stack: a US visitor, where opting out of sale means limited.

@@ -127,3 +127,23 @@ def test_requests_appear_live_with_their_decision_and_delivery(page: Page, inspe
     dropped = page.locator("article.request", has=dropped_row)
     expect(dropped).to_have_attribute("data-outcome", "dropped")
     expect(dropped).to_contain_text("No consent signal, and the visitor's region needs opt-in: nothing sent")
+
+
+def test_each_event_shows_where_the_page_got_it(page: Page, inspector_stack: str) -> None:
+    """A request as the snippet sends a GA4 purchase from the dataLayer, beside an event with no source."""
+    page.goto(f"{inspector_stack}/_local/inspector/")
+    events = [
+        {"event": "Purchase", "event_id": "T-source-1", "source": "dataLayer"},
+        {"event": "Lead", "event_id": "source-none-1"},
+    ]
+
+    assert send(page, {"consent": GRANTED, "events": events}) == 202
+
+    from_data_layer = row(page, "T-source-1")
+    expect(from_data_layer).to_have_attribute("data-source", "dataLayer")
+    expect(from_data_layer.locator("td.source")).to_have_text("dataLayer (GA4)")
+    expect(row(page, "source-none-1").locator("td.source")).to_have_text("unknown")
+    header = page.locator("article.request", has=from_data_layer).locator("th")
+    expect(header).to_have_text(
+        ["Event", "event_id", "Source", "What happened", "Events API answer", "Match keys sent"]
+    )

@@ -247,6 +247,40 @@ def test_one_bad_event_never_sinks_the_others(run, queue) -> None:
     ]
 
 
+def test_the_events_source_is_accepted_but_neither_queued_nor_sent_to_tiktok(run, queue) -> None:
+    events = [
+        {"event": "AddToCart", "event_id": "cart-1", "source": "ttq"},
+        {"event": "Purchase", "event_id": "T-1001", "source": "dataLayer"},
+        {"event": "Lead", "event_id": "lead-1", "source": "ttrelay"},
+        {"event": "Lead", "event_id": "lead-2"},  # an older snippet sends no source
+    ]
+    outcome = run(granted(events=events))
+    assert (outcome.accepted, outcome.body().get("rejected")) == (4, None)
+    assert [event.event.source for event in outcome.judgement.usable] == ["ttq", "dataLayer", "ttrelay", None]
+    assert all("source" not in event for event in queued(queue)["events"])
+    assert '"ttq"' not in queue.bodies[0] and "dataLayer" not in queue.bodies[0]
+    assert all("source" not in event for event in sent(queue))  # the Events API's data[] items
+
+
+def test_an_unknown_source_rejects_only_its_event(run, queue) -> None:
+    events = [
+        {"event": "AddToCart", "event_id": "cart-1", "source": "ttq"},
+        {"event": "Purchase", "event_id": "T-1001", "source": "gtm-server-side"},
+        {"event": "Lead", "event_id": "lead-1"},
+    ]
+    answer = run(granted(events=events)).body()
+    assert answer["accepted"] == 2
+    assert [event["event_id"] for event in queued(queue)["events"]] == ["cart-1", "lead-1"]
+    ((entry, error),) = [(entry, error) for entry in answer["rejected"] for error in entry["errors"]]
+    assert (entry["index"], entry["event_id"], error["loc"], error["type"]) == (
+        1,
+        "T-1001",
+        "events.1.source",
+        "literal_error",
+    )
+    assert "gtm-server-side" not in json.dumps(answer)  # the value is named by rule, not echoed
+
+
 def test_accepted_dropped_and_rejected_add_up_to_the_requests_events(run, queue) -> None:
     events = [{"event": "Lead"}, {"event": "Lead", "event_time": 12}, {"event": "Purchase"}]
     for consent, counts in [({"marketing": True}, (2, 0)), ({"marketing": False}, (0, 2))]:

@@ -56,6 +56,27 @@ def test_a_partly_rejected_request_logs_paths_and_counts_errors_by_type(capsys, 
     }
 
 
+def test_the_collected_line_counts_usable_events_per_source_and_leaves_out_no_source(caplog) -> None:
+    events = [
+        {"event": "AddToCart", "source": "ttq"},
+        {"event": "Purchase", "source": "dataLayer"},
+        {"event": "ViewContent", "source": "ttq"},
+        {"event": "Lead"},  # an older snippet or a backend: no source, not counted
+        {"event": "Lead", "source": "gtm"},  # rejected: its source is unknown, not counted
+    ]
+    window = EventTimeWindow(NOW, 300, 86_400)
+    decision = ConsentDecision(
+        action="drop", regime="opt_in", reason="no_consent_signal", limited_data_use=False
+    )
+    for sent in (events, events[3:4]):
+        judgement = judge_events(sent, window)
+        report_collected(CollectOutcome(0, len(judgement.usable), decision, {}, None, judgement=judgement))
+
+    tagged, untagged = [record.__dict__ for record in caplog.records if record.getMessage() == "collected"]
+    assert tagged["sources"] == {"ttq": 2, "dataLayer": 1}
+    assert "sources" not in untagged  # no empty object: CloudWatch Logs bills every byte
+
+
 def test_a_400_logs_its_error_paths_and_counts_them_by_type(capsys, caplog) -> None:
     errors = [{"loc": "events.0.event", "type": "string_too_short", "msg": "m"}, {"msg": "no loc"}]
     capsys.readouterr()

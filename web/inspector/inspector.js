@@ -131,16 +131,18 @@
       var row = el("tr", "event", [
         el("td", null, [event.event || el("span", "muted", ["(none)"])]),
         el("td", "event-id", [event.event_id ? el("code", null, [event.event_id]) : el("span", "muted", ["(none)"])]),
+        el("td", "source source-" + event.source, [event.source_label]),
         el("td", null, [pill(event.status, "status-" + event.status), details(event)]),
         el("td", null, [attemptCell(event)]),
         el("td", null, [matchKeys(event)]),
       ]);
       row.dataset.eventId = event.event_id || "";
       row.dataset.status = event.status;
+      row.dataset.source = event.source;
       return row;
     });
     return el("table", "events", [
-      el("thead", null, [el("tr", null, ["Event", "event_id", "What happened", "Events API answer", "Match keys sent"]
+      el("thead", null, [el("tr", null, ["Event", "event_id", "Source", "What happened", "Events API answer", "Match keys sent"]
         .map(function (title) { return el("th", null, [title]); }))]),
       el("tbody", null, rows),
     ]);

@@ -1,8 +1,8 @@
 """One POST /events exchange as the local front saw it, kept for the inspector without secrets or PII.
 
 Kept: who sent it (the Origin, or only the fact that an API key was used), cookie names (never values),
-each event's name and event_id, and the response minus the click-id token. Not kept: the body's user
-fields, consent strings, page URLs, header values that authenticate.
+each event's name, event_id and declared source, and the response minus the click-id token. Not kept:
+the body's user fields, consent strings, page URLs, header values that authenticate.
 """
 
 from __future__ import annotations
@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
+
+from ttrelay.models import EventSource
 
 _TEXT_LIMIT = 300  # a hostile or buggy client cannot make the inspector hold megabytes per request
 _LIST_LIMIT = 100
+# A tuple, not a set: the body's value may be a list or an object, which a set cannot look up.
+_EVENT_SOURCES: tuple[str, ...] = get_args(EventSource)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +25,7 @@ class SentEvent:
     index: int
     event: str | None
     event_id: str | None
+    source: EventSource | None = None  # only a value the collector knows; it rejects any other
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +83,12 @@ def _sent_events(body: bytes) -> tuple[SentEvent, ...]:
     if not isinstance(events, list):
         return ()
     return tuple(
-        SentEvent(index, _optional_text(item.get("event")), _optional_text(item.get("event_id")))
+        SentEvent(
+            index,
+            _optional_text(item.get("event")),
+            _optional_text(item.get("event_id")),
+            item.get("source") if item.get("source") in _EVENT_SOURCES else None,
+        )
         if isinstance(item, dict)
         else SentEvent(index, None, None)
         for index, item in enumerate(events[:1000])

@@ -44,6 +44,15 @@ _RECEIPT_FIELDS = (
     "policy_version",
     "undecided",
 )
+# Where each event came from, in the page's words: its declared `source`, else "backend" for a request
+# with an API key, else unknown (an older snippet, or a page's own fetch).
+SOURCE_LABELS = {
+    "ttq": "pixel call (ttq.track)",
+    "dataLayer": "dataLayer (GA4)",
+    "ttrelay": "ttrelay.track",
+    "backend": "backend",
+    "unknown": "unknown",
+}
 # Answers the front gives itself, before or instead of the collect handler.
 _FRONT_ERRORS = {429: "throttled", 502: "function_error", 503: "starting"}
 
@@ -153,7 +162,7 @@ def _request_view(
             "errors": response.get("errors", []),
             "explanation": explain_error(str(error)),
         }
-        view["events"] = [_event_view(event, "refused") for event in exchange.events]
+        view["events"] = [_event_view(event, exchange, "refused") for event in exchange.events]
         return view
     action, regime, reason = (str(decision.get(key, "")) for key in ("action", "regime", "reason"))
     view["outcome"] = {"forward": "forwarded", "limited": "limited", "drop": "dropped"}.get(action, action)
@@ -224,7 +233,7 @@ def _sent_event_view(
         extra["parked"] = parked[event.event_id]
     if tries:
         extra["attempts"] = tries[-_ATTEMPTS_SHOWN:]
-    return _event_view(event, status, **extra)
+    return _event_view(event, exchange, status, **extra)
 
 
 def _delivery_status(event_id: str, tries: list[Json], parked: Mapping[str, Json], received_at: float) -> str:
@@ -237,11 +246,14 @@ def _delivery_status(event_id: str, tries: list[Json], parked: Mapping[str, Json
     return "retrying" if tries else "queued"
 
 
-def _event_view(event: SentEvent, status: str, **extra: object) -> Json:
+def _event_view(event: SentEvent, exchange: CollectExchange, status: str, **extra: object) -> Json:
+    source = event.source or ("backend" if exchange.sender.get("kind") == "backend" else "unknown")
     return {
         "index": event.index,
         "event": event.event,
         "event_id": event.event_id,
+        "source": source,
+        "source_label": SOURCE_LABELS[source],
         "status": status,
         "explanation": explain_event_status(status),
         **extra,

@@ -165,6 +165,41 @@ def test_the_exchange_keeps_neither_the_token_nor_the_body_nor_secret_header_val
     assert kept.response["token_issued"] is True
 
 
+def test_each_event_shows_where_it_came_from_and_a_backend_request_reads_as_backend() -> None:
+    events = [
+        {"event": "AddToCart", "event_id": "cart-1", "source": "ttq"},
+        {"event": "Purchase", "event_id": "T-1001", "source": "dataLayer"},
+        {"event": "Lead", "event_id": "lead-1", "source": "ttrelay"},
+        {"event": "Lead", "event_id": "lead-2"},
+        {"event": "Lead", "event_id": "lead-3", "source": "<img src=x>"},  # rejected by the collector
+        {"event": "Lead", "event_id": "lead-4", "source": ["ttq"]},
+    ]
+    body = json.dumps({"events": events}).encode()
+    backend_body = json.dumps({"events": [{"event": "Purchase", "event_id": "crm-1"}]}).encode()
+    inspector = Sources().inspector()
+    inspector.record(CollectExchange.of("r1", 1.0, "/events", ORIGIN, body, 202, accepted()))
+    api_key = [("Authorization", "Bearer key-value")]
+    inspector.record(CollectExchange.of("r2", 2.0, "/events", api_key, backend_body, 202, accepted()))
+    refused = b'{"error": "invalid_request", "errors": []}'
+    inspector.record(CollectExchange.of("r3", 3.0, "/events", ORIGIN, body, 400, refused))
+
+    browser, backend, refused_request = inspector.feed()["requests"]
+    shown = [(event["source"], event["source_label"]) for event in browser["events"]]
+    assert shown == [
+        ("ttq", "pixel call (ttq.track)"),
+        ("dataLayer", "dataLayer (GA4)"),
+        ("ttrelay", "ttrelay.track"),
+        ("unknown", "unknown"),
+        ("unknown", "unknown"),  # a value the collector does not know is not echoed
+        ("unknown", "unknown"),
+    ]
+    assert [(event["source"], event["source_label"]) for event in backend["events"]] == [
+        ("backend", "backend")
+    ]
+    assert [event["source"] for event in refused_request["events"]][:3] == ["ttq", "dataLayer", "ttrelay"]
+    assert "<img" not in json.dumps(inspector.feed())
+
+
 @pytest.mark.parametrize(
     ("action", "regime", "reason", "expected"),
     [
