@@ -195,7 +195,9 @@ def test_esm_build_runs_the_snippet_in_a_browser(packed: tuple[dict[str, Any], P
     assert page["answer"]["body"]["accepted"] == 1
     sent = [request for request in page["requests"] if request["body"]["events"]]
     assert [request["url"] for request in sent] == ["/_t/events"]
-    assert [event["event_id"] for event in sent[0]["body"]["events"]] == ["order-1001"]
+    assert [(event["event_id"], event["source"]) for event in sent[0]["body"]["events"]] == [
+        ("order-1001", "ttrelay")
+    ]
     assert sent[0]["body"]["user"] == {"email": "jane@example.com"}
 
 
@@ -212,18 +214,25 @@ def test_esm_build_is_inert_without_a_browser(packed: tuple[dict[str, Any], Path
     assert server["version"] == _package_version()
 
 
+def _require_typescript() -> None:
+    if not TSC.exists():
+        pytest.fail(f"{TSC} is missing: run make setup (npm ci --prefix web/sdk, from package-lock.json)")
+
+
+@pytest.fixture(scope="module")
+def declared() -> dict[str, Any]:
+    _require_typescript()
+    return dict(_node(DECLARED, SDK))
+
+
 def test_typed_usage_example_compiles_under_strict_settings() -> None:
     # examples/usage.ts imports "ttrelay-sdk" by name and holds @ts-expect-error mistakes: tsc fails if
     # a declaration stops refusing one of them, or a correct call stops compiling.
-    if not TSC.exists():
-        pytest.fail(f"{TSC} is missing: run make setup (npm ci --prefix web/sdk, from package-lock.json)")
+    _require_typescript()
     _run([str(TSC), "-p", str(SDK)], SDK)
 
 
-def test_declarations_describe_the_collectors_schemas() -> None:
-    if not TSC.exists():
-        pytest.fail(f"{TSC} is missing: run make setup (npm ci --prefix web/sdk, from package-lock.json)")
-    declared = _node(DECLARED, SDK)
+def test_declarations_describe_the_collectors_schemas(declared: dict[str, Any]) -> None:
     interfaces, unions = declared["interfaces"], declared["unions"]
     schemas = json.loads((ROOT / "docs" / "openapi.json").read_text())["components"]["schemas"]
     for schema_name, interface in SCHEMA_INTERFACES.items():
@@ -250,3 +259,18 @@ def test_declarations_describe_the_collectors_schemas() -> None:
     assert all(prop["enum"] == unions["ConsentModeValue"] for prop in gcm["properties"].values())
     # The declared event properties are ones the collector reads; others fall under the index signature.
     assert set(interfaces["EventProperties"]) <= set(schemas["Properties"]["properties"])
+
+
+def test_declared_track_errors_are_the_snippets(declared: dict[str, Any]) -> None:
+    # Each reason a page may read in TrackResult.error is declared, and each declared one exists.
+    # "not_mirrored" settles a mirrored ttq.track call, whose promise no page sees; "no_browser" is the
+    # ES module build's (build.mjs).
+    reasons = set(declared["unions"]["TrackError"])
+    script = (SDK / "ttrelay.js").read_text()
+    answered = re.findall(r'\berror: "([a-z_]+)"', script)
+    discarded = re.findall(r'\bdiscard\(.*?, "([a-z_]+)",', script)
+    given = set(answered + discarded) - {"not_mirrored"}
+    assert {"network_error", "consent_timeout", "queue_full"} <= given  # the patterns still find them
+    assert given <= reasons
+    assert {reason for reason in reasons if f'"{reason}"' not in script} == {"no_browser"}
+    assert '"no_browser"' in (SDK / "build.mjs").read_text()

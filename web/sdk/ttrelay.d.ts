@@ -103,7 +103,7 @@ export interface User {
 export interface InitOptions {
   /** The collector's URL. Default "/events"; "/_t/events" through your own CloudFront. */
   endpoint?: string;
-  /** Optional when the relay serves exactly one pixel. */
+  /** The pixel the collector sends to. Default: the one pixel the base code loaded. */
   pixelCode?: string;
   /** The page's own consent answer, merged over what the CMP APIs give. */
   consent?: ConsentCallback;
@@ -198,7 +198,7 @@ export type TrackError =
   | "consent_refused" // the visitor refused on this page: never sent
   | "consent_timeout" // no choice within consentWaitMs: discarded
   | "page_hidden" // the page was hidden while the visitor had not chosen
-  | "queue_full" // more than 100 events waited for a choice: the oldest went
+  | "queue_full" // more than 100 events waited for a choice (or for init): the oldest went
   | "unserializable" // the properties cannot be turned into JSON
   | "payload_hash_unavailable" // payloadHash is on but crypto.subtle is missing
   | "no_browser"; // the ES module build outside a browser (server-side rendering): nothing runs
@@ -215,7 +215,7 @@ export interface TrackResult {
 /** `window.ttrelay`, and the ES module build's default export. */
 export interface TTRelay {
   readonly version: string;
-  /** Configures the snippet (a later call reconfigures it); returns the API. */
+  /** Configures the snippet (a later call reconfigures it); returns the API. Until then events wait. */
   init(options?: InitOptions): TTRelay;
   /** Sends one event to the pixel (`ttq.track`) and to the collector with one event_id. */
   track(eventName: EventName, properties?: EventProperties, options?: TrackOptions): Promise<TrackResult>;
