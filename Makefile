@@ -53,7 +53,7 @@ browser-deps:
 # tests then run offline. tests/unit/test_sdk_package.py fails, saying so, when it is missing.
 SDK_MODULES := web/sdk/node_modules/.installed
 $(SDK_MODULES): web/sdk/package-lock.json
-	npm ci --prefix web/sdk --ignore-scripts --no-audit --no-fund --loglevel=error
+	npm ci --prefix web/sdk --prefer-offline --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 sdk-deps: $(SDK_MODULES)
 
