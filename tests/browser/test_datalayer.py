@@ -199,10 +199,6 @@ def test_universal_analytics_enhanced_ecommerce_objects_are_read(
     assert (purchase["properties"]["value"], purchase["properties"]["order_id"]) == (39.8, order)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="snippet 0.3.0: an event named like a GA4 one takes the GA4 path, which ignores the UA object",
-)
 def test_a_universal_analytics_purchase_under_a_ga4_event_name_keeps_its_order_id(
     open_test_page: OpenPage, posted: list[dict[str, Any]]
 ) -> None:

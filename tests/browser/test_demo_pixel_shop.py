@@ -75,6 +75,8 @@ def test_an_accepting_visitor_reaches_the_pixel_and_the_events_api_once_each(
     assert items[-1]["user"]["email"] == [hashlib.sha256(SHOPPER_EMAIL.lower().encode()).hexdigest()]
     assert items[-1]["properties"]["value"] == 25
     assert items[-1]["properties"]["contents"][0]["content_id"] == "TSHIRT-1"
+    # (the page's requests reach the test only while it waits on the page)
+    until(page, lambda: len(collector_events(posted)) >= 3)
     assert [event["source"] for event in collector_events(posted)] == ["ttq", "ttq", "ttq"]
     assert SHOPPER_EMAIL.lower() not in json.dumps(items).lower()
     show("accepted: the pixel sent (window.__pixelSent)", sent, tmp_path)

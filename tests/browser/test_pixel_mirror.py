@@ -56,15 +56,7 @@ def by_event(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         (Order.SNIPPET_FIRST, False),
         (Order.SNIPPET_FIRST, True),
         (Order.BASE_CODE_FIRST, False),
-        pytest.param(
-            Order.LIBRARY_FIRST,
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="ttrelay.js 0.3.0 bug: loaded after the library, stillQueueing() still sees the "
-                "emptied queue arrays, so holdConsent is unshifted onto a queue nobody reads: never held",
-            ),
-        ),
+        (Order.LIBRARY_FIRST, True),
     ],
     ids=["snippet-first", "snippet-first-library-early", "base-code-first", "library-first"],
 )

@@ -103,6 +103,7 @@
   const pixel = {
     current: undefined, // window.ttq as last assigned
     watched: new WeakSet(), // objects whose methods are wrapped
+    inner: new WeakMap(), // wrapped object -> () => the function its `track` wraps now
     knownIds: new Set(), // ids given to both channels already
     call: null, // the last consent call made on the pixel, so each change is made once
     recent: {}, // event name -> time of the page's last own ttq.track of it (pairing with the dataLayer)
@@ -147,10 +148,16 @@
   }
 
   function stillQueueing(target) {
-    // The base code's stub: an array whose per-pixel queues are arrays too. Once the library has taken
-    // over, calls already queued have been sent and are not read again.
-    const instances = isObject(target._i) ? target._i : {};
-    return Array.isArray(target) && Object.keys(instances).every((code) => Array.isArray(instances[code]));
+    // The base code's stub: an array whose `track` is one of its tiny deferring functions, which push
+    // [method, ...args] onto the queue. Once the library has swapped its own methods in, what is left in the array has
+    // been sent already and is never read again (it would be mirrored under a second id).
+    // An array with no `track` yet is the base code's queue being built (the snippet came first).
+    const track = pixel.inner.has(target) ? pixel.inner.get(target)() : target.track;
+    if (!Array.isArray(target)) return false;
+    if (track === undefined) return true;
+    if (typeof track !== "function") return false;
+    const source = Function.prototype.toString.call(track);
+    return source.length < 300 && /\.push\(\s*\[/.test(source); // push([method, ...args])
   }
 
   function instrumentInstance(target, code) {
@@ -163,6 +170,7 @@
 
   function wrapMethod(target, name, code) {
     let inner = target[name];
+    if (name === "track") pixel.inner.set(target, () => inner);
     const wrapper = function () {
       const args = Array.prototype.slice.call(arguments);
       safely("mirroring ttq." + name, () => (name === "track" ? mirrorTrack(args, code) : mirrorIdentify(args[0])));
