@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from support.paths import ROOT
-from ttrelay.local.stack import LOCAL_API_KEY, LocalStack, StackOptions
+from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_PIXEL, LOCAL_SITE_KEY, LocalStack, StackOptions
 from ttrelay.local.template import ParameterError
 
 
@@ -49,7 +49,7 @@ def test_the_forwarder_reaches_the_fake_by_environment_not_by_parameter(stack: L
     assert stack.provisioned.resolver.parameters["EventsApiBaseUrl"] == "https://business-api.tiktok.com"
 
 
-def test_the_api_keys_secret_holds_the_local_dev_key_hashed(stack: LocalStack) -> None:
+def test_the_api_keys_secret_holds_the_local_dev_key_and_site_key_hashed(stack: LocalStack) -> None:
     assert stack.provisioned is not None
     arn = stack.provisioned.functions["CollectFunction"].environment["API_KEYS_SECRET_ARN"]
     secret = json.loads(stack.clients()["secretsmanager"].get_secret_value(SecretId=arn)["SecretString"])
@@ -61,10 +61,18 @@ def test_the_api_keys_secret_holds_the_local_dev_key_hashed(stack: LocalStack) -
                 "hash": hashlib.sha256(b"ttrelay-local-dev-key").hexdigest(),
                 "pixels": ["*"],
                 "created_at": 0,
-            }
+            },
+            {
+                "id": "local-site",
+                "label": "local stack pages",
+                "hash": hashlib.sha256(b"ttrelay-local-site-key").hexdigest(),
+                "pixels": [LOCAL_PIXEL],
+                "created_at": 0,
+                "kind": "publishable",
+            },
         ]
     }
-    assert LOCAL_API_KEY not in json.dumps(secret)
+    assert LOCAL_API_KEY not in json.dumps(secret) and LOCAL_SITE_KEY not in json.dumps(secret)
 
 
 def test_the_collector_gets_the_reserved_concurrency_parameter(stack: LocalStack) -> None:

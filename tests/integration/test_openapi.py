@@ -65,11 +65,19 @@ def test_every_documented_status_and_the_ways_in(committed: dict[str, Any]) -> N
     for status in ("400", "401", "403", "413", "415"):
         schema = operation["responses"][status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/CollectError"}, status
-    # Throttling answers come from Lambda or API Gateway, before the handler: not the error model.
-    assert operation["responses"]["429"]["content"]["application/json"]["schema"] == {"type": "object"}
+    # A 429 is the collector's own (a site key over its rate limit) or the platform's, before the handler.
+    throttled = operation["responses"]["429"]
+    assert throttled["content"]["application/json"]["schema"] == {
+        "anyOf": [{"$ref": "#/components/schemas/CollectError"}, {"type": "object"}]
+    }
+    assert "Retry-After" in throttled["headers"]
     scheme = committed["components"]["securitySchemes"]["backendApiKey"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
-    assert operation["security"] == [{"backendApiKey": []}, {}]  # browsers need no key, only Origin
+    site_key = committed["components"]["securitySchemes"]["siteKey"]
+    assert (site_key["type"], site_key["in"], site_key["name"]) == ("apiKey", "query", "site_key")
+    # Browsers of an allowed origin need no key, only Origin; sandboxed pages a site key.
+    assert operation["security"] == [{"backendApiKey": []}, {"siteKey": []}, {}]
+    assert "site_key" in committed["components"]["schemas"]["CollectRequest"]["properties"]
     assert [(p["name"], p["in"]) for p in operation["parameters"]] == [("Origin", "header")]
 
 

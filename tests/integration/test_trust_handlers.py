@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from support.paths import ROOT
-from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_ORIGIN_SECRET, LocalStack, StackOptions
+from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_ORIGIN_SECRET, LOCAL_SITE_KEY, LocalStack, StackOptions
 
 SITE = "https://shop.example.com"
 EU_IP, US_IP, EDGE_IP = "81.2.69.160", "8.8.8.8", "52.94.236.248"  # registry: GB, US, US (an AWS block)
@@ -192,3 +192,36 @@ def test_accepted_and_refused_answers_vary_on_origin(stack: LocalStack, path: st
     keyless = send({"content-type": "application/json"}, granted)
     assert keyless.status_code == 401
     assert _varies_on_origin(keyless)
+
+
+# --- a sandboxed page (a Shopify custom pixel) with the local site key ------------------------------
+
+
+def test_a_sandboxed_page_with_the_site_key_can_read_its_202_and_gets_no_cookie(stack: LocalStack) -> None:
+    # What a custom pixel's fetch sends: Origin null, text/plain (no preflight), credentials omitted.
+    body = json.dumps(
+        {"site_key": LOCAL_SITE_KEY, "consent": {"cmp": {"marketing": True}}, "events": [{"event": "Lead"}]}
+    )
+    headers = {"origin": "null", "content-type": "text/plain;charset=UTF-8"}
+    response = httpx.post(f"{stack.base_url}/events", content=body, headers=headers, timeout=30)
+    assert response.status_code == 202, response.text
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
+    assert "set-cookie" not in response.headers
+    assert response.json()["token"]  # the click-id token comes back in the body instead
+    assert _varies_on_origin(response)
+
+
+def test_a_sandboxed_page_can_read_why_it_was_refused(stack: LocalStack) -> None:
+    headers = {"origin": "null", "content-type": "text/plain"}
+    granted = json.dumps({"consent": {"cmp": {"marketing": True}}, "events": [{"event": "Lead"}]})
+    wrong = httpx.post(f"{stack.base_url}/events?site_key=ttrelay_pk_wrong", content=granted, headers=headers)
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_site_key")
+    assert wrong.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in wrong.headers
+
+
+def test_the_site_key_never_overrides_a_foreign_origin_over_http(stack: LocalStack) -> None:
+    response = post(stack, {"origin": "https://attacker.example"}, site_key=LOCAL_SITE_KEY)
+    assert (response.status_code, response.json()["error"]) == (403, "origin_not_allowed")
+    assert "access-control-allow-origin" not in response.headers

@@ -20,26 +20,42 @@ from ttrelay.responses import CollectAccepted, CollectError
 # OpenAPI keeps shared schemas under components/schemas; pydantic's $defs are moved there.
 REF_TEMPLATE = "#/components/schemas/{model}"
 API_KEY_SCHEME = "backendApiKey"
+SITE_KEY_SCHEME = "siteKey"
 # sendBeacon cannot send application/json cross-origin without a preflight, so text/plain carries JSON too.
 REQUEST_MEDIA_TYPES = ("application/json", "text/plain")
 
 _MAX_BODY_BYTES = CollectSettings.model_fields["max_body_bytes"].default
 ERROR_STATUSES = {
-    "400": "Invalid JSON, or no usable event (`invalid_json`, `invalid_request`).",
-    "401": "No `Origin` and no valid API key (`api_key_required`, `invalid_api_key`).",
-    "403": "Origin not in AllowedOrigins, or pixel not allowed (`origin_not_allowed`, `pixel_not_allowed`).",
+    "400": "Invalid JSON, or no usable event (`invalid_json`, `invalid_request`), or a query and body "
+    "`site_key` that differ (`site_key_mismatch`).",
+    "401": "No `Origin` and no valid API key (`api_key_required`, `invalid_api_key`), or a site key that is "
+    "unknown or revoked (`invalid_site_key`).",
+    "403": "Origin not in AllowedOrigins (a sandboxed page's Origin `null` without a site key too), pixel "
+    "not allowed, or a page host outside the site key's hosts (`origin_not_allowed`, `pixel_not_allowed`, "
+    "`host_not_allowed`).",
     "413": f"Body larger than MaxBodyBytes ({_MAX_BODY_BYTES} bytes by default) (`body_too_large`), or "
     f"accepted events that would make a queued message over {MAX_QUEUED_MESSAGE_BYTES} bytes, what SQS "
     "takes with room for delivery attributes (`message_too_large`): send fewer events per request.",
     "415": "Content-Type is neither application/json nor text/plain (`unsupported_media_type`).",
 }
-# Throttling happens before ttrelay runs (Lambda reserved concurrency, API Gateway limits), so the body
-# is the platform's, e.g. {"message": "Too Many Requests"}: documenting the error model would be untrue.
-THROTTLED = {
-    "description": "Throttled by Lambda or API Gateway before the collector runs; retry later with backoff. "
-    "The body is the platform's, not the error model.",
-    "content": {"application/json": {"schema": {"type": "object"}}},
-}
+
+
+# Two kinds of 429: a site key over its rate limit (the collector's error model, with Retry-After), or
+# throttling before ttrelay runs (Lambda reserved concurrency, API Gateway limits), whose body is the
+# platform's, e.g. {"message": "Too Many Requests"}.
+def _throttled(error_schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "description": "A site key over its rate limit (`throttled`, with Retry-After), or throttled by "
+        "Lambda or API Gateway before the collector runs (the platform's body, not the error model); retry "
+        "later with backoff.",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait (site key rate limit)",
+                "schema": {"type": "integer"},
+            }
+        },
+        "content": {"application/json": {"schema": {"anyOf": [error_schema, {"type": "object"}]}}},
+    }
 
 
 _BEARER_CHALLENGE = {
@@ -74,7 +90,18 @@ def openapi_document() -> dict[str, Any]:
                     "description": "A backend's API key (stored hashed, scoped to pixels, rotatable). "
                     "Only requests without `Origin` need it; browsers are admitted by their Origin. "
                     "Only a keyed backend may set the visitor's `context.ip` and `context.user_agent`.",
-                }
+                },
+                SITE_KEY_SCHEME: {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "site_key",
+                    "description": "A publishable site key (public, scoped to pixels and optionally page "
+                    "hosts, rate-limited) for a sandboxed page whose Origin is `null` or absent, e.g. a "
+                    "Shopify custom pixel; it may be sent as the body's `site_key` instead. It admits the "
+                    "request as a browser (IP and user agent from the request) and never overrides a "
+                    "foreign Origin. Answers to Origin `null` carry `Access-Control-Allow-Origin: *` and no "
+                    "cookie; the click-id token is in the body.",
+                },
             },
         },
     }
@@ -92,12 +119,13 @@ def _collect_operation(
                 "in": "header",
                 "required": False,
                 "schema": {"type": "string"},
-                "description": "Sent by browsers; must be one of AllowedOrigins (else 403). "
-                "A request without it is a backend's and needs the API key.",
+                "description": "Sent by browsers; must be one of AllowedOrigins (else 403), or `null` "
+                "from a sandboxed page with a site key. A request without it is a backend's and needs the "
+                "API key, unless it carries a site key.",
             }
         ],
         # An empty requirement: a browser request is admitted by Origin alone.
-        "security": [{API_KEY_SCHEME: []}, {}],
+        "security": [{API_KEY_SCHEME: []}, {SITE_KEY_SCHEME: []}, {}],
         "requestBody": {
             "required": True,
             "content": {media_type: {"schema": request_schema} for media_type in REQUEST_MEDIA_TYPES},
@@ -121,7 +149,7 @@ def _collect_operation(
                 }
                 for status, description in ERROR_STATUSES.items()
             },
-            "429": THROTTLED,
+            "429": _throttled(error_schema),
         },
     }
 
