@@ -16,6 +16,7 @@ from ttrelay.observability import log_invocation, metrics, report_collected, rep
 from ttrelay.rejection import CollectRejected
 from ttrelay.responses import CollectError
 from ttrelay.runtime import collect_deps
+from ttrelay.senders import SANDBOXED_ORIGIN
 
 settings = collect_settings()
 cors = (
@@ -41,7 +42,15 @@ def post_events() -> Response[str]:
     cookies = [_click_id_cookie(outcome.token)] if outcome.token else []
     if outcome.clear_cookie:
         cookies = [_click_id_cookie("", max_age=0)]
-    return Response(202, content_types.APPLICATION_JSON, json.dumps(outcome.body()), cookies=cookies)
+    if outcome.sandboxed:
+        cookies = []  # a sandboxed page has no cookie jar of ours: it keeps the body's token itself
+    return Response(
+        202,
+        content_types.APPLICATION_JSON,
+        json.dumps(outcome.body()),
+        cookies=cookies,
+        headers=_readable_by_sandboxed_pages(),
+    )
 
 
 @app.exception_handler(CollectRejected)
@@ -52,8 +61,16 @@ def rejected(error: CollectRejected) -> Response[str]:
         error.status,
         content_types.APPLICATION_JSON,
         body.model_dump_json(exclude_unset=True),
-        headers=error.headers,
+        headers={**error.headers, **_readable_by_sandboxed_pages()},
     )
+
+
+def _readable_by_sandboxed_pages() -> dict[str, str]:
+    """A sandboxed page (Origin `null`, e.g. a Shopify custom pixel) may read the answer to its POST, 4xx
+    included: `*`, never with credentials, so no cookie of ours is sent or set that way."""
+    if app.current_event.headers.get("origin") == SANDBOXED_ORIGIN:
+        return {"Access-Control-Allow-Origin": "*"}
+    return {}
 
 
 def _click_id_cookie(value: str, max_age: int = settings.cookie_max_age_days * 86_400) -> Cookie:

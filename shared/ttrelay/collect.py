@@ -13,7 +13,8 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from types import MappingProxyType
+from typing import Protocol, cast
 
 from pydantic import ValidationError
 
@@ -46,12 +47,13 @@ from ttrelay.models import (
 )
 from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_page
 from ttrelay.pixel_params import events_api_properties
+from ttrelay.rate_limit import KeyRateLimiter
 from ttrelay.redaction import redact_properties
 from ttrelay.rejection import CollectRejected
 from ttrelay.request_limits import MAX_JSON_DEPTH, EventTimeWindow, RepeatedName, json_too_deep, unique_names
 from ttrelay.request_warnings import request_warnings
 from ttrelay.responses import CollectAccepted, DecisionSummary, ErrorDetail, EventWarning, RejectedEvent
-from ttrelay.senders import ApiKeyRing, Sender, identify_sender
+from ttrelay.senders import ApiKeyRing, Sender, identify_sender, presented_site_key
 
 ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")
 
@@ -69,6 +71,7 @@ class HttpRequest:
     cookies: Mapping[str, str]
     source_ip: str | None
     user_agent: str | None
+    query: Mapping[str, str] = MappingProxyType({})  # the query string's parameters (`?site_key=`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,8 @@ class CollectDeps:
     api_keys: Callable[[], ApiKeyRing] = ApiKeyRing
     cmp_cookies: CmpCookieConfig = DEFAULT_CMP_COOKIE_CONFIG
     clock: Callable[[], float] = time.time
+    # Per process, like a Lambda execution environment: the per-key limit of publishable site keys.
+    site_key_limits: KeyRateLimiter = field(default_factory=KeyRateLimiter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,7 @@ class CollectOutcome:
     judgement: Judgement = field(default_factory=Judgement)
     pixel: str | None = None  # resolved against the allowlist; None only for outcomes built elsewhere
     events: tuple[TikTokEvent, ...] = ()  # what was queued, as TikTok gets it: for match-key coverage
+    sandboxed: bool = False  # admitted by a site key alone: no cookie is set or cleared, the token says it
 
     def body(self) -> dict[str, object]:
         # Built through the response model, so docs/openapi.json documents exactly what is sent.
@@ -129,12 +135,22 @@ class CollectOutcome:
 
 def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     settings = deps.settings
-    # Who is sending comes first: nobody else's body is parsed, nobody else reaches the pixel.
-    sender = identify_sender(request.headers, settings.allowed_origins, deps.api_keys)
-    now = deps.clock()  # one instant for the event_time window, the consent decision and the cookie
-    payload, judgement = _parse(request, settings, now)
+    now = deps.clock()  # one instant for the rate limit, event_time window, consent decision and cookie
+    body = _Body(request, settings)
+    # Who is sending comes first: no body is judged and no pixel reached before the sender is known. A
+    # foreign origin or a backend's key is refused before the body is read; a site key may sit in the body.
+    sender = identify_sender(
+        request.headers,
+        settings.allowed_origins,
+        deps.api_keys,
+        lambda: presented_site_key(request.query, body.document()),
+    )
+    if sender.site_key is not None:
+        deps.site_key_limits.take(sender.site_key.id, sender.site_key.rate_limit, now)
+    payload, judgement = _judge(body.document(), settings, now)
     pixel = _resolve_pixel(payload.pixel_code, settings.pixel_codes)
     sender.check_pixel(pixel)
+    sender.check_page(payload.context.page_url)
 
     visitor = _visitor(payload, request, sender, deps)
     signals, stored = _signals(payload, request, deps.cmp_cookies)
@@ -160,6 +176,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
             visitor=visitor,
             judgement=judgement,
             pixel=pixel,
+            sandboxed=sender.sandboxed,
         )
 
     # Checked only for events that are sent: a phone check loads libphonenumber, which a drop never needs.
@@ -175,7 +192,16 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
         # A decision probe (no events): the decision and the cookie it allows, nothing queued. A page
         # asks it to release the pixel without an event, and to clear the cookie when consent is withdrawn.
         return CollectOutcome(
-            0, 0, decision, receipt, token, clear, visitor=visitor, judgement=judgement, pixel=pixel
+            0,
+            0,
+            decision,
+            receipt,
+            token,
+            clear,
+            visitor=visitor,
+            judgement=judgement,
+            pixel=pixel,
+            sandboxed=sender.sandboxed,
         )
     shared, events = _tiktok_events(payload, usable, visitor, cookie, decision, settings, int(now))
     message = QueuedEvents(
@@ -199,6 +225,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
         judgement=judgement,
         pixel=pixel,
         events=tuple(message.api_events()),
+        sandboxed=sender.sandboxed,
     )
 
 
@@ -236,8 +263,26 @@ def _visitor_ip(text: str | None) -> str | None:
         ) from None
 
 
-def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple[CollectEnvelope, Judgement]:
-    """The request's envelope and its events judged; a 4xx when the envelope is bad or no event usable."""
+class _Body:
+    """The request's JSON document, read once, when first asked for: for the site key or for judging."""
+
+    __slots__ = ("_document", "_request", "_settings")
+
+    def __init__(self, request: HttpRequest, settings: CollectSettings) -> None:
+        self._request, self._settings = request, settings
+        self._document: object = _UNREAD
+
+    def document(self) -> object:
+        if self._document is _UNREAD:
+            self._document = _read_json(self._request, self._settings)
+        return self._document
+
+
+_UNREAD = object()
+
+
+def _read_json(request: HttpRequest, settings: CollectSettings) -> object:
+    """The body as JSON, within the media type, size and depth limits; a 4xx otherwise."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ACCEPTED_MEDIA_TYPES:
         raise CollectRejected(415, "unsupported_media_type", [{"msg": "send application/json or text/plain"}])
@@ -260,6 +305,11 @@ def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple
         raise CollectRejected(400, "invalid_json", [{"msg": message}]) from None
     except (ValueError, RecursionError):
         raise not_json from None
+    return document
+
+
+def _judge(document: object, settings: CollectSettings, now: float) -> tuple[CollectEnvelope, Judgement]:
+    """The request's envelope and its events judged; a 4xx when the envelope is bad or no event usable."""
     try:
         payload = CollectEnvelope.model_validate(document)
     except ValidationError as exc:
@@ -272,7 +322,9 @@ def _parse(request: HttpRequest, settings: CollectSettings, now: float) -> tuple
     if judgement.rejected and not judgement.usable:  # no events at all is a decision probe, not an error
         problems = [_error(problem) for event in judgement.rejected for problem in event.errors]
         raise CollectRejected(400, "invalid_request", problems)
-    return payload, replace(judgement, warnings=request_warnings(document, payload))
+    # A document that validated as the envelope is a JSON object.
+    warnings = request_warnings(cast("dict[str, object]", document), payload)
+    return payload, replace(judgement, warnings=warnings)
 
 
 def _safe_errors(exc: ValidationError, document: object) -> list[dict[str, object]]:

@@ -24,4 +24,6 @@ def http_request_from(event: APIGatewayProxyEventV2) -> HttpRequest:
         cookies=parse_cookie_header("; ".join(event.cookies or [])),
         source_ip=http.source_ip or None,
         user_agent=http.user_agent or headers.get("user-agent"),
+        # Repeated parameters arrive comma-joined, so `?site_key=a&site_key=b` is no key at all.
+        query=event.query_string_parameters or {},
     )

@@ -408,6 +408,12 @@ class CollectEnvelope(_Lenient):
     """Everything of a request but its events, which are judged one by one (ttrelay.event_judgement)."""
 
     pixel_code: PixelCode | None = None
+    # Read by the sender check before the envelope is validated (ttrelay.senders); declared for the docs.
+    site_key: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None,
+        description="A publishable site key (`ttrelay keys create --publishable`): admits a sandboxed page "
+        "(Origin `null` or absent) as a browser. May be sent as the query `?site_key=` instead.",
+    )
     consent: ConsentIn = Field(default_factory=ConsentIn)
     context: ContextIn = Field(default_factory=ContextIn)
     user: UserIn = Field(default_factory=UserIn)

@@ -31,13 +31,19 @@ def collect_deps() -> CollectDeps:
     def origin_secret() -> str | None:
         return text_secret(settings.origin_verify_secret_arn) if settings.origin_verify_secret_arn else None
 
+    validated: tuple[object, ApiKeyRing] = (None, ApiKeyRing())  # (the secret as cached, its key ring)
+
     def api_keys() -> ApiKeyRing:
+        nonlocal validated
         # Read through the secret cache (5 minutes by default): a new or revoked key counts within that time.
         if not settings.api_keys_secret_arn:
             return ApiKeyRing()
-        return ApiKeyRing.from_secret(
-            json_secret(settings.api_keys_secret_arn, settings.api_keys_cache_seconds)
-        )
+        secret = json_secret(settings.api_keys_secret_arn, settings.api_keys_cache_seconds)
+        # The cache hands back the same object until it refreshes: validate each version of the secret
+        # once, not once per request (site keys come with browser traffic).
+        if validated[0] is not secret:
+            validated = (secret, ApiKeyRing.from_secret(secret))
+        return validated[1]
 
     return CollectDeps(
         settings=settings,

@@ -131,7 +131,7 @@ def test_a_users_typo_is_answered_with_a_warning_and_the_event_sent_without_matc
 def test_an_unknown_key_that_is_no_near_miss_lists_the_known_fields(run) -> None:
     (warning,) = request_warnings(run(granted(colour="red")).body())
     assert warning["msg"] == (
-        "unknown top-level field, ignored; known fields: pixel_code, consent, context, user, events"
+        "unknown top-level field, ignored; known fields: pixel_code, site_key, consent, context, user, events"
     )
 
 

@@ -32,12 +32,18 @@ def test_an_allowed_origin_is_a_browser_and_may_not_speak_for_the_visitor() -> N
 
 @pytest.mark.parametrize(
     "origin",
-    ["https://evil.example", "null", "https://shop.example.com.evil.example", "", "http://shop.example.com"],
+    ["https://evil.example", "https://shop.example.com.evil.example", "", "http://shop.example.com"],
 )
 def test_an_origin_not_listed_is_403_naming_the_origin_and_the_setting(origin: str) -> None:
     error = rejection({"origin": origin})
     assert (error.status, error.error) == (403, "origin_not_allowed")
     assert repr(origin) in error.errors[0]["msg"] and "AllowedOrigins" in error.errors[0]["msg"]
+
+
+def test_a_sandboxed_page_without_a_site_key_is_403_saying_it_needs_one() -> None:
+    error = rejection({"origin": "null", "authorization": f"Bearer {NEW_KEY}"})
+    assert (error.status, error.error) == (403, "origin_not_allowed")
+    assert "site key" in error.errors[0]["msg"]
 
 
 def test_an_empty_allowed_origins_admits_no_browser() -> None:
