@@ -1,4 +1,4 @@
-const TTRELAY_CONFIG = { endpoint: "https://collect.example.com/_t/events", siteKey: "ttrelay_pk_REPLACE_ME", pixelCode: "CXXXXXXXXXXXXXXXXXXX" };
+const TTRELAY_CONFIG = { endpoint: "https://collect.example.com/events", siteKey: "ttrelay_pk_REPLACE_ME", pixelCode: "CXXXXXXXXXXXXXXXXXXX" };
 
 // ttrelay custom pixel for Shopify (Settings → Customer events → Add custom pixel). Edit the first line
 // only: your collector's address, the publishable site key (`ttrelay keys create --publishable`) and
@@ -37,6 +37,7 @@ const CLICK_ID_DAYS = 30; // as long as TikTok attributes a click
 const WAIT_MAX_EVENTS = 100; // events held while the visitor has not chosen
 const WAIT_MAX_MS = 30000;
 const EVENTS_PER_REQUEST = 50; // the collector's default MaxEventsPerRequest
+const KEEPALIVE_LIMIT = 60000;
 // The collector's rule for click ids and _ttp values: anything else would make it refuse the request.
 const CLICK_TOKEN = /^[A-Za-z0-9._~+/=-]{1,512}$/;
 const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
@@ -50,42 +51,6 @@ const TIKTOK_EVENTS = {
   payment_info_submitted: "AddPaymentInfo",
   checkout_completed: "Purchase",
 };
-
-// ---- consent -----------------------------------------------------------------------------------
-// "unknown" until the visitor decides. Shopify's start state says false both for "declined earlier"
-// and "not asked yet", so only a visitorConsentCollected event can refuse; a grant at start counts.
-/** @type {"granted" | "refused" | "unknown"} */
-let marketing = init.customerPrivacy && init.customerPrivacy.marketingAllowed === true ? "granted" : "unknown";
-let saleOfDataRefused = Boolean(init.customerPrivacy && init.customerPrivacy.saleOfDataAllowed === false);
-/** @type {Pending[]} */
-let waiting = [];
-
-customerPrivacy.subscribe("visitorConsentCollected", (/** @type {CustomerPrivacyPayload} */ payload) => {
-  const privacy = payload.customerPrivacy;
-  saleOfDataRefused = privacy.saleOfDataAllowed === false;
-  if (privacy.marketingAllowed === true) {
-    marketing = "granted";
-    const now = Date.now();
-    const ready = waiting.filter((item) => now - item.seenAt <= WAIT_MAX_MS);
-    waiting = [];
-    rememberClickId();
-    send(ready);
-  } else {
-    marketing = "refused";
-    waiting = []; // never sent after a refusal, not even what happened before it
-    forgetClickId();
-  }
-});
-
-/** The signals the collector decides on (reference: docs/consent.md). */
-function consentSignals() {
-  /** @type {{cmp: {marketing: boolean}, usp?: string}} */
-  const signals = { cmp: { marketing: true } };
-  // A sale opt-out is stated as a US Privacy string: the collector reads it as an opt-out in the US
-  // only (events leave with limited_data_use), and ignores it elsewhere, as Shopify means it.
-  if (saleOfDataRefused) signals.usp = "1YYN";
-  return signals;
-}
 
 // ---- the click id ------------------------------------------------------------------------------
 /** @param {string} href */
@@ -132,6 +97,42 @@ async function ttpCookie() {
   } catch (error) {
     return "";
   }
+}
+
+// ---- consent -----------------------------------------------------------------------------------
+// "unknown" until the visitor decides. Shopify's start state says false both for "declined earlier"
+// and "not asked yet", so only a visitorConsentCollected event can refuse; a grant at start counts.
+/** @type {"granted" | "refused" | "unknown"} */
+let marketing = init.customerPrivacy && init.customerPrivacy.marketingAllowed === true ? "granted" : "unknown";
+let saleOfDataRefused = Boolean(init.customerPrivacy && init.customerPrivacy.saleOfDataAllowed === false);
+/** @type {Pending[]} */
+let waiting = [];
+
+customerPrivacy.subscribe("visitorConsentCollected", (/** @type {CustomerPrivacyPayload} */ payload) => {
+  const privacy = payload.customerPrivacy;
+  saleOfDataRefused = privacy.saleOfDataAllowed === false;
+  if (privacy.marketingAllowed === true) {
+    marketing = "granted";
+    const now = Date.now();
+    const ready = waiting.filter((item) => now - item.seenAt <= WAIT_MAX_MS);
+    waiting = [];
+    rememberClickId();
+    send(ready);
+  } else {
+    marketing = "refused";
+    waiting = []; // never sent after a refusal, not even what happened before it
+    forgetClickId();
+  }
+});
+
+/** The signals the collector decides on (reference: docs/consent.md). */
+function consentSignals() {
+  /** @type {{cmp: {marketing: boolean}, usp?: string}} */
+  const signals = { cmp: { marketing: true } };
+  // A sale opt-out is stated as a US Privacy string: the collector reads it as an opt-out in the US
+  // only (events leave with limited_data_use), and ignores it elsewhere, as Shopify means it.
+  if (saleOfDataRefused) signals.usp = "1YYN";
+  return signals;
 }
 
 // ---- Shopify events into the collector's shapes (docs/events.md) ---------------------------------
@@ -308,17 +309,14 @@ async function post(body) {
   const url = new URL(TTRELAY_CONFIG.endpoint);
   url.searchParams.set("site_key", TTRELAY_CONFIG.siteKey);
   const json = JSON.stringify(body);
-  // text/plain keeps the request CORS-simple; no credentials: the sandbox has no cookies of its own.
+  // text/plain keeps the request CORS-simple (no preflight, which a sandboxed page could not pass);
+  // no credentials: the sandbox has no cookies of its own, and the collector sets none for it.
   /** @type {Record<string, string>} */
   const headers = { "Content-Type": "text/plain" };
-  if (url.pathname.startsWith("/_t/")) {
-    // The stack's CloudFront front door signs the body for Lambda and needs its SHA-256.
-    if (!crypto.subtle) return console.warn("[ttrelay] not sent: the body hash needs crypto.subtle (https)");
-    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(json));
-    headers["x-amz-content-sha256"] = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
-  }
   try {
-    const response = await fetch(url.toString(), { method: "POST", keepalive: true, credentials: "omit", headers, body: json });
+    // keepalive lets a Purchase leave while the thank-you page unloads; browsers cap it at 64 KiB.
+    const keepalive = json.length < KEEPALIVE_LIMIT;
+    const response = await fetch(url.toString(), { method: "POST", keepalive, credentials: "omit", headers, body: json });
     if (response.status !== 202) console.warn(`[ttrelay] the collector answered ${response.status}: ${await errorCode(response)}`);
   } catch (error) {
     console.warn("[ttrelay] the collector could not be reached");
