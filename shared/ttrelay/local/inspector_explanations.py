@@ -49,17 +49,22 @@ _LOCATIONS = {
 }
 
 _ERRORS = {
-    "origin_not_allowed": "This page's origin is not in the relay's AllowedOrigins setting: add it.",
+    "origin_not_allowed": "This page's origin is not in the relay's AllowedOrigins setting: add it (a "
+    "sandboxed page, Origin null, needs a site key instead).",
     "api_key_required": "No Origin header and no API key: a backend must send Authorization: Bearer <key>.",
     "invalid_api_key": "The API key is unknown or revoked (ttrelay keys list).",
-    "pixel_not_allowed": "This pixel code is not configured, or the API key may not send to it.",
+    "pixel_not_allowed": "This pixel code is not configured, or the API key or site key may not send to it.",
+    "invalid_site_key": "The site key is unknown or revoked (ttrelay keys list).",
+    "site_key_mismatch": "The query's ?site_key= and the body's site_key differ: send one of them.",
+    "host_not_allowed": "The site key only sends for its hosts: context.page_url is on another host.",
     "invalid_json": "The body is not valid JSON.",
     "invalid_request": "The body does not have the shape POST /events expects: see the error paths.",
     "unsupported_media_type": "Send Content-Type application/json (or text/plain from sendBeacon).",
     "body_too_large": "The body is larger than the collector accepts: send fewer events per request.",
     "message_too_large": "The accepted events would make a queue message larger than SQS takes: send fewer "
     "events per request.",
-    "throttled": "The collector is at its reserved concurrency: the request was refused before it ran.",
+    "throttled": "Over the site key's rate limit (Retry-After says when to retry), or the collector is at "
+    "its reserved concurrency.",
     "function_error": "The collector crashed or timed out: see the function's log in the terminal.",
 }
 

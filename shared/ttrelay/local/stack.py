@@ -37,6 +37,9 @@ LOCAL_ORIGIN_SECRET = "local-origin-verify-secret"  # noqa: S105 - local only, d
 LOCAL_TIKTOK_VENDOR_ID = "986"
 # The backend API key the local stack accepts (DESIGN.md "Who may send"), stored hashed like `ttrelay keys`.
 LOCAL_API_KEY = "ttrelay-local-dev-key"
+# The publishable site key the local stack accepts for its pixels, from any page host: what a sandboxed page
+# such as a Shopify custom pixel sends (`site_key`), printed in the banner.
+LOCAL_SITE_KEY = "ttrelay-local-site-key"
 # Where the forwarder reads the Events API base URL. Locally it points at the plain-http fake, which the
 # template's https-only EventsApiBaseUrl parameter refuses, so it is set as an environment override.
 EVENTS_API_BASE_URL_VARIABLE = "EVENTS_API_BASE_URL"
@@ -189,10 +192,18 @@ class LocalStack:
             "pixels": ["*"],
             "created_at": 0,
         }
+        local_site_key = {
+            "id": "local-site",
+            "label": "local stack pages",
+            "hash": hashlib.sha256(LOCAL_SITE_KEY.encode()).hexdigest(),
+            "pixels": list(self.options.pixel_codes),
+            "created_at": 0,
+            "kind": "publishable",
+        }
         return {
             "AccessTokenSecret": json.dumps({"default": self.options.access_token or LOCAL_ACCESS_TOKEN}),
             "OriginVerifySecret": LOCAL_ORIGIN_SECRET,
-            "ApiKeysSecret": json.dumps({"keys": [local_key]}),
+            "ApiKeysSecret": json.dumps({"keys": [local_key, local_site_key]}),
         }
 
     def worker_env(self) -> dict[str, str]:
@@ -282,6 +293,8 @@ class LocalStack:
             f"  GET  {base}/sdk/ttrelay.js          browser snippet;  {base}/demo/  demo site",
             f"  GET  {base}{INSPECTOR_PREFIX}/      live inspector: each request's consent and delivery",
             f"  pixel codes: {', '.join(self.options.pixel_codes)}",
+            f"  backend API key: {LOCAL_API_KEY};  site key (sandboxed pages, e.g. a Shopify custom pixel): "
+            f"{LOCAL_SITE_KEY}",
         ]
         return "\n".join(lines)
 
