@@ -16,11 +16,10 @@ from urllib.parse import urlsplit
 from pixel_page import until
 from playwright.sync_api import Page, Request, Response, Route
 from support.paths import ROOT
-from ttrelay.local.stack import LOCAL_PIXEL
+from ttrelay.local.stack import LOCAL_PIXEL, LOCAL_SITE_KEY
 
 PIXEL = ROOT / "web" / "integrations" / "shopify" / "custom-pixel.js"
 STAND_INS = Path(__file__).with_name("shopify_sandbox.js")
-LOCAL_SITE_KEY = "ttrelay-local-site-key"
 SHOP = "https://shop.example.com"
 SHOPIFY_TEST_PAGE = "/_browser-test/shopify.html"  # answered by page.route, never by the stack
 

@@ -18,7 +18,7 @@ from pixel_page import until
 from playwright.sync_api import Page
 from shopify_page import SHOP, ShopifySandbox, checkout, open_sandbox, variant
 from support.stack import wait_for
-from ttrelay.local.stack import LOCAL_PIXEL
+from ttrelay.local.stack import LOCAL_PIXEL, LOCAL_SITE_KEY
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +94,7 @@ def test_a_consenting_visit_reaches_tiktok_with_the_order_as_its_purchase(
     until(page, lambda: len(shop.responses) == 5, timeout_ms=15_000)
     assert [response.status for response in shop.responses] == [202] * 5
     assert {request.header_value("origin") for request in shop.requests} == {"null"}
-    assert all("site_key=ttrelay-local-site-key" in request.url for request in shop.requests)
+    assert all(f"site_key={LOCAL_SITE_KEY}" in request.url for request in shop.requests)
     assert {body["pixel_code"] for body in shop.bodies()} == {LOCAL_PIXEL}
     # and TikTok receives each once, named as TikTok names them, under Shopify's event id
     expected = ["ViewContent", "AddToCart", "InitiateCheckout", "AddPaymentInfo"]
@@ -208,3 +208,22 @@ def test_events_wait_for_the_visitors_choice_and_leave_when_it_grants(
     for event in (viewed, added):
         [item] = wait_for(lambda event=event: delivered(event["id"]), timeout=30)
         assert item["limited_data_use"] is False
+
+
+def test_a_wrong_site_key_is_refused_and_the_console_says_why(
+    page: Page, stack: str, console: list[str], delivered: Delivered
+) -> None:
+    # Given the pixel with a site key the collector does not know (a typo, or a revoked key)
+    shop = open_sandbox(page, stack, landing=f"{SHOP}/", marketing=True, site_key="ttrelay_pk_notAKey")
+    viewed = shop.event("product_viewed", {"productVariant": CAP})
+
+    # Then the collector refuses it with 401 invalid_site_key, readable by the sandbox, and queues nothing
+    until(page, lambda: shop.responses)
+    [response] = shop.responses
+    print(f"\n--- a wrong site key ---\n{response.status} {response.text()}")
+    assert response.status == 401
+    assert response.json()["error"] == "invalid_site_key"
+    assert response.headers["access-control-allow-origin"] == "*"
+    until(page, lambda: "[ttrelay] the collector answered 401: invalid_site_key" in console)
+    page.wait_for_timeout(1500)  # longer than the forwarder's batch window
+    assert delivered(viewed["id"]) == []
