@@ -15,7 +15,7 @@ SAM_PATH := $(dir $(PYTHON313)):$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: help setup browser-deps dev test chaos lint typecheck unit sam-check bench invoke clean layer-requirements \
-	build deploy sdk-deps sdk-check
+	build deploy sdk-deps sdk-check shopify-deps
 help:
 	@echo "make dev    run the local stack (http://127.0.0.1:$(PORT))"
 	@echo "make test   lint, type-check, SAM validation and every test"
@@ -57,7 +57,15 @@ $(SDK_MODULES): web/sdk/package-lock.json
 	@touch $@
 sdk-deps: $(SDK_MODULES)
 
-setup: $(VENV)/.synced $(SAM_VENV)/.synced browser-deps sdk-deps
+# The Shopify custom pixel's type check (web/integrations/shopify/package-lock.json: Shopify's web pixel
+# types and TypeScript), installed like the npm package's; tests/unit/test_shopify_types.py runs tsc.
+SHOPIFY_MODULES := web/integrations/shopify/node_modules/.installed
+$(SHOPIFY_MODULES): web/integrations/shopify/package-lock.json
+	npm ci --prefix web/integrations/shopify --prefer-offline --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+shopify-deps: $(SHOPIFY_MODULES)
+
+setup: $(VENV)/.synced $(SAM_VENV)/.synced browser-deps sdk-deps shopify-deps
 
 dev: $(VENV)/.synced
 	$(VENV)/bin/ttrelay dev --port $(PORT)
