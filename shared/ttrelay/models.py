@@ -393,7 +393,7 @@ class Properties(MatchKeys):
 
 # Where a page's snippet got the event: a mirrored `ttq.track` call, the GA4 dataLayer, or a direct
 # `ttrelay.track`. Shown by the local inspector and counted in the `collected` log line; never queued.
-EventSource = Literal["ttq", "dataLayer", "ttrelay"]
+EventSource = Literal["ttq", "dataLayer", "ttrelay", "shopify"]
 
 
 class EventIn(_Strict):

@@ -96,6 +96,7 @@ def test_a_consenting_visit_reaches_tiktok_with_the_order_as_its_purchase(
     assert {request.header_value("origin") for request in shop.requests} == {"null"}
     assert all(f"site_key={LOCAL_SITE_KEY}" in request.url for request in shop.requests)
     assert {body["pixel_code"] for body in shop.bodies()} == {LOCAL_PIXEL}
+    assert {event["source"] for body in shop.bodies() for event in body["events"]} == {"shopify"}
     # and TikTok receives each once, named as TikTok names them, under Shopify's event id
     expected = ["ViewContent", "AddToCart", "InitiateCheckout", "AddPaymentInfo"]
     for event, name in zip(events, expected, strict=False):

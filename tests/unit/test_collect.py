@@ -252,11 +252,13 @@ def test_the_events_source_is_accepted_but_neither_queued_nor_sent_to_tiktok(run
         {"event": "AddToCart", "event_id": "cart-1", "source": "ttq"},
         {"event": "Purchase", "event_id": "T-1001", "source": "dataLayer"},
         {"event": "Lead", "event_id": "lead-1", "source": "ttrelay"},
+        {"event": "Search", "event_id": "search-1", "source": "shopify"},
         {"event": "Lead", "event_id": "lead-2"},  # an older snippet sends no source
     ]
     outcome = run(granted(events=events))
-    assert (outcome.accepted, outcome.body().get("rejected")) == (4, None)
-    assert [event.event.source for event in outcome.judgement.usable] == ["ttq", "dataLayer", "ttrelay", None]
+    assert (outcome.accepted, outcome.body().get("rejected")) == (5, None)
+    usable = [event.event.source for event in outcome.judgement.usable]
+    assert usable == ["ttq", "dataLayer", "ttrelay", "shopify", None]
     assert all("source" not in event for event in queued(queue)["events"])
     assert '"ttq"' not in queue.bodies[0] and "dataLayer" not in queue.bodies[0]
     assert all("source" not in event for event in sent(queue))  # the Events API's data[] items

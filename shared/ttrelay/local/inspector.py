@@ -50,6 +50,7 @@ SOURCE_LABELS = {
     "ttq": "pixel call (ttq.track)",
     "dataLayer": "dataLayer (GA4)",
     "ttrelay": "ttrelay.track",
+    "shopify": "Shopify custom pixel",
     "backend": "backend",
     "unknown": "unknown",
 }

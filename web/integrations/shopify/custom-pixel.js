@@ -24,7 +24,7 @@ const TTRELAY_CONFIG = { endpoint: "https://collect.example.com/events", siteKey
  */
 /** @typedef {Record<string, string | number | Content[]>} Properties */
 /** @typedef {{email?: string, phone?: string, external_id?: string}} User */
-/** @typedef {{event: string, event_id: string, event_time?: number, properties: Properties}} RelayEvent */
+/** @typedef {{event: string, event_id: string, event_time?: number, properties: Properties, source: "shopify"}} RelayEvent */
 /**
  * An event waiting to leave, with what its request needs from the page it happened on.
  * @typedef {{event: RelayEvent, user: User, pageUrl: string, referrer: string, locale: string,
@@ -244,7 +244,9 @@ function userOf(event) {
 /** @param {MappedEvent} event @returns {Pending} */
 function pendingOf(event) {
   /** @type {RelayEvent} */
-  const relayed = { event: TIKTOK_EVENTS[event.name], event_id: eventIdOf(event), properties: propertiesOf(event) };
+  const relayed = {
+    event: TIKTOK_EVENTS[event.name], event_id: eventIdOf(event), properties: propertiesOf(event), source: "shopify",
+  };
   const seconds = Math.floor(Date.parse(event.timestamp) / 1000);
   if (Number.isFinite(seconds)) relayed.event_time = seconds;
   const page = event.context.document;
