@@ -53,12 +53,17 @@ def secret_values(stack: LocalStack) -> list[str]:
     return values
 
 
+# A key record's scope and name are not secret: pixel codes and hosts appear in every log line by design.
+NOT_SECRET_FIELDS = {"id", "label", "kind", "pixels", "hosts"}
+
+
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
+        for key, item in value.items():
+            if key not in NOT_SECRET_FIELDS:
+                yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
