@@ -56,10 +56,10 @@ def loaded() -> dict[str, bool]:
 
 def in_memory_first_request(app: Any, spec: dict[str, Any]) -> Any:
     """First request with the queue and the secrets replaced in memory: no AWS call, no boto3 client."""
-    from ttrelay.collect import CollectDeps
+    from ttrelay.collect.cookie import SigningKeys
+    from ttrelay.collect.use_case import CollectDeps
     from ttrelay.config import collect_settings
     from ttrelay.consent.policy import load_policy, with_vendor
-    from ttrelay.cookie import SigningKeys
 
     settings = collect_settings()
     sent: list[str] = []

@@ -21,10 +21,10 @@ from typing import Any
 
 import fixtures
 from cold_child import Context, load_app
-from ttrelay.collect import CollectDeps, HttpRequest, collect
+from ttrelay.collect.cookie import SigningKeys
+from ttrelay.collect.use_case import CollectDeps, HttpRequest, collect
 from ttrelay.config import collect_settings
 from ttrelay.consent.policy import load_policy, with_vendor
-from ttrelay.cookie import SigningKeys
 from ttrelay.models import QueuedEvents
 
 WARMUP_REQUESTS = 100

@@ -9,7 +9,7 @@ import hashlib
 import json
 from typing import Any
 
-PIXEL = "CTTRELAYLOCALDEV0001"  # the local stack's pixel code (ttrelay.local.stack.LOCAL_PIXEL)
+PIXEL = "CTTRELAYLOCALDEV0001"  # the local stack's pixel code (ttrelay_dev.local.stack.LOCAL_PIXEL)
 SITE_ORIGIN = "https://shop.example.com"
 # The local stack's origin-verify secret: presenting it makes the request count as coming through CloudFront,
 # so the viewer-country header is trusted — the deployed path (DESIGN.md, geo).
@@ -84,7 +84,7 @@ def collect_headers(cookie: str | None = None) -> list[tuple[str, str]]:
 
 def collect_event(events: int, request_no: int = 0, cookie: str | None = None) -> dict[str, Any]:
     """The function URL event (payload 2.0) for one collect request."""
-    from ttrelay.local.function_url import function_url_event
+    from ttrelay_dev.local.function_url import function_url_event
 
     body = json.dumps(collect_body(events, request_no)).encode()
     return function_url_event("POST", "/events", "", collect_headers(cookie), body, "203.0.113.24")

@@ -5,7 +5,7 @@
 The forwarder is the runtime's own wiring (ttrelay.runtime.forwarder: real HttpEventsApi, real
 DynamoDedupStore, real SQS dead letters), pointed by that environment at the local stack, which runs in
 the parent process — so this process's CPU is the forwarder's alone, as in a Lambda worker. The DynamoDB
-scenarios run in both dedup modes (ttrelay.dedup.DedupMode): the store is the runtime's, with only its
+scenarios run in both dedup modes (ttrelay.forward.dedup.DedupMode): the store is the runtime's, with only its
 mode replaced.
 """
 
@@ -29,10 +29,10 @@ from collect_warm import log_bytes_per_request
 from ttrelay.adapters import aws
 from ttrelay.adapters.dynamodb_dedup import DynamoDedupStore
 from ttrelay.config import forward_settings
-from ttrelay.dedup import DedupMode, DedupStore, InMemoryDedupStore
-from ttrelay.forward import Forwarder, InboundMessage
-from ttrelay.local.moto_process import SERVER_MODULE
+from ttrelay.forward.dedup import DedupMode, DedupStore, InMemoryDedupStore
+from ttrelay.forward.use_case import Forwarder, InboundMessage
 from ttrelay.runtime import forwarder
+from ttrelay_dev.local.moto_process import SERVER_MODULE
 
 # Item write requests per call: one for these; BatchWriteItem one per request in it, BatchExecuteStatement
 # one per statement (the dedup store only writes with it: PartiQL INSERTs, billed whether or not the key

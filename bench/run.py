@@ -29,7 +29,7 @@ sys.path.insert(0, str(BENCH))
 import cold_init  # noqa: E402 - bench/ is a folder of scripts, not a package
 import cost_model  # noqa: E402
 import fixtures  # noqa: E402
-from ttrelay.local.stack import LocalStack, StackOptions  # noqa: E402
+from ttrelay_dev.local.stack import LocalStack, StackOptions  # noqa: E402
 
 RESULTS = BENCH / "results.json"
 Figures = dict[str, dict[str, Any]]

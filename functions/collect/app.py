@@ -8,15 +8,15 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ttrelay.collect import collect
+from ttrelay.collect.cookie import COOKIE_NAME
+from ttrelay.collect.http_request import http_request_from
+from ttrelay.collect.rejection import CollectRejected
+from ttrelay.collect.responses import CollectError
+from ttrelay.collect.senders import SANDBOXED_ORIGIN
+from ttrelay.collect.use_case import collect
 from ttrelay.config import collect_settings
-from ttrelay.cookie import COOKIE_NAME
-from ttrelay.http_request import http_request_from
-from ttrelay.observability import log_invocation, metrics, report_collected, report_rejected
-from ttrelay.rejection import CollectRejected
-from ttrelay.responses import CollectError
+from ttrelay.observability.telemetry import log_invocation, metrics, report_collected, report_rejected
 from ttrelay.runtime import collect_deps
-from ttrelay.senders import SANDBOXED_ORIGIN
 
 settings = collect_settings()
 cors = (

@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ttrelay.adapters.sqs import change_visibility
 from ttrelay.config import forward_settings
-from ttrelay.forward import ForwardReport, InboundMessage
-from ttrelay.observability import log_invocation, logger, metrics, report_forwarded
-from ttrelay.redelivery import visibility_delay
+from ttrelay.forward.redelivery import visibility_delay
+from ttrelay.forward.use_case import ForwardReport, InboundMessage
+from ttrelay.observability.telemetry import log_invocation, logger, metrics, report_forwarded
 from ttrelay.runtime import forwarder
 
 STATE_WRITE_MARGIN_SECONDS = 10

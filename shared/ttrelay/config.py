@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ttrelay.dedup import DEDUP_TTL_HOURS, MIN_DEDUP_TTL_HOURS, DedupMode
-from ttrelay.person_names import DEFAULT_PERSON_NAME_PARTS
+from ttrelay.forward.dedup import DEDUP_TTL_HOURS, MIN_DEDUP_TTL_HOURS, DedupMode
+from ttrelay.privacy.person_names import DEFAULT_PERSON_NAME_PARTS
 
 TIKTOK_BASE_URL = "https://business-api.tiktok.com"
 _TEST_EVENT_CODE = re.compile(r"[A-Za-z0-9_-]*")  # template.yaml TestEventCode's AllowedPattern
@@ -71,7 +71,7 @@ class CollectSettings(CommonSettings):
     url_pii_params: Annotated[tuple[str, ...], NoDecode] = ()
     url_allowed_params: Annotated[tuple[str, ...], NoDecode] = ()
     # Parts of a name that say it holds a person's name, for URL parameters and custom properties
-    # (ttrelay.person_names, docs/privacy.md); the whole list, replacing the default.
+    # (ttrelay.privacy.person_names, docs/privacy.md); the whole list, replacing the default.
     person_name_parts: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PERSON_NAME_PARTS
 
     _csv_url_params = field_validator(
@@ -108,7 +108,7 @@ class ForwardSettings(CommonSettings):
     test_event_codes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     events_api_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     max_events_per_request: int = Field(default=1000, ge=1, le=1000)
-    # Who owns a dedup claim (ttrelay.dedup; docs/delivery.md has the measurements behind the default).
+    # Who owns a dedup claim (ttrelay.forward.dedup; docs/delivery.md has the measurements behind it).
     dedup_mode: DedupMode = DedupMode.MESSAGE
     claim_lease_seconds: int = Field(default=120, ge=5)
     # TikTok dedups for 48 h; the table remembers longer: as long as a message can wait for a redrive, and

@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ttrelay.consent.gcm import CONSENT_MODE_STATES, CONSENT_MODE_TYPES
-from ttrelay.events_api import (
+from ttrelay.forward.events_api import (
     EARLIEST_EVENT_TIME,
     EVENT_TIME_LIMIT,
     MAX_EVENT_ID_LENGTH,
@@ -32,9 +32,9 @@ from ttrelay.events_api import (
     PIXEL_CODE_PATTERN,
     TIKTOK_CURRENCIES,
 )
-from ttrelay.hashing import HASHED_USER_FIELDS
-from ttrelay.pii_readings import holds_pii
-from ttrelay.pii_shapes import contains_email, contains_phone, is_phone_number
+from ttrelay.privacy.hashing import HASHED_USER_FIELDS
+from ttrelay.privacy.pii_readings import holds_pii
+from ttrelay.privacy.pii_shapes import contains_email, contains_phone, is_phone_number
 
 # Fields that are sent to TikTok as typed (not hashed) or echoed in answers must not carry an email
 # address or a phone number. The error type and message name the rule, never the value
@@ -187,7 +187,7 @@ class _Strict(BaseModel):
 
 class _Lenient(BaseModel):
     # Newer snippets may add fields; old relays ignore them rather than reject the event, and answer
-    # each with a warning so a typo is not silent (ttrelay.request_warnings).
+    # each with a warning so a typo is not silent (ttrelay.collect.request_warnings).
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
@@ -405,10 +405,10 @@ class EventIn(_Strict):
 
 
 class CollectEnvelope(_Lenient):
-    """Everything of a request but its events, which are judged one by one (ttrelay.event_judgement)."""
+    """Everything of a request but its events, judged one by one (ttrelay.collect.event_judgement)."""
 
     pixel_code: PixelCode | None = None
-    # Read by the sender check before the envelope is validated (ttrelay.senders); declared for the docs.
+    # Read by the sender check before the envelope is validated (ttrelay.collect.senders); declared for docs.
     site_key: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         default=None,
         description="A publishable site key (`ttrelay keys create --publishable`): admits a sandboxed page "
@@ -507,8 +507,8 @@ class QueuedEvents(BaseModel):
     shared: SharedContext | None = None
     events: list[TikTokEvent] = Field(min_length=1)
     receipt: dict[str, object] = Field(default_factory=dict)
-    # Owner of its events' dedup claims (ttrelay.dedup, mode "message"): set once by the collector, kept
-    # through redelivery, parking and redrive. Empty in messages from before it existed: the SQS message
+    # Owner of its events' dedup claims (ttrelay.forward.dedup, mode "message"): set once by the collector,
+    # kept through redelivery, parking and redrive. Empty in messages from before it existed: the SQS message
     # id stands in.
     claim_id: str = Field(default="", pattern=f"^{CLAIM_ID.pattern}$")
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import uuid
 from functools import cache
 
-from ttrelay.collect import CollectDeps
+from ttrelay.collect.use_case import CollectDeps
 from ttrelay.config import collect_settings, forward_settings
-from ttrelay.forward import Forwarder
+from ttrelay.forward.use_case import Forwarder
 
 
 @cache
 def collect_deps() -> CollectDeps:
     from ttrelay.adapters.secrets import json_secret, text_secret
     from ttrelay.adapters.sqs import SqsEventQueue
+    from ttrelay.collect.cookie import SigningKeys
+    from ttrelay.collect.senders import ApiKeyRing
     from ttrelay.consent.policy import load_policy, with_vendor
-    from ttrelay.cookie import SigningKeys
-    from ttrelay.senders import ApiKeyRing
 
     settings = collect_settings()
     if settings.consent_policy_ssm_parameter:

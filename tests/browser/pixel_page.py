@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, Route
-from ttrelay.local.stack import LOCAL_PIXEL
+from ttrelay_dev.local.stack import LOCAL_PIXEL
 
 PIXEL_FILES = Path(__file__).resolve().parent / "pixel"
 LIBRARY_URL = "https://analytics.tiktok.com/i18n/pixel/events.js*"  # what the base code inserts

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pixel_page import until
 from playwright.sync_api import Page, Request, Response, Route
 from support.paths import ROOT
-from ttrelay.local.stack import LOCAL_PIXEL, LOCAL_SITE_KEY
+from ttrelay_dev.local.stack import LOCAL_PIXEL, LOCAL_SITE_KEY
 
 PIXEL = ROOT / "web" / "integrations" / "shopify" / "custom-pixel.js"
 STAND_INS = Path(__file__).with_name("shopify_sandbox.js")

@@ -15,7 +15,7 @@ from pixel_page import GTAG, Order, auto_init, consent_mode, open_pixel_page, un
 from playwright.sync_api import BrowserContext, Page
 from support.encoders import TcCore, gpp_string, tc_string, vendor_section
 from support.stack import wait_for
-from ttrelay.local.stack import LOCAL_TIKTOK_VENDOR_ID
+from ttrelay_dev.local.stack import LOCAL_TIKTOK_VENDOR_ID
 
 pytestmark = pytest.mark.browser
 

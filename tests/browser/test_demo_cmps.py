@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 from support.stack import TTRELAY, wait_for
-from ttrelay.local.stack import LOCAL_TIKTOK_VENDOR_ID
+from ttrelay_dev.local.stack import LOCAL_TIKTOK_VENDOR_ID
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ from pixel_page import PixelLibrary, PixelPage, collector_events, until
 from playwright.sync_api import Page
 from support.paths import ROOT
 from support.stack import wait_for
-from ttrelay.local.stack import LOCAL_PIXEL
+from ttrelay_dev.local.stack import LOCAL_PIXEL
 
 pytestmark = pytest.mark.browser
 

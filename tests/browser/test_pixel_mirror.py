@@ -14,7 +14,7 @@ import pytest
 from pixel_page import Order, PixelPage, auto_init, collector_events, open_pixel_page, until
 from playwright.sync_api import Page
 from support.stack import wait_for
-from ttrelay.local.stack import LOCAL_PIXEL
+from ttrelay_dev.local.stack import LOCAL_PIXEL
 
 US_VISITOR = {"x-origin-verify": "local-origin-verify-secret", "cloudfront-viewer-country": "US"}
 pytestmark = [pytest.mark.browser, pytest.mark.browser_context_args(extra_http_headers=US_VISITOR)]

@@ -4,7 +4,7 @@ and then behaves as the pixel's cookie consent mode does. The mirroring and gate
 import pytest
 from pixel_page import Order, open_pixel_page
 from playwright.sync_api import Page
-from ttrelay.local.stack import LOCAL_PIXEL
+from ttrelay_dev.local.stack import LOCAL_PIXEL
 
 pytestmark = pytest.mark.browser
 

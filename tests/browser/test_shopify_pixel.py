@@ -18,7 +18,7 @@ from pixel_page import until
 from playwright.sync_api import Page
 from shopify_page import SHOP, ShopifySandbox, checkout, open_sandbox, variant
 from support.stack import wait_for
-from ttrelay.local.stack import LOCAL_PIXEL, LOCAL_SITE_KEY
+from ttrelay_dev.local.stack import LOCAL_PIXEL, LOCAL_SITE_KEY
 
 pytestmark = pytest.mark.browser
 

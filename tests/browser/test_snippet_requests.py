@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 from support.stack import fake_requests, wait_for
-from ttrelay.hashing import hash_user_field
+from ttrelay.privacy.hashing import hash_user_field
 
 pytestmark = pytest.mark.browser
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from support.paths import ROOT
-from ttrelay.dedup import DedupMode
-from ttrelay.local.chaos import ChaosConfig, run
+from ttrelay.forward.dedup import DedupMode
+from ttrelay_dev.local.chaos import ChaosConfig, run
 
 pytestmark = pytest.mark.e2e
 

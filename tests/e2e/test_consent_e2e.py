@@ -10,7 +10,7 @@ import httpx
 import pytest
 from support.encoders import TcCore, tc_string, vendor_section
 from support.stack import delivered_event_ids, fake_requests, wait_for
-from ttrelay.local.stack import LOCAL_ORIGIN_SECRET, LOCAL_TIKTOK_VENDOR_ID
+from ttrelay_dev.local.stack import LOCAL_ORIGIN_SECRET, LOCAL_TIKTOK_VENDOR_ID
 
 pytestmark = pytest.mark.e2e
 

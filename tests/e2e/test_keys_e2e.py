@@ -9,7 +9,7 @@ import httpx
 import pytest
 from support.paths import ROOT
 from support.stack import TTRELAY, fake_requests, wait_for
-from ttrelay.local.stack import LOCAL_PIXEL, LOCAL_SITE_KEY
+from ttrelay_dev.local.stack import LOCAL_PIXEL, LOCAL_SITE_KEY
 
 pytestmark = pytest.mark.e2e
 OTHER_PIXEL = "COTHERPIXEL000000000"

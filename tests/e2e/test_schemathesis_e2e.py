@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from support.stack import dev_process, fake_requests, wait_for
-from ttrelay.cli.openapi_document import openapi_document
-from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_ORIGIN_SECRET, LOCAL_PIXEL
+from ttrelay_dev.cli.openapi_document import openapi_document
+from ttrelay_dev.local.stack import LOCAL_API_KEY, LOCAL_ORIGIN_SECRET, LOCAL_PIXEL
 
 pytestmark = pytest.mark.e2e
 

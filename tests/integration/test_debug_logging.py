@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from support.paths import ROOT
-from ttrelay.local.stack import LOCAL_ACCESS_TOKEN, LocalStack, StackOptions
+from ttrelay_dev.local.stack import LOCAL_ACCESS_TOKEN, LocalStack, StackOptions
 
 RAW_EMAIL = "Debug.Person@Example.com"
 RAW_PHONE = "+1 415-555-0199"

@@ -1,5 +1,5 @@
 """Every transition of the dedup state machine on the DynamoDB adapter, in both modes, against moto's
-server (with DynamoDB's PartiQL INSERT semantics, ttrelay.local.moto_server) and the table built from
+server (with DynamoDB's PartiQL INSERT semantics, ttrelay_dev.local.moto_server) and the table built from
 template.yaml (key schema and TTL attribute as deployed)."""
 
 from collections.abc import Iterator
@@ -9,11 +9,11 @@ import pytest
 from support.paths import ROOT
 from ttrelay.adapters import aws
 from ttrelay.adapters.dynamodb_dedup import DynamoDedupStore
-from ttrelay.dedup import Claim, ClaimResult, DedupMode, key_digest
-from ttrelay.local.moto_process import MotoProcess
-from ttrelay.local.provision import provision
-from ttrelay.local.stack import worker_env
-from ttrelay.local.template import Resolver, load_template
+from ttrelay.forward.dedup import Claim, ClaimResult, DedupMode, key_digest
+from ttrelay_dev.local.moto_process import MotoProcess
+from ttrelay_dev.local.provision import provision
+from ttrelay_dev.local.stack import worker_env
+from ttrelay_dev.local.template import Resolver, load_template
 
 NOW = 1_795_000_000.0
 

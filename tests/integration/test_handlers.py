@@ -14,7 +14,7 @@ import httpx
 import pytest
 from support.paths import ROOT
 from support.stack import wait_for
-from ttrelay.local.stack import LocalStack, StackOptions
+from ttrelay_dev.local.stack import LocalStack, StackOptions
 
 SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
 
@@ -218,7 +218,7 @@ def test_a_failed_message_comes_back_after_its_retry_delay_not_the_queues_timeou
     }
     httpx.post(f"{stack.base_url}/_local/tiktok/faults", json={"error_rate": 1, "codes": [50000]})
     assert forward(stack, [record])["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
-    # A fault on the first delivery comes back after 1-2 s (ttrelay.redelivery), not after the queue's.
+    # A fault on the first delivery comes back after 1-2 s (ttrelay.forward.redelivery), not the queue's.
     again = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, AttributeNames=["All"]).get("Messages", [])
     assert [m["MessageId"] for m in again] == [message["MessageId"]]
     assert again[0]["Attributes"]["ApproximateReceiveCount"] == "2"

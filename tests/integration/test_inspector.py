@@ -15,7 +15,7 @@ import httpx
 import pytest
 from support.paths import ROOT
 from support.stack import wait_for
-from ttrelay.local.stack import LocalStack, StackOptions
+from ttrelay_dev.local.stack import LocalStack, StackOptions
 
 EMAIL = "Jane.Inspector@Example.com"
 PHONE = "+1 415 555 0199"

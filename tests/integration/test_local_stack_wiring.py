@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from support.paths import ROOT
-from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_PIXEL, LOCAL_SITE_KEY, LocalStack, StackOptions
-from ttrelay.local.template import ParameterError
+from ttrelay_dev.local.stack import LOCAL_API_KEY, LOCAL_PIXEL, LOCAL_SITE_KEY, LocalStack, StackOptions
+from ttrelay_dev.local.template import ParameterError
 
 
 @pytest.fixture(scope="module")

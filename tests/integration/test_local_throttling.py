@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 from support.stack import wait_for
-from ttrelay.local.fake_events_api import FakeEventsApi
-from ttrelay.local.http_front import LocalFront
-from ttrelay.local.invoker import FunctionRunner
-from ttrelay.local.provision import FunctionSpec
+from ttrelay_dev.local.fake_events_api import FakeEventsApi
+from ttrelay_dev.local.http_front import LocalFront
+from ttrelay_dev.local.invoker import FunctionRunner
+from ttrelay_dev.local.provision import FunctionSpec
 
 HELD_HANDLER = """
 import os, pathlib, time

@@ -1,4 +1,4 @@
-"""The one moto behaviour the local stack corrects (ttrelay.local.moto_server), pinned from both sides.
+"""The one moto behaviour the local stack corrects (ttrelay_dev.local.moto_server), pinned from both sides.
 
 DynamoDB refuses a PartiQL INSERT of an existing key with DuplicateItem; the forwarder's batched claims
 depend on it. The first test runs the local stack's moto server; the second runs moto as released, and
@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from ttrelay.local.moto_process import MotoProcess
+from ttrelay_dev.local.moto_process import MotoProcess
 
 
 def insert(client: Any, key: str, owner: str) -> dict[str, Any]:
@@ -70,6 +70,6 @@ def test_moto_as_released_still_overwrites_so_the_correction_is_still_needed(
         client = boto3.client("dynamodb", region_name="us-east-1")
         make_table(client)
         insert(client, "P#Purchase#1", "first")
-        # If this starts failing, moto refuses duplicates itself: delete ttrelay.local.moto_server's patch.
+        # If this starts failing, moto refuses duplicates itself: drop ttrelay_dev.local.moto_server's patch.
         assert "Error" not in insert(client, "P#Purchase#1", "second")
         assert owner_of(client, "P#Purchase#1") == "second"

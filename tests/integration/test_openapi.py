@@ -9,11 +9,11 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from support.paths import ROOT
 from support.stack import TTRELAY
-from ttrelay.cli.openapi_document import REF_TEMPLATE, openapi_document
-from ttrelay.collect import CollectOutcome
+from ttrelay.collect.event_judgement import Judgement, Problem, UsableEvent
+from ttrelay.collect.use_case import CollectOutcome
 from ttrelay.consent.model import ConsentDecision
-from ttrelay.event_judgement import Judgement, Problem, UsableEvent
 from ttrelay.models import CollectRequest, EventIn
+from ttrelay_dev.cli.openapi_document import REF_TEMPLATE, openapi_document
 
 COMMITTED = ROOT / "docs" / "openapi.json"
 REGENERATE = ".venv/bin/ttrelay openapi > docs/openapi.json"

@@ -328,7 +328,7 @@ def test_lambda_application_log_level_follows_log_level(
 
 
 def test_the_local_stack_resolves_the_platform_log_level_as_cloudformation_would() -> None:
-    from ttrelay.local.template import ParameterError, Resolver, load_template
+    from ttrelay_dev.local.template import ParameterError, Resolver, load_template
 
     local = load_template(TEMPLATE)
     assert Resolver.for_template(local, {}).parameters["PlatformLogLevel"] == "WARN"
@@ -512,8 +512,8 @@ def test_forward_role_grants_the_dedup_adapters_calls_on_the_table(template: dic
 
 def test_dedup_mode_parameter_reaches_the_forwarder(template: dict[str, Any]) -> None:
     from ttrelay.config import ForwardSettings
-    from ttrelay.dedup import DedupMode
-    from ttrelay.local.template import ParameterError, Resolver, load_template
+    from ttrelay.forward.dedup import DedupMode
+    from ttrelay_dev.local.template import ParameterError, Resolver, load_template
 
     parameter = template["Parameters"]["DedupMode"]
     assert parameter["Type"] == "String"
@@ -655,7 +655,7 @@ def test_layer_requirements_are_the_hashed_export_of_uv_lock(tmp_path: Path) -> 
 def test_shipped_modules_import_nothing_the_layer_leaves_out() -> None:
     # In Lambda such an import fails at the first call that reaches it, not at build time.
     package = REPO_ROOT / "shared" / "ttrelay"
-    left_out = ("ttrelay.local", "ttrelay.cli", "yaml", "moto")
+    left_out = ("ttrelay_dev.local", "ttrelay_dev.cli", "yaml", "moto")
     offenders = []
     for module in package.rglob("*.py"):
         if module.relative_to(package).parts[0] in ("local", "cli"):
@@ -838,7 +838,7 @@ def test_each_alarm_watches_its_metric_with_its_threshold(template: dict[str, An
         assert props["TreatMissingData"] == "notBreaching", logical_id
         if namespace == "ttrelay":
             assert globals_env["POWERTOOLS_METRICS_NAMESPACE"] == "ttrelay"
-            assert f'"{metric}"' in emitted, f"{metric} is not emitted by ttrelay.observability"
+            assert f'"{metric}"' in emitted, f"{metric} is not emitted by ttrelay.observability.telemetry"
 
 
 def test_alarms_notify_the_topic_parameter_and_the_optional_email_topic(template: dict[str, Any]) -> None:
@@ -930,7 +930,7 @@ FRONT_DOOR_TYPES = ("AWS::CloudFront::", "AWS::WAFv2::")
 def _deployed(overrides: dict[str, str], region: str = "us-east-1") -> tuple[Any, dict[str, Any], set[str]]:
     """What CloudFormation would create for these parameter values: the resolver, the resources whose
     condition holds, and the outputs that exist."""
-    from ttrelay.local.template import Resolver, load_template
+    from ttrelay_dev.local.template import Resolver, load_template
 
     local = load_template(TEMPLATE)
     resolver = Resolver.for_template(local, overrides)
@@ -946,7 +946,7 @@ def _deployed(overrides: dict[str, str], region: str = "us-east-1") -> tuple[Any
 
 def _rules_refusing(overrides: dict[str, str], region: str) -> list[str]:
     """The Rules whose assertions fail for these values: CloudFormation refuses such a deploy."""
-    from ttrelay.local.template import load_template
+    from ttrelay_dev.local.template import load_template
 
     resolver, _, _ = _deployed(overrides, region)
     refusing = []
@@ -1028,7 +1028,7 @@ def test_front_door_makes_the_function_url_iam_only_for_this_distribution(templa
     assert origin["DomainName"] == {
         "Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": ["CollectFunctionUrl", "FunctionUrl"]}]}]
     }
-    # The collector's proof that a request came through CloudFront keeps working (ttrelay.geo).
+    # The collector's proof that a request came through CloudFront keeps working (ttrelay.collect.geo).
     (verify,) = origin["OriginCustomHeaders"]
     assert verify["HeaderName"] == {"Ref": "OriginVerifyHeaderName"}
     # CloudFormation reads a secret again only when its reference changes: a rotation names the new version.

@@ -13,7 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from support.paths import ROOT
-from ttrelay.local.stack import LOCAL_API_KEY, LOCAL_ORIGIN_SECRET, LOCAL_SITE_KEY, LocalStack, StackOptions
+from ttrelay_dev.local.stack import (
+    LOCAL_API_KEY,
+    LOCAL_ORIGIN_SECRET,
+    LOCAL_SITE_KEY,
+    LocalStack,
+    StackOptions,
+)
 
 SITE = "https://shop.example.com"
 EU_IP, US_IP, EDGE_IP = "81.2.69.160", "8.8.8.8", "52.94.236.248"  # registry: GB, US, US (an AWS block)

@@ -33,7 +33,7 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "plus_parens": lambda n: repeat("+(", n),
     "percent": lambda n: repeat("%25", n),
     "emails": lambda n: repeat("jane.doe@example.com +44 20 7946 0958 ", n),
-    # The encodings the scrubber reads through (ttrelay.pii_readings): base64 runs that decode to text
+    # The encodings the scrubber reads through (ttrelay.privacy.pii_readings): base64 runs that decode to text
     # (one long run, and many short ones holding addresses), Unicode variants NFKC folds, and percent
     # escapes that decode over all three rounds.
     "base64_text": lambda n: repeat(base64.b64encode(b"a@b.c 1 2 3 4 5 6 7 8 " * 3).decode().rstrip("="), n),
@@ -327,10 +327,10 @@ def in_memory_collect_answering(
     queue: Any = None, **setting_overrides: Any
 ) -> Callable[..., tuple[int, Any, Any]]:
     """As in_memory_collect, with the answer's body too: body -> (status, queued or error, answer)."""
-    from ttrelay.collect import CollectDeps, CollectRejected, HttpRequest, collect
+    from ttrelay.collect.cookie import SigningKeys
+    from ttrelay.collect.use_case import CollectDeps, CollectRejected, HttpRequest, collect
     from ttrelay.config import CollectSettings
     from ttrelay.consent.policy import load_policy
-    from ttrelay.cookie import SigningKeys
 
     from support.fakes import MemoryQueue
 

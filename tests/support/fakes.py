@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ttrelay.events_api import Classification, Verdict, classify
+from ttrelay.forward.events_api import Classification, Verdict, classify
 
 
 @dataclass

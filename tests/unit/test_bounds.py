@@ -19,9 +19,9 @@ from support.adversarial import (
 )
 from support.paths import ROOT
 from support.queued import sent_events
+from ttrelay.collect.request_limits import MAX_JSON_DEPTH, json_too_deep
 from ttrelay.config import CollectSettings
-from ttrelay.hashing import hash_user_field
-from ttrelay.request_limits import MAX_JSON_DEPTH, json_too_deep
+from ttrelay.privacy.hashing import hash_user_field
 
 # Generous for a loaded two-core machine; the quadratic email regex took 8 s on one such request.
 CPU_BUDGET_MS = 25.0

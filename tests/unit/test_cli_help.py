@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from support.paths import load_vectors
-from ttrelay.cli import main
+from ttrelay_dev.cli import main
 
 # Per command: fragments its --help must show (an option's description, a default).
 HELP = {
@@ -150,7 +150,7 @@ def test_a_valid_string_still_decodes(capsys: pytest.CaptureFixture[str]) -> Non
 def test_a_zero_default_is_shown_but_an_unset_one_is_not() -> None:
     import argparse
 
-    from ttrelay.cli.help import HelpFormatter
+    from ttrelay_dev.cli.help import HelpFormatter
 
     parser = argparse.ArgumentParser(prog="x", formatter_class=HelpFormatter)
     parser.add_argument("--retries", type=int, default=0, help="how many retries")

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from support.fakes import MemoryQueue
 from support.queued import sent_events
-from ttrelay.collect import CollectDeps, CollectRejected, HttpRequest, collect
+from ttrelay.collect.cookie import ClickIdCookie, SigningKeys, sign, verify
+from ttrelay.collect.use_case import CollectDeps, CollectRejected, HttpRequest, collect
 from ttrelay.config import CollectSettings
 from ttrelay.consent.policy import load_policy
-from ttrelay.cookie import ClickIdCookie, SigningKeys, sign, verify
 
 PIXEL = "CTTRELAYTESTPIXEL001"
 SITE = "https://shop.example.com"

@@ -11,11 +11,11 @@ import test_collect as contract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.queued import sent_events
-from ttrelay.collect import CollectRejected
+from ttrelay.collect.request_warnings import MAX_UNKNOWN_FIELD_WARNINGS
+from ttrelay.collect.responses import CollectError
+from ttrelay.collect.use_case import CollectRejected
 from ttrelay.field_paths import USER_KEY
-from ttrelay.observability import report_collected, report_rejected
-from ttrelay.request_warnings import MAX_UNKNOWN_FIELD_WARNINGS
-from ttrelay.responses import CollectError
+from ttrelay.observability.telemetry import report_collected, report_rejected
 
 # The contract tests' fixtures and helpers: the same settings, queue and policy.
 queue, run = contract.queue, contract.run

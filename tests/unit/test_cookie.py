@@ -4,7 +4,7 @@ import base64
 import json
 
 import pytest
-from ttrelay.cookie import ClickIdCookie, SigningKeys, SigningKeysError, sign, verify
+from ttrelay.collect.cookie import ClickIdCookie, SigningKeys, SigningKeysError, sign, verify
 
 K1 = "k1-" + "a" * 40
 K2 = "k2-" + "b" * 40

@@ -1,8 +1,8 @@
-"""The dedup rules both stores share (ttrelay.dedup): how an existing item is judged in either mode,
+"""The dedup rules both stores share (ttrelay.forward.dedup): how an existing item is judged in either mode,
 and what a receipt costs."""
 
 import pytest
-from ttrelay.dedup import (
+from ttrelay.forward.dedup import (
     BY_MESSAGE,
     DELIVERED,
     IN_FLIGHT,

@@ -15,12 +15,12 @@ from pydantic import ValidationError
 from support.fakes import MemoryDeadLetters, ScriptedEventsApi
 from support.paths import ROOT
 from ttrelay.adapters import aws
-from ttrelay.cli import main
 from ttrelay.config import ForwardSettings
-from ttrelay.dedup import DEDUP_TTL_HOURS, MIN_DEDUP_TTL_HOURS, InMemoryDedupStore
-from ttrelay.dlq import REDRIVE_MARGIN_SECONDS, outlived_dedup_memory
-from ttrelay.forward import Forwarder, InboundMessage
-from ttrelay.local.template import Resolver, load_template
+from ttrelay.forward.dedup import DEDUP_TTL_HOURS, MIN_DEDUP_TTL_HOURS, InMemoryDedupStore
+from ttrelay.forward.dlq import REDRIVE_MARGIN_SECONDS, outlived_dedup_memory
+from ttrelay.forward.use_case import Forwarder, InboundMessage
+from ttrelay_dev.cli import main
+from ttrelay_dev.local.template import Resolver, load_template
 
 DAY = 24 * 3600
 TTL = DEDUP_TTL_HOURS * 3600

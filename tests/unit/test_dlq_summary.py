@@ -9,8 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 from ttrelay.adapters import aws
-from ttrelay.cli import main
-from ttrelay.dlq import ParkedMessage, summarise
+from ttrelay.forward.dlq import ParkedMessage, summarise
+from ttrelay_dev.cli import main
 
 PIXEL = "CAAAAAAAAAAAAAAAAAAA"
 SHA = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"
@@ -87,7 +87,7 @@ def test_inspect_prints_the_detail_without_bodies(aws_mock: None, capsys: pytest
 
 
 def test_a_redriven_message_from_before_claim_ids_keeps_its_sqs_message_id_as_its_claim() -> None:
-    from ttrelay.dlq import with_claim_id
+    from ttrelay.forward.dlq import with_claim_id
 
     old = json.dumps({"v": 1, "pixel_code": "C1", "received_at": 1.0, "events": [{"event": "Lead"}]})
     message_id = "5fea7756-0ea4-451a-a703-a558b933e274"

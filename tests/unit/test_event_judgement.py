@@ -4,9 +4,9 @@ import json
 from typing import Any
 
 import pytest
-from ttrelay.event_judgement import UnusableEvent, UsableEvent, judge_event, judge_events
+from ttrelay.collect.event_judgement import UnusableEvent, UsableEvent, judge_event, judge_events
+from ttrelay.collect.request_limits import EventTimeWindow
 from ttrelay.models import MAX_CUSTOM_PROPERTIES
-from ttrelay.request_limits import EventTimeWindow
 
 NOW = 1_795_000_000.0
 WINDOW = EventTimeWindow(NOW, max_future_seconds=300, max_age_seconds=7 * 86_400)

@@ -2,7 +2,7 @@
 
 import pytest
 from support.paths import load_vectors
-from ttrelay.events_api import Verdict, classify
+from ttrelay.forward.events_api import Verdict, classify
 
 
 def test_every_vector_is_classified_as_expected() -> None:

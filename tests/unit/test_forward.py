@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 from support.fakes import MemoryDeadLetters, ScriptedEventsApi
 from ttrelay.config import ForwardSettings
-from ttrelay.dedup import Claim, ClaimResult, DedupMode, InMemoryDedupStore, dedup_key, key_digest
-from ttrelay.forward import Forwarder, InboundMessage
-from ttrelay.redelivery import RetryReason
+from ttrelay.forward.dedup import Claim, ClaimResult, DedupMode, InMemoryDedupStore, dedup_key, key_digest
+from ttrelay.forward.redelivery import RetryReason
+from ttrelay.forward.use_case import Forwarder, InboundMessage
 
 PIXEL_A = "CAAAAAAAAAAAAAAAAAAA"
 PIXEL_B = "CBBBBBBBBBBBBBBBBBBB"
@@ -617,7 +617,7 @@ DAY = 24 * 3600
 def test_a_message_redriven_at_the_end_of_the_dlqs_retention_does_not_resend_a_confirmed_event(
     mode: DedupMode,
 ) -> None:
-    from ttrelay.dlq import outlived_dedup_memory
+    from ttrelay.forward.dlq import outlived_dedup_memory
 
     # "a" is confirmed; "b" keeps failing until SQS moves the message to the DLQ (default TTL, 19 days).
     dedup = InMemoryDedupStore(mode=mode)
@@ -637,7 +637,7 @@ def test_a_message_redriven_at_the_end_of_the_dlqs_retention_does_not_resend_a_c
 
 
 def test_a_redrive_past_the_dedup_memory_would_resend_which_is_why_it_is_left_in_the_dlq() -> None:
-    from ttrelay.dlq import outlived_dedup_memory
+    from ttrelay.forward.dlq import outlived_dedup_memory
 
     dedup = InMemoryDedupStore(ttl_seconds=120 * 3600)  # a stack deployed with DedupTtlHours=120, the least
     api = ScriptedEventsApi()

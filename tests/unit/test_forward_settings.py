@@ -4,7 +4,7 @@ dedup mode reaches the store."""
 import pytest
 from pydantic import ValidationError
 from ttrelay.config import ForwardSettings, forward_settings
-from ttrelay.dedup import DedupMode
+from ttrelay.forward.dedup import DedupMode
 from ttrelay.runtime import forwarder
 
 

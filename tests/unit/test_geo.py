@@ -4,7 +4,7 @@ import importlib.util
 import sys
 
 import pytest
-from ttrelay import geo
+from ttrelay.collect import geo
 from ttrelay.consent.model import Location
 
 SECRET = "0f6b3f1e-origin-secret-for-tests"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from support.paths import ROOT
-from ttrelay.events_api import PIXEL_CODE_PATTERN
+from ttrelay.forward.events_api import PIXEL_CODE_PATTERN
 
 TEMPLATE = ROOT / "web" / "integrations" / "gtm" / "template.tpl"
 SANDBOX = ROOT / "tests" / "support" / "gtm_sandbox.mjs"

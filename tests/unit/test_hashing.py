@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 from support.paths import load_vectors
-from ttrelay.hashing import hash_user_field, is_sha256_hex
+from ttrelay.privacy.hashing import hash_user_field, is_sha256_hex
 
 
 def _cases(field: str) -> list[dict[str, object]]:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from moto import mock_aws
-from ttrelay.cli.keys import keys_command
-from ttrelay.senders import DEFAULT_SITE_KEY_RATE_LIMIT, ApiKeyRing, api_key_digest
+from ttrelay.collect.senders import DEFAULT_SITE_KEY_RATE_LIMIT, ApiKeyRing, api_key_digest
+from ttrelay_dev.cli.keys import keys_command
 
 PIXEL = "CTTRELAYLOCALDEV0001"
 SECRET = "ttrelay-api-keys"

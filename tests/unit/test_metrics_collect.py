@@ -8,17 +8,17 @@ from typing import Any
 import pytest
 from support.encoders import TcCore, tc_string
 from support.fakes import MemoryQueue
-from ttrelay.collect import CollectDeps, CollectOutcome, HttpRequest, collect
+from ttrelay.collect.cookie import SigningKeys
+from ttrelay.collect.use_case import CollectDeps, CollectOutcome, HttpRequest, collect
 from ttrelay.config import CollectSettings
 from ttrelay.consent.policy import load_policy
-from ttrelay.cookie import SigningKeys
-from ttrelay.observability import (
+from ttrelay.observability.pixel_metrics import OTHER_PIXEL
+from ttrelay.observability.telemetry import (
     MATCH_KEY_METRICS,
     TCF_VENDOR_UNCONFIGURED_METRIC,
     drop_reason_kind,
     report_collected,
 )
-from ttrelay.pixel_metrics import OTHER_PIXEL
 
 PIXEL = "CTTRELAYTESTPIXEL001"
 SITE = "https://shop.example.com"

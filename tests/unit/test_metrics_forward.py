@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from support.fakes import MemoryDeadLetters, ScriptedEventsApi
-from ttrelay.dedup import InMemoryDedupStore
-from ttrelay.forward import Forwarder, ForwardReport, InboundMessage
-from ttrelay.observability import report_forwarded
-from ttrelay.pixel_metrics import OTHER_PIXEL, configured_pixels
+from ttrelay.forward.dedup import InMemoryDedupStore
+from ttrelay.forward.use_case import Forwarder, ForwardReport, InboundMessage
+from ttrelay.observability.pixel_metrics import OTHER_PIXEL, configured_pixels
+from ttrelay.observability.telemetry import report_forwarded
 
 PIXEL_A = "CAAAAAAAAAAAAAAAAAAA"
 PIXEL_B = "CBBBBBBBBBBBBBBBBBBB"

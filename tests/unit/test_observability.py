@@ -6,12 +6,17 @@ from typing import Any
 
 import pytest
 from support.adversarial import NOW
-from ttrelay.collect import CollectOutcome
+from ttrelay.collect.event_judgement import judge_events
+from ttrelay.collect.rejection import CollectRejected
+from ttrelay.collect.request_limits import EventTimeWindow
+from ttrelay.collect.use_case import CollectOutcome
 from ttrelay.consent.model import ConsentDecision
-from ttrelay.event_judgement import judge_events
-from ttrelay.observability import REJECTION_DIMENSION, REJECTION_METRIC, report_collected, report_rejected
-from ttrelay.rejection import CollectRejected
-from ttrelay.request_limits import EventTimeWindow
+from ttrelay.observability.telemetry import (
+    REJECTION_DIMENSION,
+    REJECTION_METRIC,
+    report_collected,
+    report_rejected,
+)
 
 SECRET = "jane.private@example.com"
 
@@ -133,7 +138,7 @@ def test_in_lambda_a_stricter_log_level_still_applies_and_timestamps_are_rfc3339
     import subprocess
     import sys
 
-    script = "from ttrelay.observability import logger; logger.info('i'); logger.warning('w')"
+    script = "from ttrelay.observability.telemetry import logger; logger.info('i'); logger.warning('w')"
     env = {
         **os.environ,
         "AWS_LAMBDA_LOG_LEVEL": "INFO",

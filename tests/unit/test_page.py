@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from support.pii import Written, survives, written_pii
-from ttrelay.page import UrlPolicy, scrub_url, ttclid_from_url
+from ttrelay.privacy.page_urls import UrlPolicy, scrub_url, ttclid_from_url
 
 EMAIL_ORACLE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 

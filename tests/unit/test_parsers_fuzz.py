@@ -15,15 +15,15 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 from support.fakes import MemoryQueue
-from ttrelay.collect import CollectDeps, CollectRejected, HttpRequest, collect
+from ttrelay.collect.cookie import ClickIdCookie, SigningKeys, sign, verify
+from ttrelay.collect.geo import locate, viewer_ip
+from ttrelay.collect.responses import CollectError
+from ttrelay.collect.use_case import CollectDeps, CollectRejected, HttpRequest, collect
 from ttrelay.config import CollectSettings
 from ttrelay.consent.cmp_cookies import consent_from_cookie_header, parse_cookie_header
 from ttrelay.consent.policy import load_policy
-from ttrelay.cookie import ClickIdCookie, SigningKeys, sign, verify
-from ttrelay.geo import locate, viewer_ip
 from ttrelay.models import CollectRequest
-from ttrelay.page import scrub_url, ttclid_from_url
-from ttrelay.responses import CollectError
+from ttrelay.privacy.page_urls import scrub_url, ttclid_from_url
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PIXEL = "CTTRELAYTESTPIXEL001"

@@ -15,12 +15,12 @@ from support.adversarial import (
 )
 from support.fakes import MemoryDeadLetters, MemoryQueue, ScriptedEventsApi
 from support.queued import sent_events
-from ttrelay.dedup import InMemoryDedupStore
-from ttrelay.dlq import ParkedMessage, summarise, with_claim_id
-from ttrelay.forward import Forwarder, InboundMessage
-from ttrelay.hashing import hash_user_field
-from ttrelay.match_keys import user_match_keys
+from ttrelay.forward.dedup import InMemoryDedupStore
+from ttrelay.forward.dlq import ParkedMessage, summarise, with_claim_id
+from ttrelay.forward.use_case import Forwarder, InboundMessage
 from ttrelay.models import SQS_MESSAGE_LIMIT, Properties, TikTokUser, UserIn
+from ttrelay.privacy.hashing import hash_user_field
+from ttrelay.privacy.match_keys import user_match_keys
 
 GRANTED = {"cmp": {"marketing": True}}
 PAGE = "https://shop.example.com/p/1?utm_source=tt"

@@ -10,9 +10,9 @@ from support.adversarial import in_memory_collect, in_memory_collect_answering
 from support.paths import load_vectors
 from support.pii import Written, survives, written_pii
 from support.queued import sent_events
-from ttrelay.pii_readings import scrub_text
-from ttrelay.pii_shapes import REDACTED, contains_email, contains_phone, is_email_address, redact_text
-from ttrelay.redaction import redact_properties
+from ttrelay.privacy.pii_readings import scrub_text
+from ttrelay.privacy.pii_shapes import REDACTED, contains_email, contains_phone, is_email_address, redact_text
+from ttrelay.privacy.redaction import redact_properties
 
 # The email shape of the hashing rule, as the quadratic regex wrote it: an oracle for short inputs only.
 EMAIL_ORACLE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

@@ -1,8 +1,8 @@
-"""When a failed message comes back: the per-reason visibility delay (ttrelay.redelivery)."""
+"""When a failed message comes back: the per-reason visibility delay (ttrelay.forward.redelivery)."""
 
 import pytest
-from ttrelay.events_api import classify
-from ttrelay.redelivery import SCHEDULE, RetryReason, retry_reason, visibility_delay
+from ttrelay.forward.events_api import classify
+from ttrelay.forward.redelivery import SCHEDULE, RetryReason, retry_reason, visibility_delay
 
 LEASE = 120
 LOW, HIGH = (lambda: 0.0), (lambda: 1.0)  # the smallest and the largest jitter draw

@@ -1,8 +1,8 @@
 """Who may send (DESIGN.md "Who may send"): allowed browser origins, or backends holding a scoped API key."""
 
 import pytest
-from ttrelay.rejection import CollectRejected
-from ttrelay.senders import ApiKeyRing, ApiKeysError, api_key_digest, identify_sender, new_api_key
+from ttrelay.collect.rejection import CollectRejected
+from ttrelay.collect.senders import ApiKeyRing, ApiKeysError, api_key_digest, identify_sender, new_api_key
 
 SITE = "https://shop.example.com"
 PIXEL = "CTTRELAYTESTPIXEL001"

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from support.fakes import MemoryQueue
 from support.queued import sent_events
-from ttrelay.collect import CollectDeps, CollectOutcome, HttpRequest, collect
+from ttrelay.collect.cookie import SigningKeys
+from ttrelay.collect.rate_limit import KeyRateLimiter
+from ttrelay.collect.rejection import CollectRejected
+from ttrelay.collect.senders import ApiKeyRing, api_key_digest
+from ttrelay.collect.use_case import CollectDeps, CollectOutcome, HttpRequest, collect
 from ttrelay.config import CollectSettings
 from ttrelay.consent.policy import load_policy
-from ttrelay.cookie import SigningKeys
-from ttrelay.rate_limit import KeyRateLimiter
-from ttrelay.rejection import CollectRejected
-from ttrelay.senders import ApiKeyRing, api_key_digest
 
 PIXEL, OTHER_PIXEL = "CTTRELAYTESTPIXEL001", "COTHERPIXEL000000000"
 SITE = "https://shop.example.com"

@@ -14,9 +14,9 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 from ttrelay.adapters import aws
 from ttrelay.adapters.stack_status import read_status
-from ttrelay.cli import main
-from ttrelay.local.stack import worker_env
-from ttrelay.status import OLD_MESSAGE_SECONDS, QueueDepth, StatusReadings, summarise
+from ttrelay.observability.status import OLD_MESSAGE_SECONDS, QueueDepth, StatusReadings, summarise
+from ttrelay_dev.cli import main
+from ttrelay_dev.local.stack import worker_env
 
 REGION = "us-east-1"
 NOW = dt.datetime.now(dt.UTC)

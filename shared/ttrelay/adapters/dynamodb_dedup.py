@@ -1,4 +1,4 @@
-"""The dedup store on DynamoDB (state machine and modes in ttrelay.dedup).
+"""The dedup store on DynamoDB (state machine and modes in ttrelay.forward.dedup).
 
 Claims are batched: PartiQL ``INSERT`` is DynamoDB's only conditional write that comes 25 to a request
 at one write unit each (``BatchWriteItem`` has no conditions; a transaction bills two units per item).
@@ -20,7 +20,7 @@ from itertools import batched
 from typing import Any
 
 from ttrelay.adapters import aws
-from ttrelay.dedup import (
+from ttrelay.forward.dedup import (
     BY_MESSAGE,
     BY_WORKER,
     DEDUP_TTL_HOURS,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from ttrelay.events_api import TRACK_PATH, Classification, Verdict, classify
+from ttrelay.forward.events_api import TRACK_PATH, Classification, Verdict, classify
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ttrelay.status import (
+from ttrelay.observability.status import (
     COLLECT_DIMENSIONS,
     CONFIGURATION_ERROR_METRIC,
     FORWARD_DIMENSIONS,

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from support.encoders import TcCore, tc_string, vendor_section
 from support.fakes import MemoryQueue
-from ttrelay.collect import CollectDeps, CollectOutcome, HttpRequest, collect
+from ttrelay.collect.cookie import SigningKeys
+from ttrelay.collect.rejection import CollectRejected
+from ttrelay.collect.senders import ApiKeyRing
+from ttrelay.collect.use_case import CollectDeps, CollectOutcome, HttpRequest, collect
 from ttrelay.config import CollectSettings
 from ttrelay.consent.policy import load_policy
-from ttrelay.cookie import SigningKeys
-from ttrelay.rejection import CollectRejected
-from ttrelay.senders import ApiKeyRing
 
 PIXEL = "CTTRELAYTESTPIXEL001"
 SITE = "https://shop.example.com"

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 from support.paths import vector_params
-from ttrelay.cli.consent_decide import decide_command
 from ttrelay.consent.decide import decide, evaluate, receipt_for
 from ttrelay.consent.model import ConsentSignals, Location, Policy
 from ttrelay.consent.policy import load_policy
+from ttrelay_dev.cli.consent_decide import decide_command
 
 NOW = 1_793_491_200  # 2026-11-01T00:00:00Z, the vectors' clock
 FR_GRANT_TCF = "CQr-V4AQr-V4AEwABBENCWEgAP_AAEPAAAYgIzQBIAAgAEAvMB7QEZgLzgBAACAXmAAA.IIzQBIAAgAEAvMB7QEZg"

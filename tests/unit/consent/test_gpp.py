@@ -18,11 +18,11 @@ from support.encoders import (
     us_section,
 )
 from support.paths import vector_params
-from ttrelay.cli.consent_decode import decode_gpp_command
 from ttrelay.consent.errors import ConsentStringError
 from ttrelay.consent.gpp import UsSection, decode_gpp
 from ttrelay.consent.tcf import decode_tcf
 from ttrelay.consent.usp import UspString
+from ttrelay_dev.cli.consent_decode import decode_gpp_command
 
 
 def _rejects(text: str) -> ConsentStringError:

@@ -15,9 +15,9 @@ from support.encoders import (
     vendors_segment,
 )
 from support.paths import vector_params
-from ttrelay.cli.consent_decode import decode_tcf_command
 from ttrelay.consent.errors import ConsentStringError
 from ttrelay.consent.tcf import decode_tcf
+from ttrelay_dev.cli.consent_decode import decode_tcf_command
 
 
 def _rejects(text: str) -> ConsentStringError:

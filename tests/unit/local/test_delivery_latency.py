@@ -1,6 +1,6 @@
 """Chaos's delivery latency: from the collector's 202 to the fake Events API's first acceptance."""
 
-from ttrelay.local.delivery_latency import first_acceptance, latency_figures, percentile
+from ttrelay_dev.local.delivery_latency import first_acceptance, latency_figures, percentile
 
 PIXEL = "CAAAAAAAAAAAAAAAAAAA"
 

@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from ttrelay.local.event_source import SqsEventSource
-from ttrelay.local.invoker import Invocation
-from ttrelay.local.provision import SqsMapping
+from ttrelay_dev.local.event_source import SqsEventSource
+from ttrelay_dev.local.invoker import Invocation
+from ttrelay_dev.local.provision import SqsMapping
 
 QUEUE_VISIBILITY = 30  # far beyond the test's run: a message seen again was delayed by the function
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.paths import load_vectors
-from ttrelay.local.fake_events_api import FakeEventsApi, FakeResponse
+from ttrelay_dev.local.fake_events_api import FakeEventsApi, FakeResponse
 
 TOKEN = "local-dev-token"
 TRACK = "/open_api/v1.3/event/track/"

@@ -5,7 +5,7 @@ import hashlib
 import json
 
 import pytest
-from ttrelay.local.front_door import SIGNATURE_MISMATCH, origin_access_refusal
+from ttrelay_dev.local.front_door import SIGNATURE_MISMATCH, origin_access_refusal
 
 EVENTS = [{"event": "Purchase", "event_id": "o-1", "properties": {"query": "Grüße 日本 💡"}}]
 BODY = json.dumps({"events": EVENTS}, ensure_ascii=False).encode()  # UTF-8, as the snippet sends

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from ttrelay.dlq import ParkedMessage
-from ttrelay.local.collect_exchange import CollectExchange
-from ttrelay.local.inspector import Inspector
-from ttrelay.local.inspector_explanations import explain_decision
-from ttrelay.local.masked_match_keys import NOT_HASHED, masked_match_keys
+from ttrelay.forward.dlq import ParkedMessage
+from ttrelay_dev.local.collect_exchange import CollectExchange
+from ttrelay_dev.local.inspector import Inspector
+from ttrelay_dev.local.inspector_explanations import explain_decision
+from ttrelay_dev.local.masked_match_keys import NOT_HASHED, masked_match_keys
 
 SHA = "a" * 64
 ORIGIN = [("Origin", "https://shop.example.com")]

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from support.paths import ROOT
-from ttrelay.local.template import ParameterError, Resolver, load_template
+from ttrelay_dev.local.template import ParameterError, Resolver, load_template
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 from ttrelay import runtime
-from ttrelay.forward import Forwarder, no_checkpoint
-from ttrelay.local import worker
+from ttrelay.forward.use_case import Forwarder, no_checkpoint
+from ttrelay_dev.local import worker
 
 
 def _plain_forwarder() -> Callable[[], Forwarder]:

@@ -1,0 +1,172 @@
+"""Personal data however it is written: Unicode look-alikes, percent-encoding, base64.
+
+pii_shapes says what an email address or a phone number looks like in plain text; this module reads a
+text the ways a browser, a redirect or a site's own code may have encoded one, and checks each reading:
+
+- Unicode: NFKC folds full-width digits and at signs and turns no-break and thin spaces into spaces;
+  invisible format characters (zero-width spaces and joiners, soft hyphens, bidi marks) are removed.
+- percent-encoding: decoded up to three times (`jane%2540example.com` is an address encoded twice, as
+  redirect parameters carry it); what is still encoded after that is not read further.
+- base64 and base64url: every run of at least 8 base64 characters is decoded (as a whole and, split on
+  '/', part by part); a run that decodes to UTF-8 text holding an email address or a phone number is
+  personal data.
+
+Work stays linear in the text: all readings of a text together are at most MAX_READ times its length.
+A few characters grow under NFKC (U+FDFA becomes 18 characters), and each percent round reads the text
+again: a text that would need more is not read further but counts as holding personal data (it fails
+closed, as [redacted]). Base64 runs do not overlap, and each character is decoded at most twice per
+round (in its run and in its part).
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import unicodedata
+from urllib.parse import unquote
+
+from ttrelay.privacy.pii_shapes import (
+    MIN_PHONE_DIGITS,
+    REDACTED,
+    PhoneRule,
+    contains_email,
+    contains_phone_by,
+    redact_text,
+)
+
+MAX_PERCENT_ROUNDS = 3
+# All readings of a text together, and its NFKC reading alone, at most these many times its length. Real
+# text grows little under NFKC (ligatures, squared units), percent rounds shrink it (an address encoded
+# three times is read as 2.3 times its length), and the slack lets a short text hold one long ligature.
+MAX_READ = 3
+MAX_GROWTH = 2
+_READ_SLACK = 32
+# The shortest base64 of an address ("a@b.co", 6 bytes) is 8 characters; shorter runs are words.
+MIN_BASE64_RUN = 8
+_BASE64_RUN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_BASE64_RUN},}}={{0,2}}")  # padding goes with the run
+_DIGITS = b"0123456789"
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# A token still percent-encoded after the last round: not read, so removed when the text held PII.
+_STILL_ENCODED_TOKEN = re.compile(r"\S*%[0-9A-Fa-f]{2}\S*")
+_ESCAPE_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+
+
+class Unreadable(ValueError):
+    """A text whose readings would be more than MAX_READ times its length."""
+
+
+def _read_budget(text: str, factor: int = MAX_READ) -> int:
+    return factor * len(text) + _READ_SLACK
+
+
+def normalised(text: str) -> str:
+    """NFKC without invisible format characters; ASCII text is already both. Unreadable when NFKC makes
+    it more than MAX_GROWTH times as long. NFKD is checked first: as long or longer, and five times
+    cheaper on U+FDFA; it splits Hangul and stacked accents into up to 3 characters, hence MAX_READ."""
+    if text.isascii():
+        return text
+    if len(unicodedata.normalize("NFKD", text)) > _read_budget(text):
+        raise Unreadable
+    reading = unicodedata.normalize("NFKC", text)
+    if len(reading) > _read_budget(text, MAX_GROWTH):
+        raise Unreadable
+    return _INVISIBLE.sub("", reading)
+
+
+def percent_decoded(text: str) -> str:
+    """urllib's unquote (UTF-8, errors replaced). Its own pass is fastest on ASCII, but it splits other
+    text at every non-ASCII character, a Python step each (1 µs a character on "ﬃ%ﬃ%..."): that text is
+    decoded by escape runs in one regex pass instead."""
+    if "%" not in text:
+        return text
+    if text.isascii():
+        return unquote(text)
+    return _ESCAPE_RUN.sub(_decoded_escapes, text)
+
+
+def _decoded_escapes(run: re.Match[str]) -> str:
+    return bytes.fromhex(run.group().replace("%", "")).decode("utf-8", "replace")
+
+
+def holds_pii(text: str, phones: PhoneRule) -> bool:
+    """An email address (or a phone number, by `phones`) in any reading of the text."""
+    return _scrubbed(text, phones)[1]
+
+
+def scrub_text(text: str, phones: PhoneRule = "any") -> str:
+    """The text unchanged when no reading holds personal data; else its most decoded reading with each
+    address, phone number and base64 run holding one replaced by [redacted]."""
+    return _scrubbed(text, phones)[0]
+
+
+def _scrubbed(text: str, phones: PhoneRule) -> tuple[str, bool]:
+    try:
+        return _read(text, phones)
+    except Unreadable:
+        return REDACTED, True
+
+
+def _read(text: str, phones: PhoneRule) -> tuple[str, bool]:
+    current = normalised(text)
+    found = False
+    budget = _read_budget(text)
+    for round_ in range(MAX_PERCENT_ROUNDS + 1):
+        budget -= len(current)
+        if budget < 0:
+            raise Unreadable
+        cleaned = _redacted(current, phones)
+        found = found or cleaned != current
+        current = cleaned
+        if "%" not in current:
+            break
+        if round_ == MAX_PERCENT_ROUNDS:
+            # Redacted text is read again by whoever gets it: nothing may decode further into PII.
+            if found:
+                current = _STILL_ENCODED_TOKEN.sub(REDACTED, current)
+            break
+        decoded = percent_decoded(current)
+        if decoded == current:
+            break
+        if len(decoded) > budget:  # before NFKC, which may only add to it
+            raise Unreadable
+        current = normalised(decoded)
+    return (current, True) if found else (text, False)
+
+
+def _redacted(text: str, phones: PhoneRule) -> str:
+    """One reading with base64 runs, then phones, then addresses redacted. Base64 goes first: its
+    replacement may join an address shape (`a@<run>.com`) that the address pass then removes."""
+    if len(text) >= MIN_BASE64_RUN:
+        text = _BASE64_RUN.sub(
+            lambda run: REDACTED if _decodes_to_pii(run.group(), phones) else run.group(), text
+        )
+    return redact_text(text, phones)
+
+
+def _decodes_to_pii(run: str, phones: PhoneRule) -> bool:
+    """The run, or a '/'-separated part of it (a path: `/orders/<base64url>`), decodes to PII."""
+    if "/" not in run:
+        return _decoded_holds_pii(run, phones)
+    parts = [run, *(part for part in run.split("/") if len(part) >= MIN_BASE64_RUN)]
+    return any(_decoded_holds_pii(part, phones) for part in parts)
+
+
+def _decoded_holds_pii(run: str, phones: PhoneRule) -> bool:
+    standard = run.rstrip("=").replace("-", "+").replace("_", "/")  # base64url; translate is 5x slower
+    if len(standard) % 4 == 1:  # no base64 text has this length
+        return False
+    try:
+        raw = binascii.a2b_base64(standard + "=" * (-len(standard) % 4), strict_mode=True)
+    except binascii.Error:
+        return False
+    # Every run of 8 letters is a candidate ("abcdefgh " * 57 in 512 characters): ASCII bytes with no '@'
+    # and too few digits for a phone are settled here, before any decoding, exception or normalising.
+    if raw.isascii() and b"@" not in raw and len(raw) - len(raw.translate(None, _DIGITS)) < MIN_PHONE_DIGITS:
+        return False
+    try:
+        text = normalised(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False  # binary: a token, a hash, a word that happens to be base64
+    except Unreadable:
+        return True
+    return contains_email(text) or contains_phone_by(text, phones)
