@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from ttrelay.cli.help import HelpFormatter
-from ttrelay.cli.targets import deployed_outputs, local_outputs
+from ttrelay.cli.region import use_region
+from ttrelay.cli.targets import add_region_option, deployed_outputs, local_outputs
 from ttrelay.dedup import DEDUP_TTL_HOURS
 from ttrelay.local.stack import STATE_FILE
 
@@ -35,6 +36,7 @@ def dlq_command(argv: list[str]) -> int:
     parser.add_argument("--stack-name", help="a deployed ttrelay stack (reads its outputs)")
     parser.add_argument("--dlq-url", help="the dead-letter queue's URL, instead of --stack-name")
     parser.add_argument("--queue-url", help="where redrive sends messages (the events queue)")
+    add_region_option(parser)
     parser.add_argument("--state-file", type=Path, default=STATE_FILE, help="the local stack's state file")
     parser.add_argument(
         "--dedup-ttl-hours",
@@ -90,7 +92,10 @@ def dlq_command(argv: list[str]) -> int:
 def _targets(args: argparse.Namespace) -> tuple[str, str | None, int]:
     """The DLQ, the events queue and the stack's dedup TTL in hours."""
     if args.dlq_url:
+        use_region(args.region)
         return args.dlq_url, args.queue_url, args.dedup_ttl_hours or DEDUP_TTL_HOURS
-    outputs = deployed_outputs(args.stack_name) if args.stack_name else local_outputs(args.state_file)
+    outputs = (
+        deployed_outputs(args.stack_name, args.region) if args.stack_name else local_outputs(args.state_file)
+    )
     ttl_hours = args.dedup_ttl_hours or int(outputs.get("DedupTtlHours") or DEDUP_TTL_HOURS)
     return outputs["EventsDLQUrl"], outputs.get("EventsQueueUrl"), ttl_hours
