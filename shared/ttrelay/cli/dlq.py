@@ -3,9 +3,10 @@
 Targets, in this order: --dlq-url/--queue-url; --stack-name (a deployed stack's outputs, with your AWS
 credentials); else the running local stack (`make dev`).
 
-inspect prints counts by reason, pixel and event name, and per reason TikTok's message and request ids
-(never an event body). redrive moves messages back to the events queue; delivery is idempotent, so
-events TikTok already accepted are not sent again. A message the dedup table may have forgotten (received
+inspect prints counts by reason, pixel and event name, per reason TikTok's message and request ids, and
+per parked message its reason, pixel and events' ids and names (never an event body). redrive moves
+messages back to the events queue; delivery is idempotent, so events TikTok already accepted are not sent
+again. A message the dedup table may have forgotten (received
 longer ago than its TTL, DedupTtlHours, less a day) is left in the DLQ and counted, unless
 --include-expired: its events would be sent even if TikTok accepted them before.
 """
