@@ -43,6 +43,9 @@ def test_a_permanently_rejected_event_is_parked_inspected_and_redriven(
     assert summary["messages"] == 1 and summary["events"] == 1
     assert summary["by_reason"] == {"code:40002": 1}
     assert summary["by_event_name"] == {"Purchase": 1}
+    # The shop sees which order is parked, by its id.
+    (parked,) = summary["parked"]
+    assert parked["events"] == [{"event_id": "dlq-bad-1", "event": "Purchase"}]
     assert "private.person" not in json.dumps(summary).lower()
     assert httpx.get(f"{base}/_local/queue").json()["dlq"] == 1  # inspecting leaves the messages there
 

@@ -27,6 +27,20 @@ def test_invoke_without_a_running_stack_uses_a_private_one() -> None:
     assert json.loads(result["body"])["decision"]["action"] == "forward"
 
 
+def test_invoke_prints_the_functions_logs_without_powertools_empty_metrics_warning() -> None:
+    result = subprocess.run(
+        [TTRELAY, "invoke", "CollectFunction", "--event", "events/collect-granted.json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    assert '"message":"collected"' in result.stderr  # the function's own log lines still show
+    assert "No application metrics to publish" not in result.stderr
+    assert "Warning" not in result.stderr
+
+
 def test_invoke_uses_the_running_stacks_resources(base: str, dev_state_file: Path) -> None:
     httpx.delete(f"{base}/_local/tiktok/requests")
     result = invoke(
@@ -35,7 +49,8 @@ def test_invoke_uses_the_running_stacks_resources(base: str, dev_state_file: Pat
     assert result == {"batchItemFailures": []}
     # The running stack's fake Events API received the sample batch.
     received = wait_for(lambda: httpx.get(f"{base}/_local/tiktok/requests").json()["requests"], timeout=30)
-    assert sorted(e["event_id"] for e in received[0]["body"]["data"]) == ["atc-2002", "order-1001"]
+    sent = sorted(e["event_id"] for e in received[0]["body"]["data"])
+    assert sent == ["sample-atc-5002", "sample-order-5001"]
 
 
 def test_unknown_function_is_a_clear_error() -> None:

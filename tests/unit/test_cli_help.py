@@ -3,8 +3,11 @@ defaults, and a value that is not a consent string at all is called out as such.
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
-from support.paths import load_vectors
+from support.paths import ROOT, load_vectors
 from ttrelay_dev.cli import main
 
 # Per command: fragments its --help must show (an option's description, a default).
@@ -159,3 +162,22 @@ def test_a_zero_default_is_shown_but_an_unset_one_is_not() -> None:
     text = " ".join(parser.format_help().split())
     assert "how many retries (default: 0)" in text
     assert "a name --dry-run" in text and "print only" in text and "(default: False)" not in text
+
+
+def test_help_shows_the_port_in_effect(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PORT", "3100")
+    assert main(["--help"]) == 0
+    assert "http://127.0.0.1:3100" in capsys.readouterr().out
+    assert main(["dev", "--help"]) == 0
+    assert "(default: 3100)" in " ".join(capsys.readouterr().out.split())
+    for command, env in ((["make", "help"], {"PORT": "3100"}), (["make", "help", "PORT=3200"], {})):
+        made = subprocess.run(
+            command, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=True
+        )
+        assert f"http://127.0.0.1:{env.get('PORT', '3200')}" in made.stdout
+        assert "3000" not in made.stdout
+    monkeypatch.delenv("PORT")
+    assert main(["--help"]) == 0
+    assert "http://127.0.0.1:3000" in capsys.readouterr().out

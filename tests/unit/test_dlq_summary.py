@@ -83,7 +83,31 @@ def test_inspect_prints_the_detail_without_bodies(aws_mock: None, capsys: pytest
     assert summary["by_reason_detail"] == {
         "code:40001": {"count": 1, "messages": ["Access token is invalid"], "request_ids": ["r1"]}
     }
-    assert SHA not in out and "e1" not in out  # no body, no hashed email, no event id
+    # Which events are parked (so a shop knows which orders), never their data: no hashed email.
+    assert summary["parked"] == [
+        {
+            "message_id": summary["parked"][0]["message_id"],
+            "reason": "code:40001",
+            "pixel": PIXEL,
+            "events": [{"event_id": "e1", "event": "Purchase"}],
+        }
+    ]
+    assert summary["parked"][0]["message_id"]
+    assert SHA not in out and "received_at" not in out
+
+
+def test_request_ids_shared_by_messages_of_one_tiktok_request_are_listed_once() -> None:
+    # The forwarder parks every message of a refused request with that request's id.
+    messages = [parked("code:40002", "Invalid pixel code", ids) for ids in ("r1", "r1", "r2", "r1")]
+    summary = summarise(messages).as_dict()
+    assert summary["tiktok_request_ids"] == ["r1", "r2"]
+    assert [entry["events"] for entry in summary["parked"]] == [[{"event_id": "e1", "event": "Purchase"}]] * 4
+
+
+def test_an_unreadable_parked_body_is_listed_without_events() -> None:
+    summary = summarise([ParkedMessage("{not json", {"reason": "malformed_message"}, 1, "m-1")]).as_dict()
+    unreadable = {"message_id": "m-1", "reason": "malformed_message", "pixel": "(unreadable)"}
+    assert summary["parked"] == [unreadable]
 
 
 def test_a_redriven_message_from_before_claim_ids_keeps_its_sqs_message_id_as_its_claim() -> None:

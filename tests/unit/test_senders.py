@@ -85,12 +85,35 @@ def test_several_keys_are_active_at_once_so_backends_rotate_without_downtime() -
         identify_sender({"authorization": f"Bearer {OLD_KEY}"}, (), lambda: revoked)
 
 
-def test_a_key_scoped_to_other_pixels_gets_the_same_403_as_an_unknown_pixel() -> None:
-    sender = identify_sender({"authorization": f"Bearer {SCOPED_KEY}"}, (), lambda: RING)
-    sender.check_pixel(OTHER_PIXEL)
+def pixel_refusal(sender_headers: dict[str, str], pixel: str, served: tuple[str, ...]) -> CollectRejected:
+    sender = identify_sender(sender_headers, (SITE,), lambda: RING)
     with pytest.raises(CollectRejected) as caught:
-        sender.check_pixel(PIXEL)
+        sender.check_pixel(pixel, served)
     assert (caught.value.status, caught.value.error) == (403, "pixel_not_allowed")
+    return caught.value
+
+
+def test_a_key_scoped_to_other_pixels_gets_the_same_403_as_an_unknown_pixel_saying_both_causes() -> None:
+    scoped = {"authorization": f"Bearer {SCOPED_KEY}"}
+    identify_sender(scoped, (), lambda: RING).check_pixel(OTHER_PIXEL, (PIXEL, OTHER_PIXEL))
+    out_of_scope = pixel_refusal(scoped, PIXEL, (PIXEL, OTHER_PIXEL))
+    unserved = pixel_refusal(scoped, "CNOTMYPIXEL000000000", (PIXEL, OTHER_PIXEL))
+    # The two cannot be told apart (a secret key's scope is not probed), yet the answer says what to check.
+    assert out_of_scope.errors == unserved.errors
+    assert unserved.errors == [
+        {
+            "loc": "pixel_code",
+            "msg": "this pixel is not one the relay serves (PixelCodes), or not one of this API key's "
+            "pixels (ttrelay keys list)",
+        }
+    ]
+
+
+def test_a_pixel_the_relay_does_not_serve_is_403_saying_so() -> None:
+    for headers in ({"origin": SITE}, {"authorization": f"Bearer {NEW_KEY}"}):
+        error = pixel_refusal(headers, "CNOTMYPIXEL000000000", (PIXEL,))
+        assert error.errors[0]["loc"] == "pixel_code"
+        assert str(error.errors[0]["msg"]).startswith("this pixel is not one the relay serves (PixelCodes)")
 
 
 @pytest.mark.parametrize(

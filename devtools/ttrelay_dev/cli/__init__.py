@@ -6,12 +6,15 @@ Every command answers --help with its options and their defaults.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
-USAGE = """usage: ttrelay COMMAND ...   (ttrelay COMMAND --help for its options)
+from ttrelay import __version__
 
-  dev                        run the local stack (http://127.0.0.1:3000)
+USAGE = """usage: ttrelay COMMAND ...   (ttrelay COMMAND --help for its options; ttrelay --version)
+
+  dev                        run the local stack (http://127.0.0.1:{port}, $PORT or 3000)
   invoke FUNCTION --event F  invoke a function of template.yaml with a sample event
   consent decode-tcf S       decode a TCF v2 TC string (JSON; exit 2 if invalid)
   consent decode-gpp S       decode a GPP string (JSON; exit 2 if invalid)
@@ -23,7 +26,8 @@ USAGE = """usage: ttrelay COMMAND ...   (ttrelay COMMAND --help for its options)
   openapi                    print the OpenAPI document of POST /events (docs/openapi.json)
 
 Operator commands (status, dlq, keys) act on --stack-name (your AWS credentials) or, without it, on the
-running local stack (make dev).
+running local stack (make dev). They look for the stack in --region, else AWS_REGION, AWS_DEFAULT_REGION,
+the profile's region, samconfig.toml's region.
 """
 
 CONSENT_USAGE = """usage: ttrelay consent SUBCOMMAND ...   (ttrelay consent SUBCOMMAND --help for details)
@@ -37,11 +41,14 @@ CONSENT_USAGE = """usage: ttrelay consent SUBCOMMAND ...   (ttrelay consent SUBC
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in ("-h", "--help"):
-        print(USAGE)
+        print(_usage())
         return 0 if args else 2
+    if args[0] == "--version":
+        print(f"ttrelay {__version__}")
+        return 0
     command, rest = args[0], args[1:]
     if command not in _COMMANDS and command != "consent":
-        print(f"ttrelay: unknown command {command!r}\n{USAGE}", file=sys.stderr)
+        print(f"ttrelay: unknown command {command!r}\n{_usage()}", file=sys.stderr)
         return 2
     try:
         return _consent(rest) if command == "consent" else _load(*_COMMANDS[command])(rest)
@@ -49,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         # argparse exits on --help (0) and on bad arguments (2); main returns the code instead, so a
         # caller (the tests, another Python program) gets it like any other command's result.
         return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
+
+
+def _usage() -> str:
+    # The port `ttrelay dev` would take now, as its --port default does.
+    return USAGE.format(port=os.environ.get("PORT", "3000"))
 
 
 # Imported only when called, so `ttrelay consent ...` never loads moto, boto3 or the local stack.

@@ -3,9 +3,10 @@
 Targets, in this order: --dlq-url/--queue-url; --stack-name (a deployed stack's outputs, with your AWS
 credentials); else the running local stack (`make dev`).
 
-inspect prints counts by reason, pixel and event name, and per reason TikTok's message and request ids
-(never an event body). redrive moves messages back to the events queue; delivery is idempotent, so
-events TikTok already accepted are not sent again. A message the dedup table may have forgotten (received
+inspect prints counts by reason, pixel and event name, per reason TikTok's message and request ids, and
+per parked message its reason, pixel and events' ids and names (never an event body). redrive moves
+messages back to the events queue; delivery is idempotent, so events TikTok already accepted are not sent
+again. A message the dedup table may have forgotten (received
 longer ago than its TTL, DedupTtlHours, less a day) is left in the DLQ and counted, unless
 --include-expired: its events would be sent even if TikTok accepted them before.
 """
@@ -21,7 +22,8 @@ from pathlib import Path
 from ttrelay.forward.dedup import DEDUP_TTL_HOURS
 
 from ttrelay_dev.cli.help import HelpFormatter
-from ttrelay_dev.cli.targets import deployed_outputs, local_outputs
+from ttrelay_dev.cli.region import use_region
+from ttrelay_dev.cli.targets import add_region_option, deployed_outputs, local_outputs
 from ttrelay_dev.local.stack import STATE_FILE
 
 
@@ -36,6 +38,7 @@ def dlq_command(argv: list[str]) -> int:
     parser.add_argument("--stack-name", help="a deployed ttrelay stack (reads its outputs)")
     parser.add_argument("--dlq-url", help="the dead-letter queue's URL, instead of --stack-name")
     parser.add_argument("--queue-url", help="where redrive sends messages (the events queue)")
+    add_region_option(parser)
     parser.add_argument("--state-file", type=Path, default=STATE_FILE, help="the local stack's state file")
     parser.add_argument(
         "--dedup-ttl-hours",
@@ -91,7 +94,10 @@ def dlq_command(argv: list[str]) -> int:
 def _targets(args: argparse.Namespace) -> tuple[str, str | None, int]:
     """The DLQ, the events queue and the stack's dedup TTL in hours."""
     if args.dlq_url:
+        use_region(args.region)
         return args.dlq_url, args.queue_url, args.dedup_ttl_hours or DEDUP_TTL_HOURS
-    outputs = deployed_outputs(args.stack_name) if args.stack_name else local_outputs(args.state_file)
+    outputs = (
+        deployed_outputs(args.stack_name, args.region) if args.stack_name else local_outputs(args.state_file)
+    )
     ttl_hours = args.dedup_ttl_hours or int(outputs.get("DedupTtlHours") or DEDUP_TTL_HOURS)
     return outputs["EventsDLQUrl"], outputs.get("EventsQueueUrl"), ttl_hours

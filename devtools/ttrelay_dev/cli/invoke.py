@@ -31,37 +31,48 @@ def invoke_command(argv: list[str]) -> int:
     event = json.loads(args.event.read_text())
     root = args.root.resolve()
     running = _running_stack(args.state_file or root / STATE_FILE)
+    stack = None
     if running is not None:
         spec_doc = running["functions"].get(args.function)
-        if spec_doc is None:
-            print(f"ttrelay invoke: no function {args.function!r} in template.yaml", file=sys.stderr)
-            return 2
-        spec = FunctionSpec(
-            args.function,
-            Path(spec_doc["code_dir"]),
-            spec_doc["handler"],
-            spec_doc["environment"],
-            spec_doc["timeout"],
-            spec_doc["memory_mb"],
+        spec = (
+            FunctionSpec(
+                args.function,
+                Path(spec_doc["code_dir"]),
+                spec_doc["handler"],
+                spec_doc["environment"],
+                spec_doc["timeout"],
+                spec_doc["memory_mb"],
+            )
+            if spec_doc
+            else None
         )
-        runner = FunctionRunner(spec, worker_env(str(running["moto_endpoint"])), output=sys.stderr)
-        try:
-            outcome = runner.invoke(event)
-        finally:
-            runner.close()
+        env = worker_env(str(running["moto_endpoint"]))
     else:
         stack = LocalStack(
             StackOptions(root=root, port=0, event_sources=False, log_output=sys.stderr)
         ).start()
+        spec = stack.provisioned.functions.get(args.function) if stack.provisioned else None
+        env = stack.worker_env()
+    try:
+        if spec is None:
+            print(f"ttrelay invoke: no function {args.function!r} in template.yaml", file=sys.stderr)
+            return 2
+        runner = FunctionRunner(spec, {**env, **_QUIET_WHEN_NO_METRICS}, output=sys.stderr)
         try:
-            if args.function not in (stack.provisioned.functions if stack.provisioned else {}):
-                print(f"ttrelay invoke: no function {args.function!r} in template.yaml", file=sys.stderr)
-                return 2
-            outcome = stack.invoke(args.function, event)
+            outcome = runner.invoke(event)
         finally:
+            runner.close()
+    finally:
+        if stack is not None:
             stack.stop()
     print(json.dumps(outcome.result if outcome.ok else outcome.error, indent=2))
     return 0 if outcome.ok else 1
+
+
+# The handler's shared Metrics is flushed on every invocation, and its counts go into per-pixel blobs
+# (ttrelay.observability.pixel_metrics) instead, so Powertools warns that it is empty; in a fresh worker
+# per invoke the warning would follow every call. Only that message is silenced: other warnings show.
+_QUIET_WHEN_NO_METRICS = {"PYTHONWARNINGS": "ignore:No application metrics to publish:UserWarning"}
 
 
 def _running_stack(state_file: Path) -> dict[str, Any] | None:

@@ -2,7 +2,9 @@
 secret, scoped to pixels).
 
 Targets, in this order: --secret-id; --stack-name (a deployed stack's ApiKeysSecretArn output, with your
-AWS credentials); else the running local stack (`make dev`). A new key is printed once and stored only
+AWS credentials); else the running local stack (`make dev`). `create --pixel` refuses a pixel the relay
+does not serve (the stack's PixelCodes, or the local stack's pixels); with --secret-id alone there is no
+stack to ask, so add --stack-name to have it checked. A new key is printed once and stored only
 as its SHA-256 digest. A site key (`--publishable`) is public by design: it goes into a sandboxed page such
 as a Shopify custom pixel, limited to its pixels, its page hosts and its rate. The collector reads the
 secret through a 5-minute cache, so a new or revoked key takes effect within 5 minutes of the change.
@@ -26,7 +28,14 @@ from ttrelay.collect.senders import (
 )
 
 from ttrelay_dev.cli.help import HelpFormatter
-from ttrelay_dev.cli.targets import deployed_outputs, local_outputs
+from ttrelay_dev.cli.region import use_region
+from ttrelay_dev.cli.targets import (
+    add_region_option,
+    deployed_outputs,
+    deployed_pixels,
+    local_outputs,
+    local_pixels,
+)
 from ttrelay_dev.local.stack import STATE_FILE
 
 
@@ -85,7 +94,7 @@ def keys_command(argv: list[str]) -> int:
     if args.action == "create" and args.rate_limit is not None and args.rate_limit < 1:
         parser.error("--rate-limit takes a whole number of requests per second, at least 1")
     try:
-        secret_id = _secret_id(args)
+        secret_id, served = _target(args, pixels_needed=args.action == "create" and not args.all_pixels)
         from ttrelay.adapters.secrets import put_json_secret, read_json_secret_now
 
         document = ApiKeysDocument.model_validate(read_json_secret_now(secret_id))
@@ -97,6 +106,10 @@ def keys_command(argv: list[str]) -> int:
             print(json.dumps({"revoked": args.key_id}))
             return 0
         pixels = (ALL_PIXELS,) if args.all_pixels else tuple(dict.fromkeys(args.pixel))
+        if served is not None:
+            _check_served(pixels, served)
+        elif not args.all_pixels:
+            print("ttrelay keys: pixels not checked (--secret-id names no stack)", file=sys.stderr)
         if args.publishable:
             limit = args.rate_limit or DEFAULT_SITE_KEY_RATE_LIMIT
             made = add_site_key(document, pixels, tuple(args.host), limit, args.label, int(time.time()))
@@ -117,13 +130,30 @@ def keys_command(argv: list[str]) -> int:
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--secret-id", help="the API-keys secret's ARN or name")
-    parser.add_argument("--stack-name", help="a deployed ttrelay stack (reads its ApiKeysSecretArn output)")
+    parser.add_argument(
+        "--stack-name", help="a deployed ttrelay stack (reads its ApiKeysSecretArn output and PixelCodes)"
+    )
+    add_region_option(parser)
     parser.add_argument("--state-file", type=Path, default=STATE_FILE, help="the local stack's state file")
 
 
-def _secret_id(args: argparse.Namespace) -> str:
-    if args.secret_id:
-        return str(args.secret_id)
+def _target(args: argparse.Namespace, pixels_needed: bool) -> tuple[str, tuple[str, ...] | None]:
+    """The keys secret, and the pixels the relay serves when they are needed and can be known."""
     if args.stack_name:
-        return deployed_outputs(args.stack_name)["ApiKeysSecretArn"]
-    return local_outputs(args.state_file)["ApiKeysSecretArn"]
+        secret_id = args.secret_id or deployed_outputs(args.stack_name, args.region)["ApiKeysSecretArn"]
+        return secret_id, deployed_pixels(args.stack_name, args.region) if pixels_needed else None
+    if args.secret_id:
+        use_region(args.region)
+        return str(args.secret_id), None
+    secret_id = local_outputs(args.state_file)["ApiKeysSecretArn"]
+    return secret_id, local_pixels(args.state_file) if pixels_needed else None
+
+
+def _check_served(pixels: tuple[str, ...], served: tuple[str, ...]) -> None:
+    """A key for a pixel the relay does not serve could never send: every request would get 403."""
+    if unserved := [pixel for pixel in pixels if pixel not in served]:
+        serves = ", ".join(served) if served else "none: its PixelCodes is empty"
+        raise ValueError(
+            f"the relay does not serve pixel {', '.join(unserved)} (it serves {serves}); add it to the "
+            "stack's PixelCodes first, or a key for it gets 403 pixel_not_allowed"
+        )

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from ttrelay_dev.cli.help import HelpFormatter
-from ttrelay_dev.cli.targets import deployed_outputs, local_outputs
+from ttrelay_dev.cli.targets import add_region_option, deployed_outputs, local_outputs
 from ttrelay_dev.local.stack import STATE_FILE
 
 
@@ -27,6 +27,7 @@ def status_command(argv: list[str]) -> int:
         prog="ttrelay status", description=__doc__, formatter_class=HelpFormatter
     )
     parser.add_argument("--stack-name", help="a deployed ttrelay stack (reads its outputs and metrics)")
+    add_region_option(parser)
     parser.add_argument("--state-file", type=Path, default=STATE_FILE, help="the local stack's state file")
     parser.add_argument(
         "--window-minutes",
@@ -40,7 +41,11 @@ def status_command(argv: list[str]) -> int:
     from ttrelay.observability.status import summarise
 
     try:
-        outputs = deployed_outputs(args.stack_name) if args.stack_name else local_outputs(args.state_file)
+        outputs = (
+            deployed_outputs(args.stack_name, args.region)
+            if args.stack_name
+            else local_outputs(args.state_file)
+        )
     except LookupError as exc:
         print(f"ttrelay status: {exc}", file=sys.stderr)
         return 2

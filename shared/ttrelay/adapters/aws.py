@@ -33,10 +33,20 @@ def dynamodb() -> DynamoDBClient:
 
 def stack_outputs(stack_name: str) -> dict[str, str]:
     """A deployed stack's outputs (queue URLs, secret ARNs), for the operator CLI."""
+    outputs = _stack(stack_name).get("Outputs", [])
+    return {output["OutputKey"]: output["OutputValue"] for output in outputs}
+
+
+def stack_parameters(stack_name: str) -> dict[str, str]:
+    """A deployed stack's parameter values (PixelCodes...), for the operator CLI."""
+    parameters = _stack(stack_name).get("Parameters", [])
+    return {item["ParameterKey"]: item.get("ParameterValue", "") for item in parameters}
+
+
+def _stack(stack_name: str) -> Any:
     import boto3
 
-    stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
-    return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+    return boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
 
 
 def cloudwatch() -> Any:

@@ -189,14 +189,19 @@ class Sender:
         """A page admitted by its site key alone: it has no cookie jar of ours (the token is in the body)."""
         return self.site_key is not None and self.origin is None
 
-    def check_pixel(self, pixel_code: str) -> None:
+    def check_pixel(self, pixel_code: str, served: Collection[str]) -> None:
+        """403 `pixel_not_allowed` for a pixel the relay does not serve or this sender may not send for,
+        saying which of the two it is, except where that would reveal a secret key's scope."""
+        if self.key is not None and (pixel_code not in served or not self.key.allows(pixel_code)):
+            # One answer for both: a secret key's scope cannot be probed by telling them apart.
+            raise _pixel_not_allowed(f"{_NOT_SERVED}, or not one of {_KEY_PIXELS}")
+        if pixel_code not in served:
+            raise _pixel_not_allowed(_NOT_SERVED)
         if self.site_key is not None and not self.site_key.allows(pixel_code):
             # A site key is public, so its scope is no secret: say why, so a merchant can fix the page.
-            message = f"this site key's scope does not include pixel {pixel_code} (ttrelay keys list)"
-            raise CollectRejected(403, "pixel_not_allowed", [{"loc": "pixel_code", "msg": message}])
-        if self.key is not None and not self.key.allows(pixel_code):
-            # The same answer as an unknown pixel: a secret key's scope cannot be probed.
-            raise CollectRejected(403, "pixel_not_allowed")
+            raise _pixel_not_allowed(
+                f"this site key's scope does not include pixel {pixel_code} (ttrelay keys list)"
+            )
 
     def check_page(self, page_url: str | None) -> None:
         """A site key with hosts admits only events from pages on them (the page reports its own URL)."""
@@ -209,6 +214,14 @@ class Sender:
                 + ", ".join(self.site_key.hosts)
             )
             raise CollectRejected(403, "host_not_allowed", [{"loc": "context.page_url", "msg": message}])
+
+
+_NOT_SERVED = "this pixel is not one the relay serves (PixelCodes)"
+_KEY_PIXELS = "this API key's pixels (ttrelay keys list)"
+
+
+def _pixel_not_allowed(message: str) -> CollectRejected:
+    return CollectRejected(403, "pixel_not_allowed", [{"loc": "pixel_code", "msg": message}])
 
 
 def _url_host(url: str | None) -> str | None:

@@ -19,6 +19,7 @@ class ParkedMessage:
     body: str
     attributes: Mapping[str, str]  # our message attributes: reason, message, request_id
     sent_at_ms: int
+    message_id: str = ""
 
 
 _DETAIL_LIMIT = 3  # distinct messages per reason: enough to tell causes apart, short enough to read
@@ -52,7 +53,8 @@ class DlqSummary:
     by_reason_detail: dict[str, ReasonDetail] = field(default_factory=dict)
     by_pixel: Counter[str] = field(default_factory=Counter)
     by_event_name: Counter[str] = field(default_factory=Counter)
-    request_ids: list[str] = field(default_factory=list)
+    request_ids: dict[str, None] = field(default_factory=dict)  # distinct, first seen first
+    parked: list[dict[str, object]] = field(default_factory=list)
     oldest_ms: int | None = None
     newest_ms: int | None = None
 
@@ -68,9 +70,12 @@ class DlqSummary:
             },
             "by_pixel": dict(self.by_pixel.most_common()),
             "by_event_name": dict(self.by_event_name.most_common()),
-            "tiktok_request_ids": self.request_ids[:20],
+            # One TikTok request covers the events of several messages: each id once.
+            "tiktok_request_ids": list(self.request_ids)[:20],
             "oldest_sent_at_ms": self.oldest_ms,
             "newest_sent_at_ms": self.newest_ms,
+            # Which orders are parked: per message, its events' ids and names (never their data).
+            "parked": self.parked,
         }
 
 
@@ -81,6 +86,7 @@ def parked_message(message: Mapping[str, Any]) -> ParkedMessage:
         body=message["Body"],
         attributes={name: value.get("StringValue", "") for name, value in attributes.items()},
         sent_at_ms=int(message.get("Attributes", {}).get("SentTimestamp", 0)),
+        message_id=message.get("MessageId", ""),
     )
 
 
@@ -93,17 +99,22 @@ def summarise(messages: Iterable[ParkedMessage]) -> DlqSummary:
         summary.by_reason[reason] += 1
         summary.by_reason_detail.setdefault(reason, ReasonDetail()).add(message.attributes)
         if request_id := message.attributes.get("request_id"):
-            summary.request_ids.append(request_id)
+            summary.request_ids[request_id] = None
         summary.oldest_ms = min(filter(None, (summary.oldest_ms, message.sent_at_ms)), default=None)
         summary.newest_ms = max(filter(None, (summary.newest_ms, message.sent_at_ms)), default=None)
+        listed: dict[str, object] = {"message_id": message.message_id, "reason": reason}
+        summary.parked.append(listed)
         try:
             envelope = QueuedEvents.model_validate_json(message.body)
         except ValidationError:
             summary.by_pixel["(unreadable)"] += 1
+            listed["pixel"] = "(unreadable)"
             continue
         summary.events += len(envelope.events)
         summary.by_pixel[envelope.pixel_code] += len(envelope.events)
         summary.by_event_name.update(event.event for event in envelope.events)
+        listed["pixel"] = envelope.pixel_code
+        listed["events"] = [{"event_id": event.event_id, "event": event.event} for event in envelope.events]
     return summary
 
 
