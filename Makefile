@@ -20,7 +20,7 @@ help:
 	@echo "make dev    run the local stack (http://127.0.0.1:$(PORT))"
 	@echo "make test   lint, type-check, SAM validation and every test"
 	@echo "make build  sam build with the pinned SAM CLI and python3.13 (writes .aws-sam/build)"
-	@echo "make deploy build, then sam deploy: --guided until samconfig.toml holds your own parameters"
+	@echo "make deploy build, check the parameters (asks what only you can decide), then sam deploy"
 	@echo "            (CONFIG_ENV=default, STACK=<stack name>, GUIDED=1 to be asked again; docs/deploy.md)"
 	@echo "make bench  print the benchmark figures (bench/results.json)"
 	@echo "make chaos  delivery under faults, crashes and duplicates (N=20000 events)"
@@ -87,29 +87,26 @@ sdk-check: $(VENV)/.synced $(SDK_MODULES)
 # Build and deploy with the pinned SAM CLI (requirements/sam.lock). sam build validates the python3.13
 # runtime against PATH ("Binary validation failed" otherwise), so PYTHON313's directory goes first, as
 # for make test.
-SAM := PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+SAM_ENV := PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0
+SAM := $(SAM_ENV) $(SAM_VENV)/bin/sam
 SAMCONFIG ?= samconfig.toml
 CONFIG_ENV ?= default
 STACK ?=
 GUIDED ?=
-# The samconfig.toml in the repository holds example parameters (pixel CXXXXXXXXXXXXXXXXXXX): deploying
-# them as they are would give a relay for a pixel that does not exist. So deploy is guided until the
-# CONFIG_ENV's deploy parameters exist and name a pixel of yours, which `sam deploy --guided` saves when
-# you answer yes to "Save arguments to configuration file"; from then on it is a plain `sam deploy`.
-EXAMPLE_PIXEL := CXXXXXXXXXXXXXXXXXXX
-DEPLOY_CONFIGURED = $(shell $(PYTHON313) -c 'import sys, tomllib; \
-	env = tomllib.load(open(sys.argv[1], "rb")).get(sys.argv[2], {}); \
-	overrides = str(env.get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")); \
-	print("yes" if "PixelCodes=" in overrides and sys.argv[3] not in overrides else "")' \
-	$(SAMCONFIG) $(CONFIG_ENV) $(EXAMPLE_PIXEL) 2>/dev/null)
-DEPLOY_FLAGS = --config-file $(abspath $(SAMCONFIG)) --config-env $(CONFIG_ENV) $(if $(STACK),--stack-name $(STACK))
+ALLOW_LOCAL_ORIGINS ?=
 
 build: $(SAM_VENV)/.synced
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (install it, e.g. 'pyenv install 3.13')" >&2; exit 1; }
 	$(SAM) build --config-file $(abspath $(SAMCONFIG)) --config-env $(CONFIG_ENV)
 
-deploy: build
-	$(SAM) deploy $(if $(GUIDED)$(if $(DEPLOY_CONFIGURED),,first),--guided )$(DEPLOY_FLAGS)
+# `sam deploy --guided` would ask all 38 parameters and deploy whatever example Enter keeps, with no hook
+# before CloudFormation. So the deploy check asks only what a site owner must decide (on a first deploy,
+# with GUIDED=1, or when a value is wrong), refuses example pixels and origins, then runs `sam deploy`
+# with the checked parameters and saves them to samconfig.toml (devtools/ttrelay_dev/cli/deploy_check.py).
+deploy: build $(VENV)/.synced
+	$(SAM_ENV) $(VENV)/bin/python -m ttrelay_dev.cli.deploy_check --sam $(SAM_VENV)/bin/sam \
+		--config-file $(abspath $(SAMCONFIG)) --config-env $(CONFIG_ENV) $(if $(STACK),--stack-name $(STACK)) \
+		$(if $(GUIDED),--ask) $(if $(ALLOW_LOCAL_ORIGINS),--allow-local-origins)
 
 # The Lambda layer's pins (shared/requirements.txt), with hashes, from uv.lock: the runtime dependencies
 # only (no dev or "local" group). boto3 and what only it pulls in are left out because the python3.13

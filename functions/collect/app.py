@@ -42,8 +42,8 @@ def post_events() -> Response[str]:
     cookies = [_click_id_cookie(outcome.token)] if outcome.token else []
     if outcome.clear_cookie:
         cookies = [_click_id_cookie("", max_age=0)]
-    if outcome.sandboxed:
-        cookies = []  # a sandboxed page has no cookie jar of ours: it keeps the body's token itself
+    if outcome.sandboxed or outcome.backend:
+        cookies = []  # neither a sandboxed page nor a backend has a cookie jar of ours
     return Response(
         202,
         content_types.APPLICATION_JSON,

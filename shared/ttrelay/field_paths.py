@@ -5,7 +5,8 @@ A pydantic error location mixes declared field names, list positions, pydantic's
 `consent.gcm` and `consent.cmp` keys, the unknown key a strict model forbids. Those keys are the
 sender's text (an address typed as a key is still an address), so each is replaced by USER_KEY unless
 the model at that position declares it. The location is walked alongside the document it came from:
-a part that is a key of the document there is the sender's, any other part is the model's.
+a part that is a key of the document there is the sender's, a declared field the model's; pydantic's
+tags are neither, and are left out (the sender wrote `user.email`, not `user.email.list[constrained-str]`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def field_path(where: str, loc: Sequence[str | int], document: object, model: ty
             shown = shown if declared else USER_KEY
         elif declared:  # a declared field missing from the document (a `missing` error ends here)
             node, current = None, None
+        elif isinstance(part, str):  # a tag of pydantic's, e.g. a union member's `str`
+            continue
         parts.append(shown)
     return ".".join(parts)
 

@@ -231,3 +231,29 @@ def test_the_site_key_never_overrides_a_foreign_origin_over_http(stack: LocalSta
     response = post(stack, {"origin": "https://attacker.example"}, site_key=LOCAL_SITE_KEY)
     assert (response.status_code, response.json()["error"]) == (403, "origin_not_allowed")
     assert "access-control-allow-origin" not in response.headers
+
+
+# --- answers in the collector's shape, and no cookie for a backend ----------------------------------
+
+
+def test_a_body_too_large_for_lambda_gets_the_collector_s_413_shape(stack: LocalStack) -> None:
+    body = b'{"events": [' + b" " * (10 * 1024 * 1024) + b"]}"
+    response = httpx.post(
+        f"{stack.base_url}/events", content=body, headers={"content-type": "application/json"}, timeout=60
+    )
+    assert response.status_code == 413
+    answer = response.json()
+    assert answer["error"] == "body_too_large" and answer["errors"][0]["msg"].startswith(
+        "more than 6291456 bytes"
+    )
+
+
+def test_a_backend_gets_no_cookie_and_a_token_only_for_a_click_id(stack: LocalStack) -> None:
+    headers = {"authorization": f"Bearer {LOCAL_API_KEY}", "content-type": "application/json"}
+    plain = {"consent": {"cmp": {"marketing": True}}, "events": [{"event": "Purchase"}]}
+    response = httpx.post(f"{stack.base_url}/events", json=plain, headers=headers, timeout=30)
+    assert response.status_code == 202, response.text
+    assert "set-cookie" not in response.headers and response.json()["token"] is None
+    relayed = {**plain, "context": {"page_url": "https://shop.example.com/?ttclid=E.C.P.backend"}}
+    response = httpx.post(f"{stack.base_url}/events", json=relayed, headers=headers, timeout=30)
+    assert "set-cookie" not in response.headers and response.json()["token"]

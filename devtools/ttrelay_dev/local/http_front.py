@@ -25,6 +25,12 @@ FAKE_PREFIX = "/_local/tiktok"
 INSPECTOR_PREFIX = "/_local/inspector"
 COLLECT_PATHS = ("/events", "/_t/events")
 MAX_BODY = 6 * 1024 * 1024  # the function URL payload limit
+# Deployed, AWS refuses a larger body before the collector runs, in its own words (docs/events.md,
+# "Errors"); here the answer has the collector's shape, as every other refusal the stack makes.
+TOO_LARGE_FOR_LAMBDA = {
+    "error": "body_too_large",
+    "errors": [{"msg": f"more than {MAX_BODY} bytes never reach the collector (Lambda's request limit)"}],
+}
 
 
 class LocalFront(ThreadingHTTPServer):
@@ -86,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
         if length > MAX_BODY:
-            self._reply(error_reply(413, "Request Too Long"))
+            self._json(413, TOO_LARGE_FOR_LAMBDA)
             self.close_connection = True
             return
         body = self.rfile.read(length) if length else b""

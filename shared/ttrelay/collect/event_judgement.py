@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from ttrelay.collect.error_wording import wording
 from ttrelay.collect.request_limits import EventTimeWindow
 from ttrelay.field_paths import field_path
 from ttrelay.forward.events_api import case_insensitive_standard_event
@@ -242,7 +243,7 @@ def _left_out_message(path: tuple[str | int, ...], error: ErrorDetails) -> str:
         return CUSTOM_VALUE_RULE
     if error["type"] == "missing":  # a content without its content_id: the whole item goes
         return f"{error['loc'][-1]} is required; left out"
-    return f"{error['msg']}; left out"
+    return f"{wording(error)}; left out"
 
 
 def _existing_path(data: object, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
@@ -307,7 +308,7 @@ def _problems_of(
     listed = _ProblemList(where, unlisted=max(0, len(errors) - MAX_LISTED_PROBLEMS))
     for error in errors[:MAX_LISTED_PROBLEMS]:
         listed.problems.append(
-            Problem(field_path(where, error["loc"], document, model), error["type"], error["msg"])
+            Problem(field_path(where, error["loc"], document, model), error["type"], wording(error))
         )
     yield from listed.listed()
 

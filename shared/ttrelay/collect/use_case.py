@@ -19,6 +19,7 @@ from typing import Protocol, cast
 from pydantic import ValidationError
 
 from ttrelay.collect.cookie import COOKIE_NAME, ClickIdCookie, SigningKeys, sign, verify
+from ttrelay.collect.error_wording import BODY_NOT_AN_OBJECT, wording
 from ttrelay.collect.event_judgement import (
     MAX_LISTED_PROBLEMS,
     Judgement,
@@ -127,6 +128,7 @@ class CollectOutcome:
     pixel: str | None = None  # resolved against the allowlist; None only for outcomes built elsewhere
     events: tuple[TikTokEvent, ...] = ()  # what was queued, as TikTok gets it: for match-key coverage
     sandboxed: bool = False  # admitted by a site key alone: no cookie is set or cleared, the token says it
+    backend: bool = False  # a keyed backend has no browser: no cookie is set or cleared
 
     def body(self) -> dict[str, object]:
         # Built through the response model, so docs/openapi.json documents exactly what is sent.
@@ -159,7 +161,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     )
     if sender.site_key is not None:
         deps.site_key_limits.take(sender.site_key.id, sender.site_key.rate_limit, now)
-    payload, judgement = _judge(body.document(), settings, now)
+    payload, judgement = _judge(body.document(), settings, now, sender.may_set_visitor)
     pixel = _resolve_pixel(payload.pixel_code, settings.pixel_codes)
     sender.check_pixel(pixel, settings.pixel_codes)
     sender.check_page(payload.context.page_url)
@@ -189,6 +191,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
             judgement=judgement,
             pixel=pixel,
             sandboxed=sender.sandboxed,
+            backend=sender.kind == "backend",
         )
 
     # Checked only for events that are sent: a phone check loads libphonenumber, which a drop never needs.
@@ -198,7 +201,10 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
     # sharing) nothing is stored or read back; the event carries only what this page itself sent.
     store = decision.action == "forward"
     cookie = _click_id_cookie(payload, request, keys, pixel, int(now), settings.cookie_max_age_days, store)
-    token = sign(cookie, keys) if store else None
+    # A backend gets a token only when it carries a click id or ttp, for the visitor's next events.
+    token = (
+        sign(cookie, keys) if store and (sender.kind == "browser" or cookie.ttclid or cookie.ttp) else None
+    )
     clear = had_cookie and not store
     if not usable:
         # A decision probe (no events): the decision and the cookie it allows, nothing queued. A page
@@ -214,6 +220,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
             judgement=judgement,
             pixel=pixel,
             sandboxed=sender.sandboxed,
+            backend=sender.kind == "backend",
         )
     shared, events = _tiktok_events(payload, usable, visitor, cookie, decision, settings, int(now))
     message = QueuedEvents(
@@ -238,6 +245,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
         pixel=pixel,
         events=tuple(message.api_events()),
         sandboxed=sender.sandboxed,
+        backend=sender.kind == "backend",
     )
 
 
@@ -320,7 +328,9 @@ def _read_json(request: HttpRequest, settings: CollectSettings) -> object:
     return document
 
 
-def _judge(document: object, settings: CollectSettings, now: float) -> tuple[CollectEnvelope, Judgement]:
+def _judge(
+    document: object, settings: CollectSettings, now: float, may_set_visitor: bool
+) -> tuple[CollectEnvelope, Judgement]:
     """The request's envelope and its events judged; a 4xx when the envelope is bad or no event usable."""
     try:
         payload = CollectEnvelope.model_validate(document)
@@ -335,7 +345,7 @@ def _judge(document: object, settings: CollectSettings, now: float) -> tuple[Col
         problems = [_error(problem) for event in judgement.rejected for problem in event.errors]
         raise CollectRejected(400, "invalid_request", problems)
     # A document that validated as the envelope is a JSON object.
-    warnings = request_warnings(cast("dict[str, object]", document), payload)
+    warnings = request_warnings(cast("dict[str, object]", document), payload, may_set_visitor)
     return payload, replace(judgement, warnings=warnings)
 
 
@@ -347,7 +357,7 @@ def _safe_errors(exc: ValidationError, document: object) -> list[dict[str, objec
         {
             "loc": field_path("", error["loc"], document, CollectEnvelope),
             "type": error["type"],
-            "msg": error["msg"],
+            "msg": wording(error) if error["loc"] else BODY_NOT_AN_OBJECT,
         }
         for error in errors[:MAX_LISTED_PROBLEMS]
     ]
