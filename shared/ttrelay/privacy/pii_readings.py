@@ -6,7 +6,8 @@ text the ways a browser, a redirect or a site's own code may have encoded one, a
 - Unicode: NFKC folds full-width digits and at signs and turns no-break and thin spaces into spaces;
   invisible format characters (zero-width spaces and joiners, soft hyphens, bidi marks) are removed.
 - percent-encoding: decoded up to three times (`jane%2540example.com` is an address encoded twice, as
-  redirect parameters carry it); what is still encoded after that is not read further.
+  redirect parameters carry it); what would still decode after that is not read further: it is
+  redacted, as personal data (fail closed).
 - base64 and base64url: every run of at least 8 base64 characters is decoded (as a whole and, split on
   '/', part by part); a run that decodes to UTF-8 text holding an email address or a phone number is
   personal data.
@@ -120,9 +121,12 @@ def _read(text: str, phones: PhoneRule) -> tuple[str, bool]:
         if "%" not in current:
             break
         if round_ == MAX_PERCENT_ROUNDS:
-            # Redacted text is read again by whoever gets it: nothing may decode further into PII.
-            if found:
+            # Whoever gets the text may decode it again: what would still decode is not read further
+            # but fails closed, redacted (an address encoded four times, or three times inside a
+            # redirect parameter, would otherwise come out whole one decode later).
+            if found or percent_decoded(current) != current:
                 current = _STILL_ENCODED_TOKEN.sub(REDACTED, current)
+                found = True
             break
         decoded = percent_decoded(current)
         if decoded == current:
