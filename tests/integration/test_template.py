@@ -790,7 +790,7 @@ def test_privacy_and_input_limit_parameters_reach_the_collector(template: dict[s
 
 # --- alarms and the operations dashboard (docs/operations.md) -----------------------------------------
 
-OBSERVABILITY_SOURCE = REPO_ROOT / "shared" / "ttrelay" / "observability.py"
+OBSERVABILITY_SOURCE = REPO_ROOT / "shared" / "ttrelay" / "observability" / "telemetry.py"
 # Alarm logical id -> (namespace, metric, dimension name, the resource or service the dimension names,
 # statistic, threshold).
 EXPECTED_ALARMS = {
