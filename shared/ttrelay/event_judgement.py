@@ -17,14 +17,12 @@ from pydantic_core import ErrorDetails
 
 from ttrelay.events_api import case_insensitive_standard_event
 from ttrelay.field_paths import field_path
-from ttrelay.match_keys import unusable_match_keys
 from ttrelay.models import (
     CUSTOM_PROPERTY_NAME,
     CUSTOM_PROPERTY_NAME_RULE,
     PERSONAL_DATA_ERROR,
     EventId,
     EventIn,
-    MatchKeys,
     Properties,
 )
 from ttrelay.request_limits import EventTimeWindow
@@ -77,20 +75,21 @@ class Judgement:
     # About the request rather than one event (an unknown top-level field, the request's `user`).
     warnings: list[Problem] = field(default_factory=list)
 
-    def with_match_key_warnings(self, user: MatchKeys, default_phone_region: str | None) -> Judgement:
+    def with_match_key_warnings(
+        self, user: Sequence[str], events: Sequence[Sequence[str]], default_phone_region: str | None
+    ) -> Judgement:
         """The judgement plus a warning per match key whose value is left out because it cannot be
-        normalised (for `user`, and for each usable event's properties); never the value."""
+        normalised (`user`'s, and each usable event's properties', in order: names as
+        ttrelay.match_keys.MatchKeyReading.unusable gives them); never the value."""
         usable = [
             replace(
                 event,
                 warnings=(
                     *event.warnings,
-                    *_match_key_problems(
-                        event.event.properties, f"events.{event.index}.properties", default_phone_region
-                    ),
+                    *_match_key_problems(unusable, f"events.{event.index}.properties", default_phone_region),
                 ),
             )
-            for event in self.usable
+            for event, unusable in zip(self.usable, events, strict=True)
         ]
         warnings = [*self.warnings, *_match_key_problems(user, "user", default_phone_region)]
         return Judgement(usable, self.rejected, warnings)
@@ -312,11 +311,13 @@ def _problems_of(
     yield from listed.listed()
 
 
-def _match_key_problems(keys: MatchKeys, where: str, default_phone_region: str | None) -> list[Problem]:
+def _match_key_problems(
+    unusable: Sequence[str], where: str, default_phone_region: str | None
+) -> list[Problem]:
     region = default_phone_region
     return [
         Problem(f"{where}.{name}", "match_key_unusable", _unusable_match_key_message(name, region))
-        for name in unusable_match_keys(keys, region)
+        for name in unusable
     ]
 
 
