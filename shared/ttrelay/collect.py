@@ -421,14 +421,17 @@ def _click_id_cookie(
         )
     context = payload.context
     from_page = ttclid_from_page(context.page_url, context.referrer)
-    # A cookie signed before page URLs' click ids were checked may hold one that is not (an address).
-    stored = previous.ttclid if previous and previous.ttclid and is_click_token(previous.ttclid) else None
-    ttclid = context.ttclid or from_page or stored
+    ttclid = context.ttclid or from_page or _stored_click_id(previous)
     ttp = context.ttp or (previous.ttp if previous else None)
     first_seen = previous.first_seen if previous else now
     return ClickIdCookie(
         ttclid=ttclid, ttp=ttp, first_seen=first_seen, exp=now + max_age_days * 86_400, pixel=pixel
     )
+
+
+def _stored_click_id(previous: ClickIdCookie | None) -> str | None:
+    # A cookie signed before page URLs' click ids were checked may hold one that is not (an address).
+    return previous.ttclid if previous and previous.ttclid and is_click_token(previous.ttclid) else None
 
 
 def _tiktok_events(

@@ -34,6 +34,8 @@ def read_match_keys(keys: MatchKeys, default_phone_region: str | None) -> MatchK
     an invalid address, a phone with no country to read. Hashed fields collect every distinct digest.
 
     Blank values count as not given, the way `ttq.identify` sends them for a visitor not signed in."""
+    if keys.model_fields_set.isdisjoint(_MATCH_KEY_NAMES):
+        return _NO_MATCH_KEYS  # the usual event: its properties name no match key
     fields: dict[str, object] = {}
     unusable: list[str] = []
     for name in HASHED_USER_FIELDS:
@@ -59,6 +61,10 @@ def read_match_keys(keys: MatchKeys, default_phone_region: str | None) -> MatchK
         if value := getattr(keys, name):  # empty: not given
             fields[name] = value
     return MatchKeyReading(fields, tuple(unusable))
+
+
+_MATCH_KEY_NAMES = frozenset(MatchKeys.model_fields)
+_NO_MATCH_KEYS = MatchKeyReading({}, ())
 
 
 def user_match_keys(sources: Sequence[MatchKeys], default_phone_region: str | None) -> dict[str, object]:
