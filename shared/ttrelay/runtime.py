@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 from functools import cache
+from typing import TYPE_CHECKING
 
-from ttrelay.collect import CollectDeps
 from ttrelay.config import collect_settings, forward_settings
-from ttrelay.forward import Forwarder
+
+if TYPE_CHECKING:  # each function imports only its own use case: the other's is cold-start time for nothing
+    from ttrelay.collect import CollectDeps
+    from ttrelay.forward import Forwarder
 
 
 @cache
 def collect_deps() -> CollectDeps:
     from ttrelay.adapters.secrets import json_secret, text_secret
     from ttrelay.adapters.sqs import SqsEventQueue
+    from ttrelay.collect import CollectDeps
     from ttrelay.consent.policy import load_policy, with_vendor
     from ttrelay.cookie import SigningKeys
     from ttrelay.senders import ApiKeyRing
@@ -61,6 +65,7 @@ def forwarder() -> Forwarder:
     from ttrelay.adapters.events_api_client import HttpEventsApi
     from ttrelay.adapters.secrets import json_secret
     from ttrelay.adapters.sqs import SqsDeadLetters
+    from ttrelay.forward import Forwarder
 
     settings = forward_settings()
     return Forwarder(
