@@ -89,6 +89,8 @@ class Judgement:
                     *_match_key_problems(unusable, f"events.{event.index}.properties", default_phone_region),
                 ),
             )
+            if unusable
+            else event  # the usual event: nothing to add
             for event, unusable in zip(self.usable, events, strict=True)
         ]
         warnings = [*self.warnings, *_match_key_problems(user, "user", default_phone_region)]
@@ -110,7 +112,6 @@ def judge_event(index: int, raw: object, window: EventTimeWindow) -> UsableEvent
     where = f"events.{index}"
     if not isinstance(raw, Mapping):
         return UnusableEvent(index, None, (Problem(where, "model_type", "an event is a JSON object"),))
-    event_id = _event_id_or_none(raw.get("event_id"))
     raw_properties = raw.get("properties")
     readable = isinstance(raw_properties, Mapping) or raw_properties is None
     # Properties are judged below, key by key; here only the event's own fields (and the shape).
@@ -118,14 +119,15 @@ def judge_event(index: int, raw: object, window: EventTimeWindow) -> UsableEvent
     try:
         event = EventIn.model_validate(document)
     except ValidationError as exc:
+        event_id = _event_id_or_none(raw.get("event_id"))  # read only for an answer that names it
         return UnusableEvent(index, event_id, tuple(_problems(exc, where, document, EventIn)))
     if event.event_time is not None and not window.admits(event.event_time):
         return UnusableEvent(
-            index, event_id, (Problem(f"{where}.event_time", "event_time_window", window.rule),)
+            index, event.event_id, (Problem(f"{where}.event_time", "event_time_window", window.rule),)
         )
     properties, warnings = judge_properties(raw_properties or {}, f"{where}.properties")
     if properties is None:
-        return UnusableEvent(index, event_id, tuple(warnings))
+        return UnusableEvent(index, event.event_id, tuple(warnings))
     if (standard := case_insensitive_standard_event(event.event)) is not None:
         message = f"did you mean {standard}? TikTok treats names case-sensitively; sent as custom"
         warnings.insert(0, Problem(f"{where}.event", "event_name_case", message))
