@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from functools import cache
+from typing import TYPE_CHECKING
 
-from ttrelay.collect.use_case import CollectDeps
 from ttrelay.config import collect_settings, forward_settings
-from ttrelay.forward.use_case import Forwarder
+
+if TYPE_CHECKING:  # each function imports only its own use case: the other's is cold-start time for nothing
+    from ttrelay.collect.use_case import CollectDeps
+    from ttrelay.forward.use_case import Forwarder
 
 
 @cache
@@ -16,6 +19,7 @@ def collect_deps() -> CollectDeps:
     from ttrelay.adapters.sqs import SqsEventQueue
     from ttrelay.collect.cookie import SigningKeys
     from ttrelay.collect.senders import ApiKeyRing
+    from ttrelay.collect.use_case import CollectDeps
     from ttrelay.consent.policy import load_policy, with_vendor
 
     settings = collect_settings()
@@ -61,6 +65,7 @@ def forwarder() -> Forwarder:
     from ttrelay.adapters.events_api_client import HttpEventsApi
     from ttrelay.adapters.secrets import json_secret
     from ttrelay.adapters.sqs import SqsDeadLetters
+    from ttrelay.forward.use_case import Forwarder
 
     settings = forward_settings()
     return Forwarder(

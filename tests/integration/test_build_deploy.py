@@ -213,7 +213,9 @@ def test_make_build_builds() -> None:
     built = REPO_ROOT / ".aws-sam" / "build"
     assert (built / "template.yaml").is_file()
     assert (built / "TtrelayLayer" / "python" / "ttrelay" / "forward" / "use_case.py").is_file()
-    assert not (built / "TtrelayLayer" / "python" / "ttrelay_dev").exists()  # the CLI and local stack stay out
+    assert not (
+        built / "TtrelayLayer" / "python" / "ttrelay_dev"
+    ).exists()  # the CLI and local stack stay out
     assert (built / "ForwardFunction" / "app.py").is_file()
     # Each function's requirements.txt says its dependencies come with the layer, so SAM does not warn.
     assert "requirements.txt file not found" not in result.stdout + result.stderr

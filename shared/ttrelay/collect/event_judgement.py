@@ -25,10 +25,8 @@ from ttrelay.models import (
     PERSONAL_DATA_ERROR,
     EventId,
     EventIn,
-    MatchKeys,
     Properties,
 )
-from ttrelay.privacy.match_keys import unusable_match_keys
 
 CUSTOM_VALUE_RULE = (
     "a custom property is a string of at most 512 characters, a finite number, a boolean or a list "
@@ -78,20 +76,23 @@ class Judgement:
     # About the request rather than one event (an unknown top-level field, the request's `user`).
     warnings: list[Problem] = field(default_factory=list)
 
-    def with_match_key_warnings(self, user: MatchKeys, default_phone_region: str | None) -> Judgement:
+    def with_match_key_warnings(
+        self, user: Sequence[str], events: Sequence[Sequence[str]], default_phone_region: str | None
+    ) -> Judgement:
         """The judgement plus a warning per match key whose value is left out because it cannot be
-        normalised (for `user`, and for each usable event's properties); never the value."""
+        normalised (`user`'s, and each usable event's properties', in order: names as
+        ttrelay.privacy.match_keys.MatchKeyReading.unusable gives them); never the value."""
         usable = [
             replace(
                 event,
                 warnings=(
                     *event.warnings,
-                    *_match_key_problems(
-                        event.event.properties, f"events.{event.index}.properties", default_phone_region
-                    ),
+                    *_match_key_problems(unusable, f"events.{event.index}.properties", default_phone_region),
                 ),
             )
-            for event in self.usable
+            if unusable
+            else event  # the usual event: nothing to add
+            for event, unusable in zip(self.usable, events, strict=True)
         ]
         warnings = [*self.warnings, *_match_key_problems(user, "user", default_phone_region)]
         return Judgement(usable, self.rejected, warnings)
@@ -112,7 +113,6 @@ def judge_event(index: int, raw: object, window: EventTimeWindow) -> UsableEvent
     where = f"events.{index}"
     if not isinstance(raw, Mapping):
         return UnusableEvent(index, None, (Problem(where, "model_type", "an event is a JSON object"),))
-    event_id = _event_id_or_none(raw.get("event_id"))
     raw_properties = raw.get("properties")
     readable = isinstance(raw_properties, Mapping) or raw_properties is None
     # Properties are judged below, key by key; here only the event's own fields (and the shape).
@@ -120,14 +120,15 @@ def judge_event(index: int, raw: object, window: EventTimeWindow) -> UsableEvent
     try:
         event = EventIn.model_validate(document)
     except ValidationError as exc:
+        event_id = _event_id_or_none(raw.get("event_id"))  # read only for an answer that names it
         return UnusableEvent(index, event_id, tuple(_problems(exc, where, document, EventIn)))
     if event.event_time is not None and not window.admits(event.event_time):
         return UnusableEvent(
-            index, event_id, (Problem(f"{where}.event_time", "event_time_window", window.rule),)
+            index, event.event_id, (Problem(f"{where}.event_time", "event_time_window", window.rule),)
         )
     properties, warnings = judge_properties(raw_properties or {}, f"{where}.properties")
     if properties is None:
-        return UnusableEvent(index, event_id, tuple(warnings))
+        return UnusableEvent(index, event.event_id, tuple(warnings))
     if (standard := case_insensitive_standard_event(event.event)) is not None:
         message = f"did you mean {standard}? TikTok treats names case-sensitively; sent as custom"
         warnings.insert(0, Problem(f"{where}.event", "event_name_case", message))
@@ -313,11 +314,13 @@ def _problems_of(
     yield from listed.listed()
 
 
-def _match_key_problems(keys: MatchKeys, where: str, default_phone_region: str | None) -> list[Problem]:
+def _match_key_problems(
+    unusable: Sequence[str], where: str, default_phone_region: str | None
+) -> list[Problem]:
     region = default_phone_region
     return [
         Problem(f"{where}.{name}", "match_key_unusable", _unusable_match_key_message(name, region))
-        for name in unusable_match_keys(keys, region)
+        for name in unusable
     ]
 
 

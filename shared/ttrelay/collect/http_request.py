@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 def http_request_from(event: APIGatewayProxyEventV2) -> HttpRequest:
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
-    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    # The event's own dict: Powertools' `event.headers` builds a case-insensitive copy on every access.
+    headers = {name.lower(): value for name, value in (event.raw_event.get("headers") or {}).items()}
     http = event.request_context.http
     return HttpRequest(
         body=body,

@@ -64,7 +64,7 @@ from ttrelay.models import (
     TikTokUser,
     is_click_token,
 )
-from ttrelay.privacy.match_keys import user_match_keys
+from ttrelay.privacy.match_keys import MatchKeyReading, read_match_keys
 from ttrelay.privacy.page_urls import UrlPolicy, scrub_url, ttclid_from_page
 from ttrelay.privacy.redaction import redact_properties
 
@@ -126,7 +126,7 @@ class CollectOutcome:
     visitor: Visitor | None = None
     judgement: Judgement = field(default_factory=Judgement)
     pixel: str | None = None  # resolved against the allowlist; None only for outcomes built elsewhere
-    events: tuple[TikTokEvent, ...] = ()  # what was queued, as TikTok gets it: for match-key coverage
+    message: QueuedEvents | None = None  # what was queued: for match-key coverage
     sandboxed: bool = False  # admitted by a site key alone: no cookie is set or cleared, the token says it
     backend: bool = False  # a keyed backend has no browser: no cookie is set or cleared
 
@@ -194,8 +194,14 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
             backend=sender.kind == "backend",
         )
 
-    # Checked only for events that are sent: a phone check loads libphonenumber, which a drop never needs.
-    judgement = judgement.with_match_key_warnings(payload.user, settings.default_phone_region or None)
+    # Read only for events that are sent: a phone loads libphonenumber, which a drop never needs. Each
+    # value is normalised once, for the warnings and for what is queued.
+    region = settings.default_phone_region or None
+    user_keys = read_match_keys(payload.user, region)
+    event_keys = [read_match_keys(judged.event.properties, region) for judged in usable]
+    judgement = judgement.with_match_key_warnings(
+        user_keys.unusable, [keys.unusable for keys in event_keys], region
+    )
     keys = deps.signing_keys()
     # Storing a click id needs consent to storage: under `limited` (the visitor opted out of sale or
     # sharing) nothing is stored or read back; the event carries only what this page itself sent.
@@ -222,7 +228,9 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
             sandboxed=sender.sandboxed,
             backend=sender.kind == "backend",
         )
-    shared, events = _tiktok_events(payload, usable, visitor, cookie, decision, settings, int(now))
+    shared, events = _tiktok_events(
+        payload, usable, (user_keys, event_keys), visitor, cookie, decision, settings, int(now)
+    )
     message = QueuedEvents(
         v=2,
         pixel_code=pixel,
@@ -243,7 +251,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
         visitor=visitor,
         judgement=judgement,
         pixel=pixel,
-        events=tuple(message.api_events()),
+        message=message,
         sandboxed=sender.sandboxed,
         backend=sender.kind == "backend",
     )
@@ -433,9 +441,7 @@ def _click_id_cookie(
         )
     context = payload.context
     from_page = ttclid_from_page(context.page_url, context.referrer)
-    # A cookie signed before page URLs' click ids were checked may hold one that is not (an address).
-    stored = previous.ttclid if previous and previous.ttclid and is_click_token(previous.ttclid) else None
-    ttclid = context.ttclid or from_page or stored
+    ttclid = context.ttclid or from_page or _stored_click_id(previous)
     ttp = context.ttp or (previous.ttp if previous else None)
     first_seen = previous.first_seen if previous else now
     return ClickIdCookie(
@@ -443,17 +449,24 @@ def _click_id_cookie(
     )
 
 
+def _stored_click_id(previous: ClickIdCookie | None) -> str | None:
+    # A cookie signed before page URLs' click ids were checked may hold one that is not (an address).
+    return previous.ttclid if previous and previous.ttclid and is_click_token(previous.ttclid) else None
+
+
 def _tiktok_events(
     payload: CollectEnvelope,
     usable: list[UsableEvent],
+    match_keys: tuple[MatchKeyReading, list[MatchKeyReading]],
     visitor: Visitor,
     cookie: ClickIdCookie,
     decision: ConsentDecision,
     settings: CollectSettings,
     now: int,
 ) -> tuple[SharedContext, list[TikTokEvent]]:
-    """The request's shared context (visitor, page, `user`'s match keys), once, and each event's own part."""
-    region = settings.default_phone_region or None
+    """The request's shared context (visitor, page, `user`'s match keys), once, and each event's own part
+    (`match_keys`: `user`'s and each usable event's, read once by the caller)."""
+    user_keys, event_keys = match_keys
     url_policy = UrlPolicy.of(
         settings.url_param_mode,
         settings.url_pii_params,
@@ -464,7 +477,7 @@ def _tiktok_events(
     referrer = scrub_url(payload.context.referrer, url_policy)
     shared = SharedContext(
         user=TikTokUser(
-            **user_match_keys([payload.user], region),
+            **user_keys.fields,
             ttclid=cookie.ttclid,
             ttp=cookie.ttp,
             ip=visitor.ip,
@@ -481,11 +494,11 @@ def _tiktok_events(
             event_time=event.event_time or now,
             # Match keys the site put into this event's properties; the forwarder merges them with the
             # shared ones (QueuedEvents.api_event).
-            user=TikTokUser(**user_match_keys([event.properties], region)),
+            user=TikTokUser(**own_keys.fields),
             properties=redact_properties(events_api_properties(event.properties), url_policy),
             limited_data_use=decision.limited_data_use,
         )
-        for event in (judged.event for judged in usable)
+        for event, own_keys in zip((judged.event for judged in usable), event_keys, strict=True)
     ]
     return shared, events
 

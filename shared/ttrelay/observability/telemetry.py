@@ -164,7 +164,7 @@ def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | No
         # The location was treated as unknown (strictest rules); header names only, never values.
         logger.warning("origin_verification_failed", extra={"cloudfront_headers": visitor.cloudfront_marks})
     pixel = metric_pixel(outcome.pixel, configured_pixels() if known_pixels is None else known_pixels)
-    coverage = match_key_coverage(outcome.events)
+    coverage = match_key_coverage(outcome.message)
     with pixel_blob(pixel, metrics.namespace) as blob:
         add_counts(
             blob,

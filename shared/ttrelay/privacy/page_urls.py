@@ -11,8 +11,8 @@ attribute the click. docs/privacy.md has the rules and the settings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
@@ -60,12 +60,13 @@ class UrlPolicy:
     person_names: PersonNameRule = DEFAULT_PERSON_NAME_RULE  # denylist mode; custom property names too
 
     @classmethod
+    @lru_cache(maxsize=16)  # the collector asks once per request, always with the same settings
     def of(
         cls,
         mode: UrlParamMode,
-        extra_pii_names: Iterable[str],
-        allowed_names: Iterable[str],
-        person_name_parts: Iterable[str] | None = None,
+        extra_pii_names: tuple[str, ...],
+        allowed_names: tuple[str, ...],
+        person_name_parts: tuple[str, ...] | None = None,
     ) -> UrlPolicy:
         """From settings: extra names are added to the built-in parts (a whole name works too); the
         person-name parts replace the default list when given."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 DEFAULT_PERSON_NAME_PARTS = (
     "first", "last", "given", "family", "middle", "maiden", "full", "sur", "surname", "forename",
@@ -46,23 +47,31 @@ class PersonNameRule:
         return cls(frozenset(part.strip().lower() for part in parts if part.strip()))
 
     def names_a_person(self, name: str) -> bool:
-        if name.lower() in STANDALONE_NOT_A_NAME:
-            return False
-        parts = list(self._unglued(name_parts(name)))
-        if not parts:
-            return False
-        if NAME in parts:
-            return parts == [NAME] or any(part in self.parts for part in parts)
-        return all(part in self.parts for part in parts)
+        # Asked for every property name and URL parameter of every request, mostly the same few names:
+        # the answer is remembered, in a bounded cache (a body may hold thousands of made-up names).
+        return _names_a_person(self.parts, name)
 
-    def _unglued(self, parts: list[str]) -> Iterator[str]:
-        # "givenname" and "CustomerName" (one camel part when all upper or all lower) as two parts.
-        for part in parts:
-            stem = part.removesuffix(NAME)
-            if stem != part and stem in self.parts:
-                yield from (stem, NAME)
-            else:
-                yield part
+
+@lru_cache(maxsize=4096)
+def _names_a_person(listed: frozenset[str], name: str) -> bool:
+    if name.lower() in STANDALONE_NOT_A_NAME:
+        return False
+    parts = list(_unglued(name_parts(name), listed))
+    if not parts:
+        return False
+    if NAME in parts:
+        return parts == [NAME] or any(part in listed for part in parts)
+    return all(part in listed for part in parts)
+
+
+def _unglued(parts: list[str], listed: frozenset[str]) -> Iterator[str]:
+    # "givenname" and "CustomerName" (one camel part when all upper or all lower) as two parts.
+    for part in parts:
+        stem = part.removesuffix(NAME)
+        if stem != part and stem in listed:
+            yield from (stem, NAME)
+        else:
+            yield part
 
 
 DEFAULT_PERSON_NAME_RULE = PersonNameRule()

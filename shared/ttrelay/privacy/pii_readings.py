@@ -46,6 +46,7 @@ _READ_SLACK = 32
 MIN_BASE64_RUN = 8
 _BASE64_RUN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_BASE64_RUN},}}={{0,2}}")  # padding goes with the run
 _DIGITS = b"0123456789"
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 # A token still percent-encoded after the last round: not read, so removed when the text held PII.
 _STILL_ENCODED_TOKEN = re.compile(r"\S*%[0-9A-Fa-f]{2}\S*")
@@ -101,10 +102,25 @@ def scrub_text(text: str, phones: PhoneRule = "any") -> str:
 
 
 def _scrubbed(text: str, phones: PhoneRule) -> tuple[str, bool]:
+    if _plainly_free(text):
+        return text, False
     try:
         return _read(text, phones)
     except Unreadable:
         return REDACTED, True
+
+
+def _plainly_free(text: str) -> bool:
+    """No reading of the text can hold an email address or a phone number: ASCII (its own NFKC reading),
+    nothing percent-encoded, no base64 run, no '@' and fewer digits than the shortest phone number. Most
+    property values and URL parts are such ("EUR", "product", "checkout"), and skip the readings."""
+    return (
+        text.isascii()
+        and "%" not in text
+        and "@" not in text
+        and len(text) - len(text.translate(_NO_DIGITS)) < MIN_PHONE_DIGITS
+        and (len(text) < MIN_BASE64_RUN or _BASE64_RUN.search(text) is None)
+    )
 
 
 def _read(text: str, phones: PhoneRule) -> tuple[str, bool]:
