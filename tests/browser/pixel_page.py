@@ -181,7 +181,7 @@ def open_pixel_page(
     return shop
 
 
-def until(page: Page, predicate: Callable[[], Any], timeout_ms: int = 10_000) -> Any:
+def until(page: Page, predicate: Callable[[], Any], timeout_ms: int = 20_000) -> Any:
     """Waits for predicate() to hold while the page runs: Playwright hands the test the page's requests
     and console lines only while it is waiting on the page, so a plain sleep would never see them."""
     for _ in range(timeout_ms // 50):

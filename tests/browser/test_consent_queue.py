@@ -288,7 +288,7 @@ def relay_cookie(context: BrowserContext) -> bool:
 def withdrawal_probe(page: Page, context: BrowserContext, posted: list[dict[str, Any]]) -> dict[str, Any]:
     """After a withdrawal with no event to send: the probe that had the collector expire its HttpOnly
     cookie, once the cookie is gone, and the stored token gone too."""
-    wait_for(lambda: not relay_cookie(context), timeout=10)
+    wait_for(lambda: not relay_cookie(context), timeout=20)
     probe = posted[-1]
     assert probe["events"] == []
     assert page.evaluate("localStorage.getItem('ttrelay_token')") is None
