@@ -54,7 +54,8 @@ class LocalFront(ThreadingHTTPServer):
         self._thread.start()
 
     def stop(self) -> None:
-        self.shutdown()
+        if self._thread.is_alive():  # shutdown() would wait forever for a loop that never ran
+            self.shutdown()
         self.server_close()
 
 
