@@ -131,12 +131,10 @@ class LocalStack:
         )
         env = self.worker_env()
         dead_letters = DeadLetterWatch(self.clients()["sqs"], self.provisioned.queue_urls["EventsDLQ"])
-        front.inspector = Inspector(
-            self.fake.records,
-            self.queue_state,
-            dead_letters.messages,
-            follows_fake=self.events_api_base_url().startswith(self.base_url),
-        )
+        follows_fake = self.events_api_base_url().startswith(self.base_url)
+        front.inspector = Inspector(self.queue_state, dead_letters.messages, follows_fake=follows_fake)
+        if follows_fake:
+            self.fake.subscribe(front.inspector.events_api_request)
         for logical_id, template_spec in self.provisioned.functions.items():
             spec = dataclasses.replace(template_spec, environment=self._environment(template_spec))
             # What runs is what `ttrelay invoke` and the state file see.
