@@ -69,7 +69,12 @@ def test_accepted_purchase_reaches_both_channels_under_one_event_id(
     assert pixel_sent(page) == [["Purchase", event_id]]
     # and the page says what each channel did
     expect(page.locator("#pixel-channel")).to_contain_text("granted")
-    expect(page.locator("#server-channel")).to_contain_text("Purchase: accepted: forwarded")
+    # (queued, not "forwarded": a 202 says the collector queued it; the forwarder delivers it later)
+    expect(page.locator("#server-channel")).to_contain_text("Purchase: accepted, queued for TikTok")
+    # and the answer, long token included, stays inside its box: nothing to scroll sideways for
+    box = page.locator("#response")
+    assert answer["body"]["token"] in (box.text_content() or "")
+    assert box.evaluate("element => element.scrollWidth <= element.clientWidth")
 
     # and the Events API receives the purchase under that id, so TikTok merges the pair
     [sent] = wait_for(lambda: delivered(event_id), timeout=30)

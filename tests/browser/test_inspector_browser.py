@@ -4,6 +4,7 @@ A `ttrelay dev` of its own (the session's stack has other tests' requests in it,
 an empty inspector). Set TTRELAY_INSPECTOR_SCREENSHOT=docs/inspector.png to refresh the README's picture.
 """
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from support.paths import ROOT
 from support.stack import dev_process
+from ttrelay_dev.local.collect_exchange import CollectExchange
+from ttrelay_dev.local.inspector import Inspector
 
 pytestmark = pytest.mark.browser
 SETTLE_MS = 30_000  # batching window, one forward invocation, one feed poll
@@ -147,3 +150,51 @@ def test_each_event_shows_where_the_page_got_it(page: Page, inspector_stack: str
     expect(header).to_have_text(
         ["Event", "event_id", "Source", "What happened", "Events API answer", "Match keys sent"]
     )
+
+
+def test_clearing_the_fakes_log_leaves_delivered_events_delivered(page: Page, inspector_stack: str) -> None:
+    # The README's `DELETE /_local/tiktok/requests`: the inspector keeps its own record of deliveries.
+    page.goto(f"{inspector_stack}/_local/inspector/")
+    assert send(page, {"consent": GRANTED, "events": [{"event": "Purchase", "event_id": "cleared-1"}]}) == 202
+    expect(row(page, "cleared-1")).to_have_attribute("data-status", "delivered", timeout=SETTLE_MS)
+
+    assert httpx.delete(f"{inspector_stack}/_local/tiktok/requests").status_code == 200
+    page.reload()
+
+    expect(page.locator("#status")).to_contain_text("events queue: 0 waiting")
+    expect(row(page, "cleared-1")).to_have_attribute("data-status", "delivered")
+    expect(row(page, "cleared-1")).to_contain_text("HTTP 200 · code 0")
+
+
+def test_an_event_retried_more_often_than_shown_says_which_attempts_are_shown(
+    page: Page, inspector_stack: str
+) -> None:
+    # Six faults and then a delivery take minutes of real back-off, so the page gets the feed the
+    # inspector itself makes of them.
+    inspector = Inspector(lambda: {"visible": 0, "in_flight": 0, "dlq": 0}, lambda _size: [])
+    body = json.dumps({"consent": GRANTED, "events": [{"event": "Purchase", "event_id": "retried-1"}]})
+    accepted = json.dumps(
+        {"accepted": 1, "dropped": 0, "decision": {"action": "forward", "reason": "grant:cmp"}}
+    )
+    inspector.record(CollectExchange.of("r1", 100.0, "/events", [], body.encode(), 202, accepted.encode()))
+    for attempt, status in enumerate([500] * 6 + [200]):
+        answer = {"code": 0, "message": "OK", "request_id": f"rq-{attempt}"} if status == 200 else "500"
+        inspector.events_api_request(
+            {
+                "received_at": 101.0 + attempt,
+                "status": status,
+                "accepted": status == 200,
+                "response": answer,
+                "body": {"data": [{"event_id": "retried-1"}]},
+            }
+        )
+    feed = json.dumps(inspector.feed())
+    page.route(
+        "**/_local/inspector/feed", lambda route: route.fulfill(content_type="application/json", body=feed)
+    )
+    page.goto(f"{inspector_stack}/_local/inspector/")
+
+    retried = row(page, "retried-1")
+    expect(retried).to_have_attribute("data-status", "delivered")
+    expect(retried.locator(".attempts-shown")).to_have_text("last 5 of 7 attempts")
+    expect(retried.locator(".attempt")).to_have_count(5)

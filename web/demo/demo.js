@@ -53,8 +53,9 @@
     const rejected = (body.rejected || []).find((item) => item.event_id === eventId);
     if (rejected) return "rejected by the collector: " + rejected.errors.map((error) => error.loc).join(", ");
     const decision = body.decision;
-    if (decision.action === "forward") return "accepted: forwarded to TikTok's Events API";
-    if (decision.action === "limited") return "accepted: forwarded with limited data use (" + decision.reason + ")";
+    // A 202 means queued: delivery happens later, in the forwarder (the inspector follows it).
+    if (decision.action === "forward") return "accepted, queued for TikTok";
+    if (decision.action === "limited") return "accepted, queued for TikTok with limited data use (" + decision.reason + ")";
     return "dropped by the collector (" + decision.regime + ": " + decision.reason + ")";
   }
 

@@ -98,6 +98,10 @@
         attempt.request_id ? el("div", "muted small", ["request_id " + attempt.request_id]) : null,
       ]);
     });
+    if (event.attempts_total > attempts.length) {
+      // Only the last few attempts are kept per event: say so, rather than let them pass for all of them.
+      lines.unshift(el("div", "muted small attempts-shown", ["last " + attempts.length + " of " + event.attempts_total + " attempts"]));
+    }
     if (event.parked) {
       lines.push(el("div", "attempt", [pill("in the DLQ", "bad"), " reason ", el("code", null, [event.parked.reason])]));
     }

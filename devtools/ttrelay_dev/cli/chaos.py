@@ -69,6 +69,18 @@ def chaos_command(argv: list[str]) -> int:
         default=defaults.delivery_bound_s,
         help="seconds after the last POST by which every event must reach TikTok",
     )
+    parser.add_argument(
+        "--drain-bound",
+        type=float,
+        default=defaults.drain_bound_s,
+        help="seconds after the last delivery by which the events queue must be empty",
+    )
+    parser.add_argument(
+        "--visibility-timeout",
+        type=int,
+        default=defaults.visibility_timeout_s,
+        help="the queue's VisibilityTimeout (s) for the run (default: the claim lease + 5 s)",
+    )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project (template.yaml, web/)")
     parser.add_argument("--log-dir", type=Path, default=None, help="keep function and crash logs here")
     args = parser.parse_args(argv)
@@ -85,6 +97,8 @@ def chaos_command(argv: list[str]) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         delivery_bound_s=args.delivery_bound,
+        drain_bound_s=args.drain_bound,
+        visibility_timeout_s=args.visibility_timeout,
     )
     if args.log_dir:
         args.log_dir.mkdir(parents=True, exist_ok=True)
@@ -95,6 +109,10 @@ def chaos_command(argv: list[str]) -> int:
         "chaos: delivery latency POST -> TikTok p50 {p50_s} s, p99 {p99_s} s, max {max_s} s; last event "
         "{last_delivery_after_last_post_s} s after the last POST".format(**latency),
         f"(queues drained {result.figures.get('drained_after_last_post_s')} s after it)",
+    )
+    print(
+        f"chaos: queue empty {result.figures.get('queue_empty_after_last_delivery_s')} s after the last "
+        f"delivery (bound {config.drain_bound_s} s)"
     )
     for problem in result.problems:
         print(f"FAIL {problem}")

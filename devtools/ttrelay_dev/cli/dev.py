@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
 from ttrelay_dev.cli.help import HelpFormatter
-from ttrelay_dev.local.stack import LOCAL_PIXEL, STATE_FILE, LocalStack, StackOptions, print_banner
+from ttrelay_dev.local.stack import LOCAL_PIXEL, STATE_FILE, LocalStack, PortInUse, StackOptions, print_banner
+from ttrelay_dev.local.template import ParameterError
 
 
 def dev_command(argv: list[str]) -> int:
@@ -68,7 +70,11 @@ def dev_command(argv: list[str]) -> int:
         test_event_code=args.test_event_code,
         parameter_overrides=overrides,
     )
-    stack = LocalStack(options).start()
+    try:
+        stack = LocalStack(options).start()
+    except (PortInUse, ParameterError) as refused:  # one line, no traceback: the fix is the user's
+        print(f"ttrelay dev: {refused}", file=sys.stderr)
+        return 1
     state_file = args.state_file or options.root / STATE_FILE
     stack.write_state(state_file)
     print_banner(stack)

@@ -13,7 +13,9 @@ event's successful send and its "delivered" write (an ambiguous crash: TikTok's 
 the resend); any other repeat counts as delivered twice. It also measures delivery latency, from the
 collector's 202 to TikTok's acceptance, and fails if the last event arrives later than `delivery_bound_s`
 after the last POST: failed messages must come back in seconds (ttrelay.forward.redelivery), not after the
-queue's visibility timeout.
+queue's visibility timeout. Last, it times how long after the last delivery the events queue was empty
+(nothing visible, nothing in flight) and fails beyond `drain_bound_s`: a finished message that was not
+deleted would sit in flight for a whole visibility timeout and come back as a duplicate.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 
 from ttrelay.forward.dedup import DedupMode
 
-from ttrelay_dev.local.delivery_latency import first_acceptance, latency_figures
+from ttrelay_dev.local.delivery_latency import first_acceptance, last_acceptance, latency_figures
 from ttrelay_dev.local.stack import LOCAL_API_KEY, LOCAL_PIXEL, LocalStack, StackOptions
 
 RETRYABLE_CODES = [50000, 50002, 40100, 61000]
@@ -59,6 +61,11 @@ class ChaosConfig:
     drain_timeout_s: float = 1800.0
     # Every deliverable event must reach TikTok within this many seconds of the last POST.
     delivery_bound_s: float = 180.0
+    # The events queue must be empty within this many seconds of the last delivery.
+    drain_bound_s: float = 60.0
+    # The queue's VisibilityTimeout; None: the claim lease + 5 s, as crashes need (see `run`). A run
+    # without crashes can keep the template's 360 s, so a message left in flight cannot hide.
+    visibility_timeout_s: int | None = None
 
 
 @dataclass
@@ -129,7 +136,7 @@ def run(root: Path, config: ChaosConfig, log_dir: Path | None = None) -> ChaosRe
                 root=root,
                 port=0,
                 # The queue must hide a message longer than a claim's lease (AWS: ≥ the function timeout).
-                visibility_timeout=config.lease_seconds + 5,
+                visibility_timeout=config.visibility_timeout_s or config.lease_seconds + 5,
                 parameter_overrides={
                     "ForwardBatchSize": str(config.batch_size),
                     "ForwardBatchWindowSeconds": "1",
@@ -175,10 +182,29 @@ def _exercise(
     started = time.monotonic()
     posted = _send_all(stack.base_url, work, config.senders)
     sent_s = time.monotonic() - started
-    stuck = _drain(stack, config.drain_timeout_s)
+    stuck, empty_since = _drain(stack, config.drain_timeout_s)
     wall_s = time.monotonic() - started
     drained_s = time.time() - posted.last_accepted_at
-    return _judge(stack, config, work, crash_log, function_log, posted, stuck, sent_s, wall_s, drained_s)
+    last_delivery = last_acceptance(stack.fake.records())
+    empty_after_delivery_s = empty_since - last_delivery if empty_since and last_delivery else None
+    return _judge(
+        stack,
+        config,
+        work,
+        crash_log,
+        function_log,
+        posted,
+        stuck,
+        _Timings(sent_s, wall_s, drained_s, empty_after_delivery_s),
+    )
+
+
+@dataclass(frozen=True)
+class _Timings:
+    sent_s: float
+    wall_s: float
+    drained_after_last_post_s: float
+    queue_empty_after_last_delivery_s: float | None
 
 
 def _send_all(base_url: str, work: _Plan, senders: int) -> _Posted:
@@ -243,24 +269,34 @@ def _send_all(base_url: str, work: _Plan, senders: int) -> _Posted:
     return posted
 
 
-def _drain(stack: LocalStack, timeout_s: float) -> dict[str, int]:
-    """Waits until the queue stays empty; returns what is left if it never does."""
+_DRAIN_POLL_S = 0.5
+_QUIET_S = 3.0  # the queue must stay empty this long to count as drained
+
+
+def _drain(stack: LocalStack, timeout_s: float) -> tuple[dict[str, int], float | None]:
+    """Waits until the queue stays empty; returns what is left if it never does, and the wall-clock time
+    from which it stayed empty."""
     deadline = time.monotonic() + timeout_s
-    quiet = 0
+    empty_since: float | None = None
+    next_report = time.monotonic() + 15
     while time.monotonic() < deadline:
         state = stack.queue_state()
-        quiet = quiet + 1 if state["visible"] == 0 and state["in_flight"] == 0 else 0
-        if quiet >= 3:
-            return {}
-        if int(time.monotonic()) % 15 == 0:
+        if state["visible"] or state["in_flight"]:
+            empty_since = None
+        elif empty_since is None:
+            empty_since = time.time()
+        elif time.time() - empty_since >= _QUIET_S:
+            return {}, empty_since
+        if time.monotonic() >= next_report:
+            next_report += 15
             delivered = stack.fake.summary()["unique_events_accepted"]
             print(
                 f"chaos: {delivered} unique events accepted so far; queue {state}",
                 file=sys.stderr,
                 flush=True,
             )
-        time.sleep(1)
-    return stack.queue_state()
+        time.sleep(_DRAIN_POLL_S)
+    return stack.queue_state(), None
 
 
 def _crashes(crash_log: Path) -> tuple[Counter[str], set[str]]:
@@ -316,9 +352,7 @@ def _judge(
     function_log: Path,
     posted: _Posted,
     stuck: dict[str, int],
-    sent_s: float,
-    wall_s: float,
-    drained_s: float,
+    timings: _Timings,
 ) -> ChaosResult:
     accepted = Counter[str]()
     for (pixel, _event, event_id, _test), count in stack.fake.accepted_counts().items():
@@ -376,13 +410,15 @@ def _judge(
         "forwarder_crashes": dict(points),
         # Under chaos: failed conditional claims of duplicates, releases and re-claims after faults count too.
         "dynamodb_writes_per_delivered_event": round(writes / max(delivered_unique, 1), 3),
-        "events_per_s_end_to_end": round(delivered_unique / wall_s, 1) if wall_s else None,
-        "send_phase_s": round(sent_s, 1),
-        "wall_time_s": round(wall_s, 1),
+        "events_per_s_end_to_end": round(delivered_unique / timings.wall_s, 1) if timings.wall_s else None,
+        "send_phase_s": round(timings.sent_s, 1),
+        "wall_time_s": round(timings.wall_s, 1),
         # From the collector's 202 to TikTok's acceptance, per deliverable event.
         "delivery_latency_s": latency,
         # The queues were seen empty (for 3 s in a row) this long after the last POST.
-        "drained_after_last_post_s": round(drained_s, 1),
+        "drained_after_last_post_s": round(timings.drained_after_last_post_s, 1),
+        # From TikTok's last accepted request to the first moment the events queue stayed empty.
+        "queue_empty_after_last_delivery_s": _rounded(timings.queue_empty_after_last_delivery_s),
         "config": {key: getattr(config, key) for key in config.__dataclass_fields__},
     }
     if lost:
@@ -399,9 +435,18 @@ def _judge(
         result.problems.append(f"not drained: {stuck}")
     if posted.rejected:
         result.problems.append(f"{posted.rejected} requests refused by the collector")
+    empty_after = timings.queue_empty_after_last_delivery_s
+    if empty_after is not None and empty_after > config.drain_bound_s:
+        result.problems.append(
+            f"queue empty {empty_after:.1f} s after the last delivery (bound {config.drain_bound_s} s)"
+        )
     late = latency["last_delivery_after_last_post_s"]
     if late is not None and late > config.delivery_bound_s:
         result.problems.append(
             f"the last event reached TikTok {late} s after the last POST (bound {config.delivery_bound_s} s)"
         )
     return result
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)

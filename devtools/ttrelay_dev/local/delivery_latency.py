@@ -21,6 +21,12 @@ def first_acceptance(records: Iterable[Mapping[str, object]], pixel: str) -> dic
     return accepted
 
 
+def last_acceptance(records: Iterable[Mapping[str, object]]) -> float | None:
+    """When the fake received the last request it accepted (the last delivery), None before any."""
+    accepted = [float(str(record["received_at"])) for record in records if record.get("accepted")]
+    return max(accepted, default=None)
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest rank: the smallest value at least `share` of the sorted `values` do not exceed."""
     return values[max(0, math.ceil(share * len(values)) - 1)]

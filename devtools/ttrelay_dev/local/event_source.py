@@ -5,7 +5,9 @@ with ReportBatchItemFailures only the reported messages stay on the queue (a mal
 whole batch) and their visibility is left alone, so each comes back when its visibility timeout ends:
 the queue's, or the one the function set with ChangeMessageVisibility (docs/delivery.md); a function
 error or timeout leaves every message to reappear after the visibility timeout; the queue's redrive
-policy (moto) moves a message to the DLQ after maxReceiveCount receives.
+policy (moto) moves a message to the DLQ after maxReceiveCount receives. Every DeleteMessageBatch answer
+is checked: an entry in its `Failed` list (or a call that failed outright) is deleted again, a few times,
+and what still stays is logged, since it will come back as a duplicate after the visibility timeout.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from ttrelay_dev.local.invoker import FunctionRunner
 from ttrelay_dev.local.provision import SqsMapping
 
 log = logging.getLogger("ttrelay_dev.local")
-_RECEIVE_MAX = 10  # SQS ReceiveMessage limit per call
+_RECEIVE_MAX = 10  # SQS ReceiveMessage (and DeleteMessageBatch) limit per call
+_DELETE_ATTEMPTS = 4
+_DELETE_RETRY_S = 0.2  # doubled after each attempt: the last retry comes 1.4 s after the first delete
 
 
 class SqsEventSource:
@@ -94,13 +98,46 @@ class SqsEventSource:
         failed = self._failed_ids(outcome.result, {m["MessageId"] for m in messages})
         # Failed messages are not touched: resetting their visibility here would override the delay the
         # function chose for each (Lambda's mapping never changes it either).
-        done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), _RECEIVE_MAX):
-            chunk = done[start : start + _RECEIVE_MAX]
-            self.sqs.delete_message_batch(
-                QueueUrl=self.mapping.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
-            )
+        self._delete([m for m in messages if m["MessageId"] not in failed])
+
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        """Deletes what the function finished, retrying every entry SQS did not delete."""
+        pending, reasons = messages, dict[str, str]()
+        for attempt in range(_DELETE_ATTEMPTS):
+            if attempt:
+                time.sleep(_DELETE_RETRY_S * 2 ** (attempt - 1))
+            pending, reasons = self._delete_once(pending)
+            if not pending:
+                return
+        log.warning(
+            "%s: %d finished messages not deleted (%s); they come back after the visibility timeout",
+            self.mapping.function,
+            len(pending),
+            ", ".join(sorted(set(reasons.values()))),
+        )
+
+    def _delete_once(self, messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """One DeleteMessageBatch per 10 messages; returns the messages left and why, by message id."""
+        left: list[dict[str, Any]] = []
+        reasons: dict[str, str] = {}
+        for start in range(0, len(messages), _RECEIVE_MAX):
+            chunk = messages[start : start + _RECEIVE_MAX]
+            try:
+                answer = self.sqs.delete_message_batch(
+                    QueueUrl=self.mapping.queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
+                    ],
+                )
+            except Exception as error:  # the whole call failed (connection, throttling): all of it again
+                left += chunk
+                reasons.update({m["MessageId"]: type(error).__name__ for m in chunk})
+                continue
+            for entry in answer.get("Failed", []):
+                message = chunk[int(entry["Id"])]
+                left.append(message)
+                reasons[message["MessageId"]] = str(entry.get("Code", "unknown"))
+        return left, reasons
 
     def _failed_ids(self, result: Any, ids: set[str]) -> set[str]:
         if not self.mapping.report_batch_item_failures:

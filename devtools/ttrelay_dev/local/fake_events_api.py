@@ -492,6 +492,7 @@ class FakeEventsApi:
         self._tally: Counter[str] = Counter()
         self._accepted: Counter[LedgerKey] = Counter()
         self._dedup_kept_at: dict[tuple[str, str, str], float] = {}
+        self._listeners: list[Callable[[Mapping[str, object]], None]] = []
         self._routes: Mapping[str, Mapping[str, Callable[[bytes], FakeResponse]]] = {
             "/requests": {"GET": self._get_requests, "DELETE": self._delete_requests},
             "/faults": {"GET": self._get_faults, "POST": self._post_faults},
@@ -514,6 +515,11 @@ class FakeEventsApi:
             allowed = ", ".join(handlers)
             return _json_response(405, {"error": f"use {allowed}"}, {"Allow": allowed})
         return handler(body)
+
+    def subscribe(self, listener: Callable[[Mapping[str, object]], None]) -> None:
+        """`listener` gets every Events API request as it is recorded (the record is shared: read only);
+        clearing the log does not reach it, so a listener keeps its own history."""
+        self._listeners.append(listener)
 
     def records(self) -> list[dict[str, object]]:
         """Every Events API request so far, in arrival order (nested values are shared: read only)."""
@@ -594,6 +600,8 @@ class FakeEventsApi:
         }
         with self._lock:
             self._store(seq, record, outcome, received_at)
+        for listener in self._listeners:
+            listener(record)
         if config.latency_ms > 0:
             self._sleep(config.latency_ms / 1000)  # outside the lock: other requests keep flowing
         return outcome.response({"Allow": "POST"} if outcome.status == 405 else None)

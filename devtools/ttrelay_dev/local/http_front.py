@@ -24,6 +24,8 @@ log = logging.getLogger("ttrelay_dev.local")
 FAKE_PREFIX = "/_local/tiktok"
 INSPECTOR_PREFIX = "/_local/inspector"
 COLLECT_PATHS = ("/events", "/_t/events")
+COLLECT_METHODS = ("POST", "OPTIONS")  # a CORS preflight reaches the collector, which answers it
+READ_METHODS = ("GET", "HEAD")  # everything else the front serves is read-only
 MAX_BODY = 6 * 1024 * 1024  # the function URL payload limit
 # Deployed, AWS refuses a larger body before the collector runs, in its own words (docs/events.md,
 # "Errors"); here the answer has the collector's shape, as every other refusal the stack makes.
@@ -60,7 +62,8 @@ class LocalFront(ThreadingHTTPServer):
         self._thread.start()
 
     def stop(self) -> None:
-        self.shutdown()
+        if self._thread.is_alive():  # shutdown() would wait forever for a loop that never ran
+            self.shutdown()
         self.server_close()
 
 
@@ -71,6 +74,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: LocalFront
 
     def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:  # what GET would answer, without the body (_reply leaves it out)
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
         self._dispatch()
 
     def do_POST(self) -> None:
@@ -97,23 +106,38 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         path = url.path
+        reading = self.command in READ_METHODS
         if path.startswith(FAKE_PREFIX):
+            method = "GET" if self.command == "HEAD" else self.command
             response = self.server.fake.handle(
-                self.command, path[len(FAKE_PREFIX) :] or "/", dict(self.headers.items()), body
+                method, path[len(FAKE_PREFIX) :] or "/", dict(self.headers.items()), body
             )
             self._reply(HttpReply(response.status, list(response.headers.items()), response.body))
-        elif path == "/_local/queue" and self.command == "GET":
-            self._json(200, self.server.queue_state())
         elif path in COLLECT_PATHS:
-            self._collect(path, url.query, body)
-        elif path == f"{INSPECTOR_PREFIX}/feed" and self.command == "GET" and self.server.inspector:
-            self._json(200, self.server.inspector.feed())
-        elif f"{path}/".startswith(f"{INSPECTOR_PREFIX}/") and self.command == "GET":
-            self._static("/inspector/" + path[len(INSPECTOR_PREFIX) :].lstrip("/"))
-        elif self.command == "GET":
-            self._static(path)
-        else:
+            if self.command in COLLECT_METHODS:
+                self._collect(path, url.query, body)
+            else:
+                self._not_allowed(COLLECT_METHODS)
+        elif not self._serves(path):
             self._json(404, {"error": "not_found"})
+        elif not reading:
+            self._not_allowed(READ_METHODS)
+        elif path == "/_local/queue":
+            self._json(200, self.server.queue_state())
+        elif path == f"{INSPECTOR_PREFIX}/feed" and self.server.inspector:
+            self._json(200, self.server.inspector.feed())
+        else:
+            self._static(path)
+
+    def _serves(self, path: str) -> bool:
+        """Whether GET answers this path with something other than 404."""
+        if path == "/_local/queue" or (path == f"{INSPECTOR_PREFIX}/feed" and self.server.inspector):
+            return True
+        return self._static_file(path) is not None
+
+    def _not_allowed(self, allowed: tuple[str, ...]) -> None:
+        reply = _json_reply(405, {"error": "method_not_allowed"})
+        self._reply(HttpReply(405, [*reply.headers, ("allow", ", ".join(allowed))], reply.body))
 
     def _collect(self, path: str, query: str, body: bytes) -> None:
         if self.server.front_door:
@@ -147,22 +171,29 @@ class _Handler(BaseHTTPRequestHandler):
         return http_reply(outcome.result) if outcome.ok else error_reply(502, "Internal Server Error")
 
     def _static(self, path: str) -> None:
-        """GET /sdk/<file> serves web/sdk/, GET /demo/ web/demo/, /inspector/ web/inspector/ (index.html
-        for a folder)."""
-        root = self.server.web_root.resolve()
-        relative = path.lstrip("/")
-        target = (root / relative).resolve()
-        if target.is_dir():
-            target = target / "index.html"
-        if not (
-            path.startswith(("/sdk/", "/demo", "/inspector/"))
-            and target.is_relative_to(root)
-            and target.is_file()
-        ):
+        target = self._static_file(path)
+        if target is None:
             self._json(404, {"error": "not_found"})
             return
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         self._reply(HttpReply(200, [("content-type", content_type)], target.read_bytes()))
+
+    def _static_file(self, path: str) -> Path | None:
+        """/sdk/<file> is web/sdk/, /demo/ web/demo/, /_local/inspector/ web/inspector/ (index.html for a
+        folder); None for anything else."""
+        if f"{path}/".startswith(f"{INSPECTOR_PREFIX}/"):
+            path = "/inspector/" + path[len(INSPECTOR_PREFIX) :].lstrip("/")
+        root = self.server.web_root.resolve()
+        target = (root / path.lstrip("/")).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if (
+            path.startswith(("/sdk/", "/demo", "/inspector/"))
+            and target.is_relative_to(root)
+            and target.is_file()
+        ):
+            return target
+        return None
 
     def _json(self, status: int, document: object) -> None:
         self._reply(_json_reply(status, document))

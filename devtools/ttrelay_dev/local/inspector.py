@@ -6,10 +6,13 @@ Sources, all observed from outside the shipping code:
 - the collect handler's `collected` log line, which carries the consent receipt (signals and their
   sources, location) that the 202 body leaves out; Powertools stamps it with `function_request_id`,
   the id the front chose, so the two join exactly even with concurrent workers;
-- the fake Events API's records, joined to events by event_id;
+- the fake Events API's requests, joined to events by event_id. The inspector keeps its own memory of
+  them (handed over as the fake records each one), so clearing the fake's log (`DELETE
+  /_local/tiktok/requests`) does not turn a delivered event back into a queued one;
 - the DLQ's parked messages (dead_letter_watch.py) and the queues' sizes. What is still in the events
   queue is inferred, never received: see dead_letter_watch.py for why.
-Memory is bounded: the last `keep` requests and twice as many log lines.
+Memory is bounded: the last `keep` requests, twice as many log lines, and the Events API attempts of
+the last `EVENTS_FOLLOWED` event ids (per event: how many, the last few, when one was first accepted).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ttrelay.forward.dlq import ParkedMessage
@@ -33,6 +37,7 @@ from ttrelay_dev.local.inspector_explanations import (
 from ttrelay_dev.local.masked_match_keys import masked_match_keys
 
 KEEP = 200
+EVENTS_FOLLOWED = 10_000  # event ids whose Events API attempts are remembered (the oldest go first)
 _ATTEMPTS_SHOWN = 5
 _RECEIPT_FIELDS = (
     "regime",
@@ -61,16 +66,29 @@ _FRONT_ERRORS = {429: "throttled", 502: "function_error", 503: "starting"}
 Json = dict[str, Any]
 
 
+@dataclass
+class _Attempts:
+    """What the Events API answered for one event_id, in the inspector's own memory."""
+
+    total: int = 0
+    last: deque[Json] = field(default_factory=lambda: deque(maxlen=_ATTEMPTS_SHOWN))
+    first_accepted_at: float | None = None
+
+    def shown(self) -> list[Json]:
+        # Requests may be handed over out of order (concurrent forwarders): show them in time order.
+        ordered = sorted(self.last, key=lambda attempt: attempt["received_at"])
+        return [{**attempt, "match_keys": masked_match_keys(attempt["match_keys"])} for attempt in ordered]
+
+
 class Inspector:
     def __init__(
         self,
-        fake_records: Callable[[], list[dict[str, object]]],
         queue_state: Callable[[], dict[str, int]],
         parked: Callable[[int], list[ParkedMessage]],
         follows_fake: bool = True,
         keep: int = KEEP,
+        events_followed: int = EVENTS_FOLLOWED,
     ) -> None:
-        self._fake_records = fake_records
         self._queue_state = queue_state
         self._parked = parked
         self._follows_fake = follows_fake  # False when the forwarder sends to TikTok itself
@@ -78,6 +96,8 @@ class Inspector:
         self._exchanges: deque[tuple[int, CollectExchange]] = deque(maxlen=keep)
         self._receipts: OrderedDict[str, Json] = OrderedDict()
         self._receipts_kept = 2 * keep
+        self._attempts: OrderedDict[str, _Attempts] = OrderedDict()
+        self._events_followed = events_followed
         self._seq = 0
 
     # -- inputs --------------------------------------------------------------------------------------
@@ -113,14 +133,63 @@ class Inspector:
             while len(self._receipts) > self._receipts_kept:
                 self._receipts.popitem(last=False)
 
+    def events_api_request(self, record: Mapping[str, object]) -> None:
+        """Remembers one request the fake Events API answered, as an attempt of each event it carried.
+
+        Called by the fake as it records each request; the match keys are masked only when shown."""
+        body, response = record.get("body"), record.get("response")
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            return
+        answer = response if isinstance(response, dict) else {}
+        received_at = float(str(record.get("received_at", 0)))
+        accepted = bool(record.get("accepted"))
+        common = {
+            "received_at": received_at,
+            "http_status": record.get("status"),
+            "code": answer.get("code"),
+            "message": answer.get("message") if answer else str(response)[:120],
+            "request_id": answer.get("request_id"),
+            "accepted": accepted,
+        }
+        with self._lock:
+            for item in data:
+                event_id = item.get("event_id") if isinstance(item, dict) else None
+                if not isinstance(event_id, str):
+                    continue
+                attempts = self._attempts.pop(event_id, None) or _Attempts()
+                self._attempts[event_id] = attempts  # now the most recent
+                attempts.total += 1
+                attempts.last.append(
+                    {
+                        **common,
+                        "limited_data_use": item.get("limited_data_use"),
+                        "match_keys": item.get("user"),
+                    }
+                )
+                if accepted and (
+                    attempts.first_accepted_at is None or received_at < attempts.first_accepted_at
+                ):
+                    attempts.first_accepted_at = received_at
+            while len(self._attempts) > self._events_followed:
+                self._attempts.popitem(last=False)
+
     # -- output --------------------------------------------------------------------------------------
     def feed(self) -> Json:
         with self._lock:
             exchanges = list(self._exchanges)
             receipts = dict(self._receipts)
+            wanted = {
+                event.event_id for _, exchange in exchanges for event in exchange.events if event.event_id
+            }
+            attempts = {
+                event_id: _Attempts(
+                    tries.total, deque(tries.last, maxlen=_ATTEMPTS_SHOWN), tries.first_accepted_at
+                )
+                for event_id in wanted
+                if (tries := self._attempts.get(event_id)) is not None
+            }
         queue = self._queue_state()
-        wanted = {event.event_id for _, exchange in exchanges for event in exchange.events if event.event_id}
-        attempts = _attempts_by_event(self._fake_records(), wanted) if self._follows_fake else {}
         parked = _parked_by_event(self._parked(queue.get("dlq", 0)), wanted)
         requests = [
             _request_view(
@@ -141,7 +210,7 @@ def _request_view(
     seq: int,
     exchange: CollectExchange,
     receipt: Json | None,
-    attempts: Mapping[str, list[Json]],
+    attempts: Mapping[str, _Attempts],
     parked: Mapping[str, Json],
     follows_fake: bool,
 ) -> Json:
@@ -210,12 +279,12 @@ def _sent_event_view(
     action: str,
     rejected: Mapping[object, Json],
     warnings: list[Json],
-    attempts: Mapping[str, list[Json]],
+    attempts: Mapping[str, _Attempts],
     parked: Mapping[str, Json],
     exchange: CollectExchange,
     follows_fake: bool,
 ) -> Json:
-    tries = attempts.get(event.event_id, []) if event.event_id else []
+    tries = (attempts.get(event.event_id) if event.event_id and follows_fake else None) or _Attempts()
     if event.index in rejected:
         status = "rejected"
     elif action == "drop":
@@ -233,19 +302,20 @@ def _sent_event_view(
         extra["errors"] = rejected[event.index].get("errors", [])
     if status == "parked" and event.event_id:
         extra["parked"] = parked[event.event_id]
-    if tries:
-        extra["attempts"] = tries[-_ATTEMPTS_SHOWN:]
+    if tries.total:
+        # `attempts` holds the last few; `attempts_total` says how many there were ("last 5 of 7").
+        extra["attempts"] = tries.shown()
+        extra["attempts_total"] = tries.total
     return _event_view(event, exchange, status, **extra)
 
 
-def _delivery_status(event_id: str, tries: list[Json], parked: Mapping[str, Json], received_at: float) -> str:
-    delivered = next((attempt for attempt in tries if attempt["accepted"]), None)
-    if delivered is not None:
+def _delivery_status(event_id: str, tries: _Attempts, parked: Mapping[str, Json], received_at: float) -> str:
+    if tries.first_accepted_at is not None:
         # The relay's dedup skips an event_id it already delivered: that delivery predates this request.
-        return "deduplicated" if delivered["received_at"] < received_at else "delivered"
+        return "deduplicated" if tries.first_accepted_at < received_at else "delivered"
     if event_id in parked:
         return "parked"
-    return "retrying" if tries else "queued"
+    return "retrying" if tries.total else "queued"
 
 
 def _event_view(event: SentEvent, exchange: CollectExchange, status: str, **extra: object) -> Json:
@@ -260,34 +330,6 @@ def _event_view(event: SentEvent, exchange: CollectExchange, status: str, **extr
         "explanation": explain_event_status(status),
         **extra,
     }
-
-
-def _attempts_by_event(records: Iterable[Mapping[str, object]], wanted: set[str]) -> dict[str, list[Json]]:
-    """Every Events API request that carried one of `wanted`'s event ids, as that event's attempts."""
-    attempts: dict[str, list[Json]] = {}
-    for record in records:
-        body, response = record.get("body"), record.get("response")
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            continue
-        answer = response if isinstance(response, dict) else {}
-        for item in data:
-            event_id = item.get("event_id") if isinstance(item, dict) else None
-            if not isinstance(event_id, str) or event_id not in wanted:
-                continue
-            attempts.setdefault(event_id, []).append(
-                {
-                    "received_at": record.get("received_at"),
-                    "http_status": record.get("status"),
-                    "code": answer.get("code"),
-                    "message": answer.get("message") if answer else str(response)[:120],
-                    "request_id": answer.get("request_id"),
-                    "accepted": bool(record.get("accepted")),
-                    "limited_data_use": item.get("limited_data_use"),
-                    "match_keys": masked_match_keys(item.get("user")),
-                }
-            )
-    return attempts
 
 
 def _parked_by_event(messages: Iterable[ParkedMessage], wanted: set[str]) -> dict[str, Json]:

@@ -8,6 +8,7 @@ HTTP :PORT  ──/events──▶ CollectFunction worker ──▶ moto SQS ─
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
 import os
@@ -50,6 +51,16 @@ REGION = "us-east-1"
 STATE_FILE = Path(".local-stack/state.json")
 
 
+class PortInUse(Exception):
+    """The front's port is taken, most likely by another `make dev`: nothing was started."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(
+            f"port {port} is in use: another `make dev`? stop it or use `make dev PORT={port + 100}`"
+        )
+        self.port = port
+
+
 @dataclass
 class StackOptions:
     root: Path
@@ -81,36 +92,50 @@ class LocalStack:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> LocalStack:
+        """Binds the port before anything starts (a taken port raises PortInUse), then starts the rest;
+        a failure on the way stops whatever had started, so no moto server or worker outlives it."""
+        self._front = self._bind()
+        try:
+            self._start_behind(self._front)
+        except BaseException:  # Ctrl-C during startup too
+            self.stop()
+            raise
+        return self
+
+    def _bind(self) -> LocalFront:
+        opts = self.options
+        try:
+            front = LocalFront(
+                opts.host,
+                opts.port,
+                collect=None,
+                fake=self.fake,
+                queue_state=self.queue_state,
+                web_root=opts.root / "web",
+            )
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUse(opts.port) from None
+            raise
+        # The bound port (PORT=0 picks one) goes into the forwarder's environment as the fake's URL.
+        self.port = front.server_address[1]
+        return front
+
+    def _start_behind(self, front: LocalFront) -> None:
+        opts = self.options
         self._moto = MotoProcess()
         self.moto_endpoint = self._moto.start()
-        opts = self.options
-        # Bind the port first: the fake's URL goes into the forwarder's environment.
-        front = LocalFront(
-            opts.host,
-            opts.port,
-            collect=None,
-            fake=self.fake,
-            queue_state=self.queue_state,
-            web_root=opts.root / "web",
-        )
-        self.port = front.server_address[1]
-        try:
-            resolver = Resolver.for_template(load_template(opts.root / "template.yaml"), self._parameters())
-        except ValueError:  # a parameter CloudFormation would refuse: free the port before saying so
-            front.server_close()
-            raise
+        resolver = Resolver.for_template(load_template(opts.root / "template.yaml"), self._parameters())
         front.front_door = resolver.condition("FrontDoorOn")
         self.provisioned = provision(
             opts.root, resolver, self.clients(), self._secret_values(), opts.visibility_timeout
         )
         env = self.worker_env()
         dead_letters = DeadLetterWatch(self.clients()["sqs"], self.provisioned.queue_urls["EventsDLQ"])
-        front.inspector = Inspector(
-            self.fake.records,
-            self.queue_state,
-            dead_letters.messages,
-            follows_fake=self.events_api_base_url().startswith(self.base_url),
-        )
+        follows_fake = self.events_api_base_url().startswith(self.base_url)
+        front.inspector = Inspector(self.queue_state, dead_letters.messages, follows_fake=follows_fake)
+        if follows_fake:
+            self.fake.subscribe(front.inspector.events_api_request)
         for logical_id, template_spec in self.provisioned.functions.items():
             spec = dataclasses.replace(template_spec, environment=self._environment(template_spec))
             # What runs is what `ttrelay invoke` and the state file see.
@@ -121,7 +146,6 @@ class LocalStack:
                 spec, env, concurrency=opts.pollers, output=opts.log_output, on_log_line=listener
             )
         front.collect = self._runners["CollectFunction"]
-        self._front = front
         front.start()
         if opts.event_sources:
             for mapping in self.provisioned.mappings:
@@ -130,7 +154,6 @@ class LocalStack:
                 )
                 source.start()
                 self._sources.append(source)
-        return self
 
     def stop(self) -> None:
         for source in self._sources:

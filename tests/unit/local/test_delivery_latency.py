@@ -1,6 +1,6 @@
 """Chaos's delivery latency: from the collector's 202 to the fake Events API's first acceptance."""
 
-from ttrelay_dev.local.delivery_latency import first_acceptance, latency_figures, percentile
+from ttrelay_dev.local.delivery_latency import first_acceptance, last_acceptance, latency_figures, percentile
 
 PIXEL = "CAAAAAAAAAAAAAAAAAAA"
 
@@ -31,3 +31,13 @@ def test_latency_runs_from_post_to_acceptance_and_the_drain_from_the_last_post()
     figures = latency_figures(posted, {"a": 103.0, "b": 131.0}, last_post=102.0)
     assert figures == {"p50_s": 3.0, "p99_s": 30.0, "max_s": 30.0, "last_delivery_after_last_post_s": 29.0}
     assert latency_figures(posted, {}, 102.0)["max_s"] is None
+
+
+def test_the_last_delivery_is_the_last_request_the_fake_accepted_of_any_pixel() -> None:
+    records = [
+        record(12.0, "a"),
+        record(14.0, "b", pixel="CBBBBBBBBBBBBBBBBBBB"),
+        record(15.0, "c", accepted=False),  # a fault after it is no delivery
+    ]
+    assert last_acceptance(records) == 14.0
+    assert last_acceptance([record(9.0, "a", accepted=False)]) is None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 from ttrelay.forward.dlq import ParkedMessage
 from ttrelay_dev.local.collect_exchange import CollectExchange
+from ttrelay_dev.local.fake_events_api import FakeEventsApi, FaultConfig
 from ttrelay_dev.local.inspector import Inspector
 from ttrelay_dev.local.inspector_explanations import explain_decision
 from ttrelay_dev.local.masked_match_keys import NOT_HASHED, masked_match_keys
@@ -45,16 +47,24 @@ def record(event_id: str, at: float, code: int = 0) -> dict[str, Any]:
 
 class Sources:
     def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
         self.parked: list[ParkedMessage] = []
+        self._inspectors: list[Inspector] = []
 
-    def inspector(self, keep: int = 200) -> Inspector:
-        return Inspector(
-            lambda: self.records,
+    def inspector(self, keep: int = 200, events_followed: int = 10_000) -> Inspector:
+        inspector = Inspector(
             lambda: {"visible": 0, "in_flight": 0, "dlq": len(self.parked)},
             lambda _size: self.parked,
             keep=keep,
+            events_followed=events_followed,
         )
+        self._inspectors.append(inspector)
+        return inspector
+
+    def answered(self, *records: dict[str, Any]) -> None:
+        """The fake Events API answered these requests: it hands each to the inspector as it records it."""
+        for inspector in self._inspectors:
+            for answered in records:
+                inspector.events_api_request(answered)
 
 
 def statuses(inspector: Inspector) -> list[list[str]]:
@@ -65,7 +75,7 @@ def test_each_event_gets_the_status_its_sources_show() -> None:
     sources = Sources()
     inspector = sources.inspector()
     inspector.record(exchange("r1", ["queued-1", "retry-1", "done-1", "parked-1", None]))
-    sources.records += [record("retry-1", 101, code=50000), record("done-1", 101)]
+    sources.answered(record("retry-1", 101, code=50000), record("done-1", 101))
     sources.parked.append(
         ParkedMessage(json.dumps({"events": [{"event_id": "parked-1"}]}), {"reason": "code:40002"}, 0)
     )
@@ -79,10 +89,84 @@ def test_a_resent_event_already_delivered_is_shown_as_deduplicated() -> None:
     sources = Sources()
     inspector = sources.inspector()
     inspector.record(exchange("r1", ["order-1"], at=100))
-    sources.records.append(record("order-1", 101))
+    sources.answered(record("order-1", 101))
     inspector.record(exchange("r2", ["order-1"], at=200))
 
     assert statuses(inspector) == [["delivered"], ["deduplicated"]]
+
+
+def send_to(fake: FakeEventsApi, event_id: str) -> int:
+    body = {
+        "event_source": "web",
+        "event_source_id": "CTTRELAYLOCALDEV0001",
+        "data": [
+            {
+                "event": "Purchase",
+                "event_time": int(time.time()),
+                "event_id": event_id,
+                "user": {"email": [SHA]},
+            }
+        ],
+    }
+    headers = {"Access-Token": "local-dev-token", "Content-Type": "application/json"}
+    return fake.handle("POST", "/open_api/v1.3/event/track/", headers, json.dumps(body).encode()).status
+
+
+def test_clearing_the_fakes_log_leaves_delivered_events_delivered() -> None:
+    # The documented `DELETE /_local/tiktok/requests`, on the fake the inspector follows in the stack.
+    fake = FakeEventsApi()
+    sources = Sources()
+    inspector = sources.inspector()
+    fake.subscribe(inspector.events_api_request)
+    inspector.record(exchange("r1", ["order-1", "order-2"], at=time.time() - 1))
+    fake.set_faults(FaultConfig.from_json({"error_rate": 1, "http_status": [500]}))
+    assert send_to(fake, "order-2") == 500
+    fake.set_faults(FaultConfig())
+    assert send_to(fake, "order-1") == 200
+
+    assert json.loads(fake.handle("DELETE", "/requests", {}, b"").body) == {"cleared": 2}
+
+    assert fake.records() == []
+    assert statuses(inspector) == [["delivered", "retrying"]]  # not "queued" while 0 are waiting
+    order_1, order_2 = inspector.feed()["requests"][0]["events"]
+    assert [a["http_status"] for a in order_1["attempts"]] == [200]
+    assert [a["http_status"] for a in order_2["attempts"]] == [500]
+    inspector.record(exchange("r2", ["order-1"], at=time.time()))  # resent after the clear
+    assert statuses(inspector)[1] == ["deduplicated"]
+
+
+def test_an_event_with_more_attempts_than_shown_says_how_many_there_were() -> None:
+    # The fake logged 6 x 500, then OK: the last 5 are shown, and that there were 7.
+    sources = Sources()
+    inspector = sources.inspector()
+    inspector.record(exchange("r1", ["order-1"]))
+    sources.answered(*[record("order-1", 101 + n, code=50000) for n in range(6)], record("order-1", 110))
+
+    (event,) = inspector.feed()["requests"][0]["events"]
+    assert event["status"] == "delivered"
+    assert event["attempts_total"] == 7
+    assert [a["received_at"] for a in event["attempts"]] == [103, 104, 105, 106, 110]
+    assert event["attempts"][-1]["accepted"] is True
+
+
+def test_attempts_handed_over_out_of_order_are_shown_in_time_order() -> None:
+    sources = Sources()
+    inspector = sources.inspector()
+    inspector.record(exchange("r1", ["order-1"]))
+    sources.answered(record("order-1", 105), record("order-1", 102, code=50000))
+
+    (event,) = inspector.feed()["requests"][0]["events"]
+    assert [a["received_at"] for a in event["attempts"]] == [102, 105]
+    assert event["attempts"][0]["match_keys"] == masked_match_keys({"email": [SHA]})
+
+
+def test_the_memory_of_attempts_is_bounded_to_the_most_recently_attempted_events() -> None:
+    sources = Sources()
+    inspector = sources.inspector(events_followed=2)
+    inspector.record(exchange("r1", ["a", "b", "c"]))
+    sources.answered(record("a", 101), record("b", 102), record("c", 103))
+
+    assert statuses(inspector) == [["queued", "delivered", "delivered"]]  # "a" was forgotten first
 
 
 def test_the_receipt_joins_by_the_invocation_request_id_in_either_order() -> None:
