@@ -140,7 +140,7 @@ def _read(text: str, phones: PhoneRule) -> tuple[str, bool]:
             # Whoever gets the text may decode it again: what would still decode is not read further
             # but fails closed, redacted (an address encoded four times, or three times inside a
             # redirect parameter, would otherwise come out whole one decode later).
-            if found or percent_decoded(current) != current:
+            if found or _ESCAPE_RUN.search(current):
                 current = _STILL_ENCODED_TOKEN.sub(REDACTED, current)
                 found = True
             break
