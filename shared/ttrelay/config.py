@@ -1,15 +1,22 @@
-"""Typed settings, read once from the environment (the domain never reads os.environ)."""
+"""Typed settings, read once from the environment (the domain never reads os.environ).
+
+Each field comes from the environment variable of its name, compared case-insensitively (Lambda sets
+EVENTS_QUEUE_URL for `events_queue_url`), as pydantic-settings would read it. A plain pydantic model does
+the validation: pydantic-settings cost a cold start about as much as boto3 itself, for one dict lookup.
+Lists arrive as comma-separated text (the template's CommaDelimitedList parameters).
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ttrelay.forward.dedup import DEDUP_TTL_HOURS, MIN_DEDUP_TTL_HOURS, DedupMode
 from ttrelay.privacy.person_names import DEFAULT_PERSON_NAME_PARTS
@@ -33,21 +40,27 @@ def _split_csv(value: object) -> object:
     return value
 
 
-class CommonSettings(BaseSettings):
+class CommonSettings(BaseModel):
     """Settings both functions read."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
-    pixel_codes: Annotated[tuple[str, ...], NoDecode] = ()
+    pixel_codes: tuple[str, ...] = ()
 
     _csv = field_validator("pixel_codes", mode="before")(_split_csv)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """The settings from the environment (or `environ`): each field from the variable of its name."""
+        by_name = {key.lower(): value for key, value in (os.environ if environ is None else environ).items()}
+        return cls.model_validate({name: by_name[name] for name in cls.model_fields if name in by_name})
 
 
 class CollectSettings(CommonSettings):
     events_queue_url: str
     cookie_keys_secret_arn: str
     # Browser origins that may post; empty admits no browser (DESIGN.md "Who may send").
-    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    allowed_origins: tuple[str, ...] = ()
     # Backend API keys (hashed, scoped to pixels); empty: no backend may send.
     api_keys_secret_arn: str = ""
     api_keys_cache_seconds: int = Field(default=300, ge=1, le=3600)
@@ -68,11 +81,11 @@ class CollectSettings(CommonSettings):
     event_time_max_age_seconds: int = Field(default=7 * 86_400, ge=60, le=90 * 86_400)
     # Page URL query parameters (docs/privacy.md): extra personal name parts, or an allowlist.
     url_param_mode: Literal["denylist", "allowlist"] = "denylist"
-    url_pii_params: Annotated[tuple[str, ...], NoDecode] = ()
-    url_allowed_params: Annotated[tuple[str, ...], NoDecode] = ()
+    url_pii_params: tuple[str, ...] = ()
+    url_allowed_params: tuple[str, ...] = ()
     # Parts of a name that say it holds a person's name, for URL parameters and custom properties
     # (ttrelay.privacy.person_names, docs/privacy.md); the whole list, replacing the default.
-    person_name_parts: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PERSON_NAME_PARTS
+    person_name_parts: tuple[str, ...] = DEFAULT_PERSON_NAME_PARTS
 
     _csv_url_params = field_validator(
         "url_pii_params", "url_allowed_params", "person_name_parts", mode="before"
@@ -105,7 +118,7 @@ class ForwardSettings(CommonSettings):
     # Shadow mode per pixel (docs/deploy.md): `PIXEL=CODE` pairs. A listed pixel's requests carry its own
     # code, so a new pixel can be checked in TikTok's Test Events while the others stay live; the others
     # get test_event_code. `PIXEL=` (no code) keeps that pixel live even when test_event_code is set.
-    test_event_codes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    test_event_codes: dict[str, str] = Field(default_factory=dict)
     events_api_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     max_events_per_request: int = Field(default=1000, ge=1, le=1000)
     # Who owns a dedup claim (ttrelay.forward.dedup; docs/delivery.md has the measurements behind it).
@@ -153,9 +166,9 @@ class ForwardSettings(CommonSettings):
 
 @lru_cache(maxsize=1)
 def collect_settings() -> CollectSettings:
-    return CollectSettings()  # filled from the environment
+    return CollectSettings.from_environment()
 
 
 @lru_cache(maxsize=1)
 def forward_settings() -> ForwardSettings:
-    return ForwardSettings()
+    return ForwardSettings.from_environment()

@@ -29,7 +29,7 @@ TEMPLATE = REPO_ROOT / "template.yaml"
 LAYER_REQUIREMENTS = REPO_ROOT / "shared" / "requirements.txt"
 
 # What the layer must carry, and what it must not: the runtime ships boto3; moto and pyyaml are local-only.
-LAYER_ROOTS = ("aws-lambda-powertools", "pydantic", "pydantic-settings", "httpx", "phonenumbers", "iptocc")
+LAYER_ROOTS = ("aws-lambda-powertools", "pydantic", "httpx", "phonenumbers", "iptocc")
 NOT_IN_LAYER = ("boto3", "botocore", "s3transfer", "moto", "pyyaml")
 # The Lambda python3.13 arm64 environment, for evaluating dependency markers in uv.lock.
 LAMBDA_MARKER_ENV = {
@@ -748,13 +748,13 @@ def test_sam_build_packages_an_arm64_layer(sam_bin: str, tmp_path: Path) -> None
     for package in (
         "aws_lambda_powertools",
         "pydantic",
-        "pydantic_settings",
         "httpx",
         "phonenumbers",
         "iptocc",
     ):
         assert (site / package).is_dir(), (package, listing)
-    for absent in ("moto", "yaml", "_yaml", "boto3", "botocore", "s3transfer", "werkzeug", "bin"):
+    absent_packages = ("moto", "yaml", "_yaml", "boto3", "botocore", "s3transfer", "werkzeug", "bin")
+    for absent in (*absent_packages, "pydantic_settings"):
         assert absent not in listing, (absent, listing)
     assert not [name for name in listing if name.lower().startswith(("pyyaml", "moto-", "boto3-"))], listing
     # Native code is built for Lambda's arm64: ELF e_machine 183 is EM_AARCH64.

@@ -170,7 +170,9 @@ def test_the_event_time_window_is_configurable() -> None:
 def test_event_time_window_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EVENT_TIME_MAX_FUTURE_SECONDS", "60")
     monkeypatch.setenv("EVENT_TIME_MAX_AGE_SECONDS", "3600")
-    settings = CollectSettings(events_queue_url="q", cookie_keys_secret_arn="s")
+    monkeypatch.setenv("EVENTS_QUEUE_URL", "q")
+    monkeypatch.setenv("COOKIE_KEYS_SECRET_ARN", "s")
+    settings = CollectSettings.from_environment()
     assert (settings.event_time_max_future_seconds, settings.event_time_max_age_seconds) == (60, 3600)
 
 

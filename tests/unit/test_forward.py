@@ -480,7 +480,7 @@ def test_forward_settings_take_test_event_codes_from_the_environment(monkeypatch
     monkeypatch.setenv("DEDUP_TABLE_NAME", "t")
     monkeypatch.setenv("ACCESS_TOKEN_SECRET_ARN", "arn")
     monkeypatch.setenv("TEST_EVENT_CODES", f"{PIXEL_B}=TESTNEW")
-    assert ForwardSettings().test_event_codes == {PIXEL_B: "TESTNEW"}
+    assert ForwardSettings.from_environment().test_event_codes == {PIXEL_B: "TESTNEW"}
 
 
 def test_a_message_back_in_one_batch_with_a_copy_of_its_event_still_sends_it() -> None:

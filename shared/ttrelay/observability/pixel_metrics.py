@@ -83,7 +83,7 @@ def _service() -> str | None:
 @cache
 def configured_pixels() -> tuple[str, ...]:
     """The PIXEL_CODES allowlist both functions are deployed with (read once)."""
-    return CommonSettings().pixel_codes
+    return CommonSettings.from_environment().pixel_codes
 
 
 def metric_pixel(pixel: str | None, known: Collection[str]) -> str:
