@@ -169,12 +169,29 @@
   }
 
   function wrapMethod(target, name, code) {
-    let inner = target[name];
-    if (name === "track") pixel.inner.set(target, () => inner);
-    const wrapper = function () {
-      const args = Array.prototype.slice.call(arguments);
+    const inner = wrapAccessor(target, name, (call, args) => {
       safely("mirroring ttq." + name, () => (name === "track" ? mirrorTrack(args, code) : mirrorIdentify(args[0])));
-      return inner.apply(this, args);
+      return call(args);
+    });
+    if (name === "track") pixel.inner.set(target, inner);
+  }
+
+  function wrapInstance(target) {
+    wrapAccessor(target, "instance", (call, args) => {
+      const found = call(args);
+      const code = typeof args[0] === "string" ? args[0] : null;
+      safely("watching ttq.instance", () => instrumentInstance(found, code));
+      return found;
+    });
+  }
+
+  function wrapAccessor(target, name, around) {
+    // `target[name]` becomes an accessor: whatever function is assigned to it later (the library's own)
+    // is called through `around(call, args)`. Returns a reader of the function it wraps now.
+    let inner = target[name];
+    const wrapper = function () {
+      const self = this;
+      return around((args) => inner.apply(self, args), Array.prototype.slice.call(arguments));
     };
     try {
       Object.defineProperty(target, name, {
@@ -183,23 +200,7 @@
         set: (value) => { inner = value; },
       });
     } catch (e) { log("ttq." + name + " cannot be wrapped"); }
-  }
-
-  function wrapInstance(target) {
-    let inner = target.instance;
-    const wrapper = function () {
-      const found = inner.apply(this, arguments);
-      const code = arguments[0];
-      safely("watching ttq.instance", () => instrumentInstance(found, typeof code === "string" ? code : null));
-      return found;
-    };
-    try {
-      Object.defineProperty(target, "instance", {
-        configurable: true, enumerable: true,
-        get: () => (typeof inner === "function" ? wrapper : inner),
-        set: (value) => { inner = value; },
-      });
-    } catch (e) { log("ttq.instance cannot be wrapped"); }
+    return () => inner;
   }
 
   function takeQueued(target, code) {
@@ -334,7 +335,7 @@
     const key = JSON.stringify(consent);
     if (key === decision.key || key === decision.asking) return;
     decision.asking = key;
-    const answer = await send({ events: [], user: {}, waiters: [], pixelCode: null }, consent, false);
+    const answer = await sendProbe(consent);
     if (decision.asking === key) decision.asking = null;
     log("decision probe", { status: answer.status });
   }
@@ -453,10 +454,16 @@
   }
 
   // ---- Consent Mode: a `default` is not the visitor's choice, an `update` is ----
-  function readConsentCommand(kind, values) {
-    if (!isObject(values)) return;
+  function consentModeStates(values) {
+    // Only the four types, only "granted" or "denied": what the collector's schema takes.
     const states = {};
     for (const key of GCM_KEYS) if (values[key] === "granted" || values[key] === "denied") states[key] = values[key];
+    return states;
+  }
+
+  function readConsentCommand(kind, values) {
+    if (!isObject(values)) return;
+    const states = consentModeStates(values);
     if (kind === "update") {
       gcm.update = Object.assign({}, gcm.update, states);
       log("Consent Mode update", gcm.update);
@@ -583,8 +590,13 @@
   function releasePairing(item) {
     if (!pairing.includes(item)) return;
     pairing = pairing.filter((other) => other !== item);
-    pixelTrack(item.event.event, item.event.properties, item.event.event_id);
-    enqueue(item.event, {}, null);
+    sendBoth(item.event, enqueue);
+  }
+
+  function sendBoth(event, toCollector) {
+    // A dataLayer event nobody tracked on the pixel: the snippet sends it there, and to the collector.
+    pixelTrack(event.event, event.properties, event.event_id);
+    toCollector(event, {}, null);
   }
 
   // ---- consent: report what the page's CMP says; the collector decides. Hold events while the
@@ -742,8 +754,7 @@
     }
     if (typeof raw.gpc === "boolean") out.gpc = raw.gpc;
     if (isObject(raw.gcm)) {
-      const states = {};
-      for (const key of GCM_KEYS) if (raw.gcm[key] === "granted" || raw.gcm[key] === "denied") states[key] = raw.gcm[key];
+      const states = consentModeStates(raw.gcm);
       if (Object.keys(states).length) out.gcm = states;
     }
     if (isObject(raw.cmp)) {
@@ -969,9 +980,14 @@
     return answer;
   }
 
+  function sendProbe(consent) {
+    // A decision probe: no events, the current signals (DESIGN.md): the collector answers the decision
+    // and sets or expires its cookie, queueing nothing.
+    return send({ events: [], user: {}, waiters: [], pixelCode: null }, consent, false);
+  }
+
   function expireClickIdCookie() {
-    send({ events: [], user: {}, waiters: [], pixelCode: null }, consentNow(), false)
-      .then((answer) => log("withdrawal probe", { status: answer.status }));
+    sendProbe(consentNow()).then((answer) => log("withdrawal probe", { status: answer.status }));
   }
 
   function wanted(item) {
@@ -1004,8 +1020,7 @@
     pairing = [];
     for (const item of pairs) {
       clearTimeout(item.timer);
-      pixelTrack(item.event.event, item.event.properties, item.event.event_id);
-      addToQueue(item.event, {}, null);
+      sendBoth(item.event, addToQueue); // queued only: it leaves with the beacon below
     }
     if (!ready) return;
     const items = gathering.concat(takeHeld(), queue.filter(wanted));
