@@ -127,8 +127,17 @@ class CollectOutcome:
     judgement: Judgement = field(default_factory=Judgement)
     pixel: str | None = None  # resolved against the allowlist; None only for outcomes built elsewhere
     message: QueuedEvents | None = None  # what was queued: for match-key coverage
-    sandboxed: bool = False  # admitted by a site key alone: no cookie is set or cleared, the token says it
-    backend: bool = False  # a keyed backend has no browser: no cookie is set or cleared
+    sender: Sender | None = None  # None only for outcomes built elsewhere
+
+    @property
+    def sandboxed(self) -> bool:
+        """Admitted by a site key alone: no cookie is set or cleared, the token says it."""
+        return self.sender is not None and self.sender.sandboxed
+
+    @property
+    def backend(self) -> bool:
+        """A keyed backend has no browser: no cookie is set or cleared."""
+        return self.sender is not None and self.sender.kind == "backend"
 
     def body(self) -> dict[str, object]:
         # Built through the response model, so docs/openapi.json documents exactly what is sent.
@@ -190,8 +199,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
             visitor=visitor,
             judgement=judgement,
             pixel=pixel,
-            sandboxed=sender.sandboxed,
-            backend=sender.kind == "backend",
+            sender=sender,
         )
 
     # Read only for events that are sent: a phone loads libphonenumber, which a drop never needs. Each
@@ -225,8 +233,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
             visitor=visitor,
             judgement=judgement,
             pixel=pixel,
-            sandboxed=sender.sandboxed,
-            backend=sender.kind == "backend",
+            sender=sender,
         )
     shared, events = _tiktok_events(
         payload, usable, (user_keys, event_keys), visitor, cookie, decision, settings, int(now)
@@ -252,8 +259,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
         judgement=judgement,
         pixel=pixel,
         message=message,
-        sandboxed=sender.sandboxed,
-        backend=sender.kind == "backend",
+        sender=sender,
     )
 
 
