@@ -1,30 +1,64 @@
-"""Lambda HTTP events (function URL and HTTP API, payload 2.0) to the collector's `HttpRequest`."""
+"""Lambda HTTP events (function URL and HTTP API, payload format 2.0) to what the collector reads.
+
+The event is read as the dict Lambda hands over: the collector needs six of its fields, and reading
+them directly costs less than wrapping the event in an object first (the warm path's budget is 0.5 ms).
+"""
 
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
 from ttrelay.collect.use_case import HttpRequest
 from ttrelay.consent.cmp_cookies import parse_cookie_header
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+# Behind CloudFront the collector lives under a path such as /_t/events (docs/deploy.md).
+FRONT_DOOR_PREFIX: Final = "/_t"
+DEFAULT_STAGE: Final = "$default"
 
 
-def http_request_from(event: APIGatewayProxyEventV2) -> HttpRequest:
-    raw = event.body or ""
-    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
-    # The event's own dict: Powertools' `event.headers` builds a case-insensitive copy on every access.
-    headers = {name.lower(): value for name, value in (event.raw_event.get("headers") or {}).items()}
-    http = event.request_context.http
+@dataclass(frozen=True, slots=True)
+class HttpRoute:
+    """The method and the collector's own path: stage and front-door prefix taken off."""
+
+    method: str
+    path: str
+    origin: str | None
+
+
+def http_route(event: Mapping[str, Any]) -> HttpRoute:
+    context = event.get("requestContext") or {}
+    path = str(event.get("rawPath") or "/")
+    stage = context.get("stage") or DEFAULT_STAGE
+    if stage != DEFAULT_STAGE and path.startswith(f"/{stage}"):  # an HTTP API's named stage
+        path = path[len(stage) + 1 :] or "/"
+    if path == FRONT_DOOR_PREFIX:
+        path = "/"
+    elif path.startswith(f"{FRONT_DOOR_PREFIX}/"):
+        path = path[len(FRONT_DOOR_PREFIX) :]
+    method = str((context.get("http") or {}).get("method") or "").upper()
+    return HttpRoute(method, path, _headers(event).get("origin"))
+
+
+def http_request_from(event: Mapping[str, Any]) -> HttpRequest:
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    headers = _headers(event)
+    http = (event.get("requestContext") or {}).get("http") or {}
     return HttpRequest(
         body=body,
         headers=headers,
         # Lenient parsing: CMP cookies hold characters a strict cookie parser rejects.
-        cookies=parse_cookie_header("; ".join(event.cookies or [])),
-        source_ip=http.source_ip or None,
-        user_agent=http.user_agent or headers.get("user-agent"),
+        cookies=parse_cookie_header("; ".join(event.get("cookies") or ())),
+        source_ip=http.get("sourceIp") or None,
+        user_agent=http.get("userAgent") or headers.get("user-agent"),
         # Repeated parameters arrive comma-joined, so `?site_key=a&site_key=b` is no key at all.
-        query=event.query_string_parameters or {},
+        query=event.get("queryStringParameters") or {},
     )
+
+
+def _headers(event: Mapping[str, Any]) -> dict[str, str]:
+    """Header names in lower case (payload 2.0 sends them so; a test event may not)."""
+    return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
