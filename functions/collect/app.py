@@ -2,7 +2,7 @@
 
 One route and its CORS preflight, so the handler routes them itself (ttrelay.collect.http_answers):
 Powertools' event_handler package imports every resolver it has, AppSync's asyncio included, which
-cost this function a third of its cold init (docs/architecture.md, "Cold start").
+cost this function a third of its import time (bench/README.md, "Cold init").
 """
 
 from __future__ import annotations
