@@ -93,6 +93,27 @@ def test_an_event_with_unusable_own_fields_is_rejected_with_its_path(raw: Any, l
     assert [error.loc for error in rejected(raw).errors] == [loc]
 
 
+@pytest.mark.parametrize(
+    ("own", "loc"),
+    [
+        ({"event": ""}, "events.0.event"),
+        ({"event": "Lead", "event_time": int(NOW) + 301}, "events.0.event_time"),
+    ],
+)
+def test_an_events_own_fields_are_reported_before_its_unusable_properties(own: Any, loc: str) -> None:
+    """Properties are judged before the event is built (it is built once, with them); what is reported
+    stays in the order a site fixes it: the event's own fields first, its properties only after."""
+    properties = {f"p{index}": index for index in range(MAX_CUSTOM_PROPERTIES + 1)}
+    assert [error.loc for error in rejected({**own, "properties": properties}).errors] == [loc]
+
+
+def test_the_judged_properties_are_the_events_own() -> None:
+    verdict = usable({"event": "Purchase", "properties": {"value": 5, "currency": "EUR", "note": "x"}})
+    assert (verdict.event.properties.value, verdict.event.properties.currency) == (5, "EUR")
+    assert verdict.event.properties.custom == {"note": "x"}
+    assert usable({"event": "Lead"}).event.properties.custom == {}
+
+
 def test_a_malformed_event_id_is_not_echoed() -> None:
     verdict = rejected({"event": "", "event_id": SECRET + " x"})
     assert verdict.event_id is None

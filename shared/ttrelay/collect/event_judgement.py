@@ -37,6 +37,7 @@ CUSTOM_VALUE_RULE = (
 _MAX_PASSES = 4
 _DECLARED_PROPERTIES = frozenset(Properties.model_fields)
 _EVENT_ID: TypeAdapter[str] = TypeAdapter(EventId)
+_NO_PROPERTIES = Properties()
 _LEFT_OUT = object()  # marks a value to drop, so dropping one list item does not shift the next
 # A 64 KB body holds thousands of bad keys (a 1 MB answer and log line, 40 ms of CPU for the paths): each
 # list of problems names this many, and one more problem counts the rest.
@@ -115,8 +116,12 @@ def judge_event(index: int, raw: object, window: EventTimeWindow) -> UsableEvent
         return UnusableEvent(index, None, (Problem(where, "model_type", "an event is a JSON object"),))
     raw_properties = raw.get("properties")
     readable = isinstance(raw_properties, Mapping) or raw_properties is None
-    # Properties are judged below, key by key; here only the event's own fields (and the shape).
-    document = {**raw, "properties": {}} if readable else raw
+    # Properties are judged key by key, and the event validated with the result in place (a model instance
+    # is taken as it is), so the event is built once. An event's own errors still come first below.
+    properties, warnings = (
+        judge_properties(raw_properties or {}, f"{where}.properties") if readable else (None, [])
+    )
+    document = {**raw, "properties": properties or _NO_PROPERTIES} if readable else raw
     try:
         event = EventIn.model_validate(document)
     except ValidationError as exc:
@@ -126,13 +131,12 @@ def judge_event(index: int, raw: object, window: EventTimeWindow) -> UsableEvent
         return UnusableEvent(
             index, event.event_id, (Problem(f"{where}.event_time", "event_time_window", window.rule),)
         )
-    properties, warnings = judge_properties(raw_properties or {}, f"{where}.properties")
     if properties is None:
         return UnusableEvent(index, event.event_id, tuple(warnings))
     if (standard := case_insensitive_standard_event(event.event)) is not None:
         message = f"did you mean {standard}? TikTok treats names case-sensitively; sent as custom"
         warnings.insert(0, Problem(f"{where}.event", "event_name_case", message))
-    return UsableEvent(index, event.model_copy(update={"properties": properties}), tuple(warnings))
+    return UsableEvent(index, event, tuple(warnings))
 
 
 def judge_properties(raw: Mapping[str, object], where: str) -> tuple[Properties | None, list[Problem]]:
