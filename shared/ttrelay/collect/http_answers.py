@@ -6,7 +6,6 @@ shape (`CollectError`), the CORS preflight, and the 404/405 of paths and methods
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -59,7 +58,7 @@ class CollectAnswers:
         if outcome.sandboxed or outcome.backend:
             cookies = []  # neither a sandboxed page nor a backend has a cookie jar of ours
         headers = {"Content-Type": JSON, **readable_by_sandboxed_page(route.origin)}
-        return HttpAnswer(202, json.dumps(outcome.body()), headers, cookies)
+        return HttpAnswer(202, outcome.body_json(), headers, cookies)
 
     def rejected(self, route: HttpRoute, error: CollectRejected) -> HttpAnswer:
         headers = {**error.headers, **readable_by_sandboxed_page(route.origin)}

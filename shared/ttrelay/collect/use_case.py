@@ -140,6 +140,13 @@ class CollectOutcome:
         return self.sender is not None and self.sender.kind == "backend"
 
     def body(self) -> dict[str, object]:
+        return self.answer().model_dump(mode="json", exclude_unset=True)
+
+    def body_json(self) -> str:
+        """The 202's body as sent: serialised by the model itself, in one step."""
+        return self.answer().model_dump_json(exclude_unset=True)
+
+    def answer(self) -> CollectAccepted:
         # Built through the response model, so docs/openapi.json documents exactly what is sent.
         decision = DecisionSummary(
             action=self.decision.action, regime=self.decision.regime, reason=self.decision.reason
@@ -150,10 +157,9 @@ class CollectOutcome:
         about_events = [entry for event in self.judgement.usable for entry in _warning_entry(event)]
         if warnings := [*map(_request_warning_entry, self.judgement.warnings), *about_events]:
             extras["warnings"] = warnings
-        body = CollectAccepted(
+        return CollectAccepted(
             accepted=self.accepted, dropped=self.dropped, decision=decision, token=self.token, **extras
         )
-        return body.model_dump(mode="json", exclude_unset=True)
 
 
 def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
