@@ -53,13 +53,22 @@ class UnknownKey:
 
 def unknown_keys(document: object, model: type[BaseModel], where: str = "") -> Iterator[UnknownKey]:
     """Each key of `document` that a lenient `model` ignores, and those of nested lenient objects."""
-    if not isinstance(document, Mapping) or model.model_config.get("extra", "ignore") != "ignore":
+    fields = _lenient_fields(model)
+    if fields is None or not isinstance(document, Mapping):
         return
     for key, value in document.items():
-        if key not in model.model_fields:
+        if key not in fields:
             yield UnknownKey(field_path(where, [key], document, model), model, key)
-        elif (nested := _field_model(model, key)) is not None:
+        elif (nested := fields[key]) is not None:
             yield from unknown_keys(value, nested, f"{where}.{key}" if where else key)
+
+
+@cache  # one entry per model class: every request walks the same few
+def _lenient_fields(model: type[BaseModel]) -> dict[str, type[BaseModel] | None] | None:
+    """A lenient model's declared fields, each with the model it holds (or None); None for a strict one."""
+    if model.model_config.get("extra", "ignore") != "ignore":
+        return None
+    return {name: _field_model(model, name) for name in model.model_fields}
 
 
 @cache  # called with declared names only (never a sender's key), so bounded by the models
