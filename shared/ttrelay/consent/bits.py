@@ -1,51 +1,75 @@
 """Bit-level reading of base64url consent strings (TCF and GPP share the wire format).
 
 Fields are unsigned big-endian integers, bit 0 is the leftmost bit of the first character
-(reference/consent.md 1.1). Every read checks the end of the segment, so a truncated string
-raises ConsentStringError instead of decoding zeros (rule 1.6.3).
+(reference/consent.md 1.1). A segment is decoded once into a string of '0'/'1' characters: a field is
+then one slice parsed by int(..., 2) and a bitfield a few str.find calls, each in C and in constant time
+per field however long the segment, so a crafted string cannot make reading quadratic. Every read checks
+the end of the segment, so a truncated string raises ConsentStringError instead of decoding zeros
+(rule 1.6.3).
 """
 
-import base64
 import binascii
 import re
 
 from ttrelay.consent.errors import ConsentKind, ConsentStringError
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
-_URL_TO_STANDARD = str.maketrans("-_", "+/")
+_URL_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 # GPP section ids are small; a Fibonacci code longer than this is garbage, and bounding it keeps a
 # crafted megabyte of bits from turning into a huge integer (the 32nd weight is 3,524,578).
 MAX_FIBONACCI_CODE_BITS = 32
 
 
+def base64url_bits(text: str, kind: ConsentKind, segment: str) -> str:
+    """The segment's bits as '0'/'1' characters; strict base64url (`A-Z a-z 0-9 - _`, no padding),
+    anything else rejects (rule 1.6.1)."""
+    if not text:
+        raise ConsentStringError(kind, f"{segment} is empty")
+    if _BASE64URL.fullmatch(text) is None:
+        raise ConsentStringError(kind, f"{segment} has a character outside base64url (A-Z a-z 0-9 - _)")
+    # Padding the text with 'A' (six zero bits) to a multiple of four characters lets the C decoder
+    # do the work; the shift then drops those padding bits again.
+    pad = -len(text) % 4
+    standard = text.encode("ascii").translate(_URL_TO_STANDARD) + b"A" * pad
+    try:
+        data = binascii.a2b_base64(standard, strict_mode=True)
+    except binascii.Error as error:  # unreachable after the alphabet check
+        raise ConsentStringError(kind, f"{segment} is not base64url") from error
+    bit_length = 6 * len(text)
+    return format(int.from_bytes(data) >> (6 * pad), f"0{bit_length}b")
+
+
+def set_bit_ids(bits: str, start: int, end: int) -> tuple[int, ...]:
+    """The 1-based positions, counted from `start`, of the '1's in bits[start:end] (bit k-1 <-> id k)."""
+    ids: list[int] = []
+    find = bits.find
+    index = find("1", start, end)
+    while index >= 0:
+        ids.append(index - start + 1)
+        index = find("1", index + 1, end)
+    return tuple(ids)
+
+
 class BitReader:
-    """Reads fields in order from one segment; never reads past the segment's last bit."""
+    """Reads fields in order from one segment; never reads past the segment's last bit.
 
-    __slots__ = ("_data", "bit_length", "kind", "position", "segment")
+    `bits` and `position` are public so that a decoder's hot loop may slice several fields at once
+    after one `require` (see tcf.py); everything else goes through the read methods.
+    """
 
-    def __init__(self, data: bytes, bit_length: int, kind: ConsentKind, segment: str) -> None:
-        self._data = data
-        self.bit_length = bit_length
+    __slots__ = ("bit_length", "bits", "kind", "position", "segment")
+
+    def __init__(self, bits: str, kind: ConsentKind, segment: str) -> None:
+        self.bits = bits
+        self.bit_length = len(bits)
         self.kind = kind
         self.segment = segment
         self.position = 0
 
     @classmethod
     def from_base64url(cls, text: str, kind: ConsentKind, segment: str) -> "BitReader":
-        """Strict base64url (`A-Z a-z 0-9 - _`, no padding): anything else rejects (rule 1.6.1)."""
-        if not text:
-            raise ConsentStringError(kind, f"{segment} is empty")
-        if _BASE64URL.fullmatch(text) is None:
-            raise ConsentStringError(kind, f"{segment} has a character outside base64url (A-Z a-z 0-9 - _)")
-        # Padding the text with 'A' (six zero bits) to a multiple of four characters lets the C decoder
-        # do the work; bit_length still counts only the characters that were there.
-        padded = text.translate(_URL_TO_STANDARD) + "A" * (-len(text) % 4)
-        try:
-            data = base64.b64decode(padded, validate=True)
-        except (binascii.Error, ValueError) as error:  # unreachable after the alphabet check
-            raise ConsentStringError(kind, f"{segment} is not base64url") from error
-        return cls(data, 6 * len(text), kind, segment)
+        return cls(base64url_bits(text, kind, segment), kind, segment)
 
     @property
     def remaining(self) -> int:
@@ -54,34 +78,38 @@ class BitReader:
     def fail(self, detail: str) -> ConsentStringError:
         return ConsentStringError(self.kind, f"{detail} in {self.segment}")
 
+    def truncated(self, width: int, field: str) -> ConsentStringError:
+        """The error of a `width`-bit read of `field` at the current position that passes the end."""
+        return ConsentStringError(
+            self.kind,
+            f"{self.segment} ends at bit {self.bit_length} but {field} needs {width} bits "
+            f"from bit {self.position}",
+        )
+
     def read_int(self, width: int, field: str) -> int:
         position = self.position
         end = position + width
         if end > self.bit_length:
-            raise ConsentStringError(
-                self.kind,
-                f"{self.segment} ends at bit {self.bit_length} but {field} needs {width} bits "
-                f"from bit {position}",
-            )
+            raise self.truncated(width, field)
         self.position = end
-        last_byte = (end + 7) >> 3
-        chunk = int.from_bytes(self._data[position >> 3 : last_byte])
-        return (chunk >> ((last_byte << 3) - end)) & ((1 << width) - 1)
+        # int("", 2) would raise: a zero-width field is the value 0.
+        return int(self.bits[position:end] or "0", 2)
 
     def read_bool(self, field: str) -> bool:
-        return self.read_int(1, field) == 1
+        position = self.position
+        if position >= self.bit_length:
+            raise self.truncated(1, field)
+        self.position = position + 1
+        return self.bits[position] == "1"
 
     def read_bitfield(self, width: int, field: str) -> tuple[int, ...]:
         """The 1-based positions of the set bits among the next `width` bits (bit k-1 <-> id k)."""
-        if width == 0:
-            return ()
-        bits = format(self.read_int(width, field), f"0{width}b")
-        ids: list[int] = []
-        index = bits.find("1")
-        while index >= 0:
-            ids.append(index + 1)
-            index = bits.find("1", index + 1)
-        return tuple(ids)
+        position = self.position
+        end = position + width
+        if end > self.bit_length:
+            raise self.truncated(width, field)
+        self.position = end
+        return set_bit_ids(self.bits, position, end)
 
     def read_int_list(self, count: int, width: int, field: str) -> tuple[int, ...]:
         return tuple(self.read_int(width, field) for _ in range(count))

@@ -14,8 +14,7 @@ from one decoding.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ttrelay.consent.gcm import consent_mode_outcome
 from ttrelay.consent.model import (
@@ -50,8 +49,11 @@ COOKIE_SOURCE = "cookie"
 _SEVERITY: dict[Action, int] = {"forward": 0, "limited": 1, "drop": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+# Verdict, Evaluation and _Decoded are NamedTuples rather than frozen dataclasses: as immutable, and
+# several are built per request, where a frozen dataclass pays object.__setattr__ for every field.
+
+
+class Verdict(NamedTuple):
     """What one signal says; `source` names it (`tcf`, `gpp.tcfeuv2`, `gpp.usnat`, `gcm`…).
 
     An undecided verdict's `detail` is its whole reason: it is the same whichever TC string said it.
@@ -70,15 +72,13 @@ class Verdict:
         return f"{self.kind}:{self.source}:{self.detail}"
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     decision: ConsentDecision
     receipt: ConsentReceipt
     verdicts: tuple[Verdict, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Decoded:
+class _Decoded(NamedTuple):
     """The request's strings, each decoded once; one that failed strict decoding is kept as its error."""
 
     tcf: TcString | ValueError | None
@@ -117,7 +117,11 @@ def evaluate(
             )
         candidates.append((_decision(regime, verdicts, policy), verdicts))
     # max() keeps the first of equals: the location's own regime unless the unknown one is stricter.
-    decision, verdicts = max(candidates, key=lambda candidate: _SEVERITY[candidate[0].action])
+    decision, verdicts = (
+        candidates[0]
+        if len(candidates) == 1
+        else max(candidates, key=lambda candidate: _SEVERITY[candidate[0].action])
+    )
     receipt = _receipt(
         signals,
         decoded,
@@ -270,14 +274,16 @@ def _tcf_refusal(tc: TcString, policy: Policy, now: int) -> str | None:
     if invalid is not None:
         return invalid
     # Consent bits only: legitimate interest never grants (8.1).
-    missing = next((p for p in policy.required_purposes if not tc.has_purpose_consent(p)), None)
-    if missing is not None:
-        return f"purpose_{missing}"
+    for purpose in policy.required_purposes:
+        if not tc.has_purpose_consent(purpose):
+            return f"purpose_{purpose}"
     vendor = policy.vendor_id
     if vendor is None:
         return None  # nothing left to refuse; _tcf_verdict keeps it from granting
     if not tc.has_vendor_consent(vendor):
         return "vendor_consent"
+    if not tc.publisher_restrictions:
+        return None  # most strings carry none: nothing can restrict
     restricted = next(
         (p for p in policy.required_purposes if _NOT_ALLOWED in tc.restriction_types_for(vendor, p)), None
     )
@@ -354,6 +360,7 @@ def _receipt(
     tc = _first_tc_string(decoded.tcf, gpp.sections.get("tcfeuv2") if gpp else None, stored_tcf)
     from_request = _present(signals)
     from_cookies = _present(stored) if stored is not None else ()
+    present = {*from_request, *from_cookies}
     return ConsentReceipt(
         policy_version=policy.version,
         decided_at=now,
@@ -361,7 +368,7 @@ def _receipt(
         action=decision.action,
         reason=decision.reason,
         limited_data_use=decision.limited_data_use,
-        signals_present=tuple(name for name in SIGNAL_ORDER if name in {*from_request, *from_cookies}),
+        signals_present=tuple(name for name in SIGNAL_ORDER if name in present),
         signal_sources={"request": from_request, "cookies": from_cookies},
         regimes_considered=regimes,
         tcf_cmp_id=tc.cmp_id if tc else None,

@@ -6,10 +6,11 @@ raises ConsentStringError, it is never decoded to defaults.
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import chain
+from typing import NamedTuple
 
-from ttrelay.consent.bits import BitReader
+from ttrelay.consent.bits import BitReader, set_bit_ids
 from ttrelay.consent.errors import ConsentStringError
 
 # Segment types that may follow the core (1.1); 0 would be a second core (rule 1.6.6).
@@ -31,14 +32,7 @@ class IdRanges:
     @classmethod
     def union_of(cls, spans: Iterable[tuple[int, int]]) -> "IdRanges":
         """Entry order is not significant and entries may overlap: the result is their union (1.6.4)."""
-        merged: list[tuple[int, int]] = []
-        for first, last in sorted(spans):
-            if merged and first <= merged[-1][1] + 1:
-                if last > merged[-1][1]:
-                    merged[-1] = (merged[-1][0], last)
-            else:
-                merged.append((first, last))
-        return cls(tuple(merged))
+        return cls(_merge_spans(spans))
 
     def __contains__(self, item: object) -> bool:
         if not isinstance(item, int):
@@ -53,7 +47,7 @@ class IdRanges:
         return sum(last - first + 1 for first, last in self.spans)
 
     def ids(self) -> tuple[int, ...]:
-        return tuple(self)
+        return _ids(self.spans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +76,13 @@ class PublisherTc:
     custom_purpose_legitimate_interests: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TcString:
-    """A decoded TC string. The first fields are exactly the keys of `decode-tcf`'s JSON output."""
+class TcString(NamedTuple):
+    """A decoded TC string. The first fields are exactly the keys of `decode-tcf`'s JSON output.
+
+    Immutable like a frozen dataclass, but a NamedTuple: one is built per request, and a frozen
+    dataclass sets each of these 22 fields through object.__setattr__, three times the cost. Build it
+    with keywords; compare it only with another TcString (as a tuple, it would equal its values).
+    """
 
     version: int
     created: int
@@ -167,36 +165,74 @@ def decode_tcf(s: str) -> TcString:
     if not s:
         raise ConsentStringError("tcf", "the TC string is empty")
     core_text, *segment_texts = s.split(".")
-    core = _read_core(BitReader.from_base64url(core_text, "tcf", "core"))
-    disclosed: tuple[int, ...] | None = None
-    allowed: tuple[int, ...] | None = None
+    return _read_core(BitReader.from_base64url(core_text, "tcf", "core"), segment_texts)
+
+
+@dataclass(slots=True)
+class _Segments:
+    """The optional segments after the core (1.5); a repeated type is not a 1.6 error, the first is kept."""
+
+    disclosed_vendors: tuple[int, ...] | None = None
+    allowed_vendors: tuple[int, ...] | None = None
     publisher_tc: PublisherTc | None = None
+
+
+def _read_segments(segment_texts: list[str]) -> _Segments:
+    found = _Segments()
     for number, text in enumerate(segment_texts, start=2):
         reader = BitReader.from_base64url(text, "tcf", f"segment {number}")
         segment_type = reader.read_int(3, "SegmentType")
-        # A repeated segment type is not a 1.6 error; the first one is kept.
         if segment_type == _DISCLOSED_VENDORS:
             reader.segment = "the DisclosedVendors segment"
-            vendors = _read_vendor_section(reader, "disclosed_vendors")
-            disclosed = vendors if disclosed is None else disclosed
+            vendors = _read_vendor_section(reader, _DISCLOSED_VENDORS_FIELDS)
+            if found.disclosed_vendors is None:
+                found.disclosed_vendors = vendors
         elif segment_type == _ALLOWED_VENDORS:
             reader.segment = "the AllowedVendors segment"
-            vendors = _read_vendor_section(reader, "allowed_vendors")
-            allowed = vendors if allowed is None else allowed
+            vendors = _read_vendor_section(reader, _ALLOWED_VENDORS_FIELDS)
+            if found.allowed_vendors is None:
+                found.allowed_vendors = vendors
         elif segment_type == _PUBLISHER_TC:
             reader.segment = "the PublisherTC segment"
             publisher = _read_publisher_tc(reader)
-            publisher_tc = publisher if publisher_tc is None else publisher_tc
+            if found.publisher_tc is None:
+                found.publisher_tc = publisher
         else:
             # Rule 1.6.6: 0 would be a second core; 4-7 are undefined.
             raise ConsentStringError(
                 "tcf", f"segment {number} has SegmentType {segment_type}; only 1, 2 or 3 may follow the core"
             )
-    return replace(core, disclosed_vendors=disclosed, allowed_vendors=allowed, publisher_tc=publisher_tc)
+    return found
 
 
-def _read_core(reader: BitReader) -> TcString:
-    """The core: fixed offsets up to bit 213, then the vendor and restriction sections (1.2).
+# The core's fixed fields in wire order, (field, width): bits 0-212 of the table in 1.2. A letter pair is
+# two 6-bit fields. _read_core slices them at these offsets; this table names the field a cut core cuts.
+_CORE_FIXED_FIELDS: tuple[tuple[str, int], ...] = (
+    ("Version", 6),
+    ("Created", 36),
+    ("LastUpdated", 36),
+    ("CmpId", 12),
+    ("CmpVersion", 12),
+    ("ConsentScreen", 6),
+    ("ConsentLanguage", 6),
+    ("ConsentLanguage", 6),
+    ("VendorListVersion", 12),
+    ("TcfPolicyVersion", 6),
+    ("IsServiceSpecific", 1),
+    ("UseNonStandardTexts", 1),
+    ("SpecialFeatureOptIns", 12),
+    ("PurposesConsent", 24),
+    ("PurposesLITransparency", 24),
+    ("PurposeOneTreatment", 1),
+    ("PublisherCC", 6),
+    ("PublisherCC", 6),
+)
+_CORE_FIXED_BITS = 213
+
+
+def _read_core(reader: BitReader, segment_texts: list[str]) -> TcString:
+    """The core: fixed offsets up to bit 213, then the vendor and restriction sections (1.2), then the
+    later segments; the string is only built once all are read.
 
     Bits after the last field are padding and ignored, whatever their value (rule 1.6.7).
     """
@@ -204,61 +240,117 @@ def _read_core(reader: BitReader) -> TcString:
     if version != 2:
         hint = {1: " (TCF v1.1)", 3: " (a GPP string starts with D)"}.get(version, "")
         raise ConsentStringError("tcf", f"version {version}{hint} is not supported; only version 2 is")
+    if reader.bit_length < _CORE_FIXED_BITS:
+        # A cut core: read field by field, which raises naming the first field cut (rule 1.6.3).
+        for field, width in _CORE_FIXED_FIELDS[1:]:
+            reader.read_int(width, field)
+    # All 213 fixed bits are there: slice each field at its offset (1.2) with no per-field check.
+    bits = reader.bits
+    reader.position = _CORE_FIXED_BITS
+    vendor_consents = _read_vendor_section(reader, _VENDOR_CONSENTS_FIELDS)
+    vendor_legitimate_interests = _read_vendor_section(reader, _VENDOR_LEGITIMATE_INTERESTS_FIELDS)
+    publisher_restrictions = _read_publisher_restrictions(reader)
+    segments = _read_segments(segment_texts)
     return TcString(
         version=version,
         # Deciseconds on the wire; unix seconds out, floored (1.6 output contract).
-        created=reader.read_int(36, "Created") // 10,
-        last_updated=reader.read_int(36, "LastUpdated") // 10,
-        cmp_id=reader.read_int(12, "CmpId"),
-        cmp_version=reader.read_int(12, "CmpVersion"),
-        consent_screen=reader.read_int(6, "ConsentScreen"),
-        consent_language=_read_letters(reader, "ConsentLanguage"),
-        vendor_list_version=reader.read_int(12, "VendorListVersion"),
-        tcf_policy_version=reader.read_int(6, "TcfPolicyVersion"),
-        is_service_specific=reader.read_bool("IsServiceSpecific"),
-        use_non_standard_texts=reader.read_bool("UseNonStandardTexts"),
-        special_feature_optins=reader.read_bitfield(12, "SpecialFeatureOptIns"),
-        purpose_consents=reader.read_bitfield(24, "PurposesConsent"),
-        purpose_legitimate_interests=reader.read_bitfield(24, "PurposesLITransparency"),
-        purpose_one_treatment=reader.read_bool("PurposeOneTreatment"),
-        publisher_cc=_read_letters(reader, "PublisherCC"),
-        vendor_consents=_read_vendor_section(reader, "vendor_consents"),
-        vendor_legitimate_interests=_read_vendor_section(reader, "vendor_legitimate_interests"),
-        publisher_restrictions=_read_publisher_restrictions(reader),
+        created=int(bits[6:42], 2) // 10,
+        last_updated=int(bits[42:78], 2) // 10,
+        cmp_id=int(bits[78:90], 2),
+        cmp_version=int(bits[90:102], 2),
+        consent_screen=int(bits[102:108], 2),
+        consent_language=_letters(bits, 108),
+        vendor_list_version=int(bits[120:132], 2),
+        tcf_policy_version=int(bits[132:138], 2),
+        is_service_specific=bits[138] == "1",
+        use_non_standard_texts=bits[139] == "1",
+        special_feature_optins=set_bit_ids(bits, 140, 152),
+        purpose_consents=set_bit_ids(bits, 152, 176),
+        purpose_legitimate_interests=set_bit_ids(bits, 176, 200),
+        purpose_one_treatment=bits[200] == "1",
+        publisher_cc=_letters(bits, 201),
+        vendor_consents=vendor_consents,
+        vendor_legitimate_interests=vendor_legitimate_interests,
+        publisher_restrictions=publisher_restrictions,
+        disclosed_vendors=segments.disclosed_vendors,
+        allowed_vendors=segments.allowed_vendors,
+        publisher_tc=segments.publisher_tc,
     )
 
 
-def _read_letters(reader: BitReader, field: str) -> str:
+def _letters(bits: str, offset: int) -> str:
     # Two 6-bit letters, 0 = A ... 25 = Z (1.2).
-    return "".join(chr(ord("A") + reader.read_int(6, field)) for _ in range(2))
+    return chr(65 + int(bits[offset : offset + 6], 2)) + chr(65 + int(bits[offset + 6 : offset + 12], 2))
 
 
-def _read_vendor_section(reader: BitReader, name: str) -> tuple[int, ...]:
+class _SectionFields(NamedTuple):
+    """How errors name one section's fields; made once per vendor section, not on every read."""
+
+    name: str
+    max_vendor_id: str
+    is_range_encoding: str
+    bitfield: str
+    num_entries: str
+    entry_head: str
+    entry_end: str
+
+    @classmethod
+    def of(cls, name: str) -> "_SectionFields":
+        return cls(
+            name,
+            f"MaxVendorId of {name}",
+            f"IsRangeEncoding of {name}",
+            f"the {name} bitfield",
+            f"NumEntries of {name}",
+            f"IsARange and StartOrOnlyVendorId in {name}",
+            f"EndVendorId in {name}",
+        )
+
+
+_VENDOR_CONSENTS_FIELDS = _SectionFields.of("vendor_consents")
+_VENDOR_LEGITIMATE_INTERESTS_FIELDS = _SectionFields.of("vendor_legitimate_interests")
+_DISCLOSED_VENDORS_FIELDS = _SectionFields.of("disclosed_vendors")
+_ALLOWED_VENDORS_FIELDS = _SectionFields.of("allowed_vendors")
+
+
+def _read_vendor_section(reader: BitReader, fields: _SectionFields) -> tuple[int, ...]:
     """MaxVendorId, IsRangeEncoding, then a bitfield of exactly MaxVendorId bits or range entries (1.3)."""
-    max_vendor_id = reader.read_int(16, f"MaxVendorId of {name}")
-    if reader.read_bool(f"IsRangeEncoding of {name}"):
-        spans = _read_range_entries(reader, name, max_vendor_id)
-        return IdRanges.union_of(spans).ids()
-    return reader.read_bitfield(max_vendor_id, f"the {name} bitfield")
+    max_vendor_id = reader.read_int(16, fields.max_vendor_id)
+    if reader.read_bool(fields.is_range_encoding):
+        return _covered_ids(_read_range_entries(reader, fields, max_vendor_id))
+    return reader.read_bitfield(max_vendor_id, fields.bitfield)
 
 
-def _read_range_entries(reader: BitReader, name: str, max_vendor_id: int | None) -> list[tuple[int, int]]:
+def _read_range_entries(
+    reader: BitReader, fields: _SectionFields, max_vendor_id: int | None
+) -> list[tuple[int, int]]:
     """NumEntries (12), then IsARange (1), StartOrOnlyVendorId (16) and, for a range, EndVendorId (16)."""
-    count = reader.read_int(12, f"NumEntries of {name}")
+    name = fields.name
+    count = reader.read_int(12, fields.num_entries)
     if count * 17 > reader.remaining:
         # Each entry takes at least 17 bits: fail now rather than after reading what is there (1.6.3).
         raise ConsentStringError(
             "tcf",
             f"{name} has NumEntries {count} but only {reader.remaining} bits remain in {reader.segment}",
         )
+    # This loop is the hot path of a crafted string: it slices the bits in place, checking the end
+    # before each entry, and hands back to the reader only to name a cut field.
+    bits, bit_length, position = reader.bits, reader.bit_length, reader.position
     spans: list[tuple[int, int]] = []
-    read_int = reader.read_int
-    head_field, end_field = f"IsARange and StartOrOnlyVendorId in {name}", f"EndVendorId in {name}"
     for _ in range(count):
-        # IsARange and StartOrOnlyVendorId in one read: this loop is the hot path of a crafted string.
-        head = read_int(17, head_field)
-        start = head & 0xFFFF
-        end = read_int(16, end_field) if head >> 16 else start
+        reader.position = position
+        if position + 17 > bit_length:
+            raise reader.truncated(17, fields.entry_head)
+        start = int(bits[position + 1 : position + 17], 2)
+        position += 17
+        if bits[position - 17] == "1":  # IsARange
+            reader.position = position
+            if position + 16 > bit_length:
+                raise reader.truncated(16, fields.entry_end)
+            end = int(bits[position : position + 16], 2)
+            position += 16
+        else:
+            end = start
         # Rules 1.6.4 and 1.6.5.
         if start < 1:
             raise ConsentStringError("tcf", f"vendor id 0 in {name}")
@@ -267,18 +359,23 @@ def _read_range_entries(reader: BitReader, name: str, max_vendor_id: int | None)
         if max_vendor_id is not None and end > max_vendor_id:
             raise ConsentStringError("tcf", f"vendor id {end} above MaxVendorId {max_vendor_id} in {name}")
         spans.append((start, end))
+    reader.position = position
     return spans
 
 
 def _read_publisher_restrictions(reader: BitReader) -> tuple[PublisherRestriction, ...]:
     # NumPubRestrictions is present even when 0 (1.2), so a core that stops before it is truncated.
     count = reader.read_int(12, "NumPubRestrictions")
+    if count == 0:
+        return ()
     spans_by_pair: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for number in range(1, count + 1):
         purpose = reader.read_int(6, f"PurposeId of publisher restriction {number}")
         restriction_type = reader.read_int(2, f"RestrictionType of publisher restriction {number}")
-        name = f"publisher restriction {number} (purpose {purpose}, type {restriction_type})"
-        spans = _read_range_entries(reader, name, max_vendor_id=None)
+        fields = _SectionFields.of(
+            f"publisher restriction {number} (purpose {purpose}, type {restriction_type})"
+        )
+        spans = _read_range_entries(reader, fields, max_vendor_id=None)
         # Entries repeating a (purpose, type) pair are merged (rule 1.6.5).
         spans_by_pair.setdefault((purpose, restriction_type), []).extend(spans)
     return tuple(
@@ -300,6 +397,39 @@ def _read_publisher_tc(reader: BitReader) -> PublisherTc:
             custom_count, "CustomPurposesLITransparency"
         ),
     )
+
+
+def _merge_spans(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Disjoint, ascending spans covering exactly the union of `spans` (order and overlap are free)."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + 1:
+            if last > merged[-1][1]:
+                merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    return tuple(merged)
+
+
+def _ids(spans: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
+    return tuple(chain.from_iterable(range(first, last + 1) for first, last in spans))
+
+
+def _covered_ids(spans: list[tuple[int, int]]) -> tuple[int, ...]:
+    """The ids the spans cover, ascending and once each (their union, rule 1.6.4), in one pass over the
+    sorted spans: linear in the ids produced, however much the spans overlap."""
+    spans.sort()
+    ids: list[int] = []
+    highest = 0  # the highest id produced so far (ids start at 1)
+    for first, last in spans:
+        if last <= highest:
+            continue  # already covered
+        if first == last:
+            ids.append(first)  # a single vendor: the common entry
+        else:
+            ids += range(max(first, highest + 1), last + 1)
+        highest = last
+    return tuple(ids)
 
 
 def _sorted_contains(ids: tuple[int, ...], wanted: int) -> bool:
