@@ -3,10 +3,13 @@ EphemeralMetrics cost most of a request's budget): each document must stay the o
 which CloudWatch, the alarms, the dashboard and the local chaos harness read."""
 
 import json
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
-from ttrelay.observability.pixel_metrics import MAX_EMF_VALUES, count_breakdown, pixel_blob
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ttrelay.observability.pixel_metrics import MAX_EMF_VALUES, Blob, count_breakdown, pixel_blob
 
 
 def without_timestamp(document: dict) -> dict:
@@ -76,3 +79,55 @@ def test_disabled_metrics_write_nothing(
         blob.add_metric("EventsAccepted", MetricUnit.Count, 1)
     count_breakdown("EventErrors", 1, "other", "ttrelay", error_type="missing")
     assert capsys.readouterr().out == ""
+
+
+def test_a_failed_block_writes_no_blob(capsys: pytest.CaptureFixture[str]) -> None:
+    def fails() -> None:
+        with pixel_blob("CPIXEL", "ttrelay") as blob:
+            blob.add_metric("EventsAccepted", MetricUnit.Count, 1)
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fails()
+    assert capsys.readouterr().out == ""
+
+
+class Recording(Blob):
+    """A blob that keeps its documents instead of writing them."""
+
+    __slots__ = ("written",)
+
+    def __init__(self) -> None:
+        super().__init__("ttrelay", {"pixel": "P"}, totals=True)
+        self.written: list[dict[str, Any]] = []
+
+    def flush_metrics(self) -> None:
+        if self.metric_set:
+            self.written.append(without_timestamp(self.document()))
+        self.metric_set = {}
+
+
+count_sets = st.dictionaries(st.sampled_from(["A", "B", "pixel", "service"]), st.integers(-2, 10**20))
+
+
+@settings(max_examples=300)
+@given(
+    earlier=st.lists(st.tuples(st.sampled_from(["A", "C"]), st.floats(allow_nan=False)), max_size=3),
+    counts=st.one_of(count_sets, st.just({f"M{index}": 1 for index in range(MAX_EMF_VALUES + 1)})),
+)
+def test_counts_added_at_once_are_the_metrics_added_one_by_one(
+    earlier: list[tuple[str, float]], counts: dict[str, int]
+) -> None:
+    """Blob.add_counts fills an empty blob at once: the metrics, and the documents, of add_metric."""
+    ours, plain = Recording(), Recording()
+    for blob in (ours, plain):
+        for metric, value in earlier:
+            blob.add_metric(metric, MetricUnit.Milliseconds, value)
+    ours.add_counts(counts)
+    for name, count in counts.items():
+        if count:
+            plain.add_metric(name, MetricUnit.Count, count)
+    assert list(ours.metric_set.items()) == list(plain.metric_set.items())
+    ours.flush_metrics()
+    plain.flush_metrics()
+    assert json.dumps(ours.written) == json.dumps(plain.written)
