@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Collection, Mapping
 from functools import cache
+from json.encoder import encode_basestring_ascii
 from types import TracebackType
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -134,6 +135,38 @@ def pixel_blob(pixel: str, namespace: str | None) -> Blob:
     """One blob whose metrics land under [service, pixel] and, as a service-wide total, [service]; as a
     context manager, it is written when the block ends (and not when the block fails)."""
     return Blob(namespace, {PIXEL_DIMENSION: pixel}, totals=True)
+
+
+# pixel_blob's dimension sets as JSON, when there is a service: [service, pixel] and [service] alone.
+_TOTALS_DIMENSION_SETS = '[["pixel","service"],["service"]]'
+# The document's keys besides its metrics: a count named like one takes the Blob (write_counts).
+_DOCUMENT_KEYS = frozenset({"_aws", PIXEL_DIMENSION, "service"})
+
+
+def write_counts(pixel: str, namespace: str | None, counts: Mapping[str, int]) -> None:
+    """`with pixel_blob(pixel, namespace) as blob: add_counts(blob, counts)` for a request's handful of
+    counts: the same line, assembled from its strings (quoted as json.dumps quotes them) rather than built
+    as a Blob and encoded, which cost a collect request twice as much. Anything out of the ordinary (no
+    service, a count named like another key, more counts than EMF's limit) takes the Blob."""
+    named = [(encode_basestring_ascii(name), count) for name, count in counts.items() if count]
+    if not named:
+        return
+    service = _service()
+    if not service or len(counts) >= MAX_EMF_VALUES or not _DOCUMENT_KEYS.isdisjoint(counts):
+        with pixel_blob(pixel, namespace) as blob:
+            blob.add_counts(counts)
+        return
+    definitions = ",".join([f'{{"Name":{name},"Unit":"{_COUNT}"}}' for name, _ in named])
+    values = ",".join([f"{name}:[{float(count)!r}]" for name, count in named])  # repr: as json.dumps
+    if metrics_disabled():
+        return
+    if namespace is None:
+        raise ValueError("EMF metrics need a namespace (POWERTOOLS_METRICS_NAMESPACE)")
+    print(
+        f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":[{{"Namespace":'
+        f'{encode_basestring_ascii(namespace)},"Dimensions":{_TOTALS_DIMENSION_SETS},"Metrics":[{definitions}]}}]}},'
+        f'"{PIXEL_DIMENSION}":{encode_basestring_ascii(pixel)},"service":{encode_basestring_ascii(service)},{values}}}'
+    )
 
 
 def count_breakdown(metric: str, count: int, pixel: str, namespace: str | None, **dimensions: str) -> None:

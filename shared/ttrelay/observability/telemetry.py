@@ -30,6 +30,7 @@ from ttrelay.observability.pixel_metrics import (
     count_breakdown,
     metric_pixel,
     pixel_blob,
+    write_counts,
 )
 from ttrelay.observability.status import TCF_VENDOR_UNCONFIGURED_METRIC
 
@@ -210,21 +211,21 @@ def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | No
         logger.warning("origin_verification_failed", extra={"cloudfront_headers": visitor.cloudfront_marks})
     pixel = metric_pixel(outcome.pixel, configured_pixels() if known_pixels is None else known_pixels)
     coverage = match_key_coverage(outcome.message)
-    with pixel_blob(pixel, metrics.namespace) as blob:
-        add_counts(
-            blob,
-            {
-                "RequestsCollected": 1,
-                "EventsReceived": len(judgement.usable) + len(judgement.rejected),
-                "EventsAccepted": outcome.accepted,
-                "EventsDroppedByConsent": outcome.dropped,
-                "EventsRejected": len(judgement.rejected),
-                "OriginVerificationFailed": int(origin_unverified),
-                # Counted whatever the decision: the site's TCF answers go unused until TikTokVendorId is set.
-                TCF_VENDOR_UNCONFIGURED_METRIC: int(_tcf_vendor_unconfigured(outcome.receipt)),
-                **{MATCH_KEY_METRICS[key]: count for key, count in coverage.items()},
-            },
-        )
+    write_counts(
+        pixel,
+        metrics.namespace,
+        {
+            "RequestsCollected": 1,
+            "EventsReceived": len(judgement.usable) + len(judgement.rejected),
+            "EventsAccepted": outcome.accepted,
+            "EventsDroppedByConsent": outcome.dropped,
+            "EventsRejected": len(judgement.rejected),
+            "OriginVerificationFailed": int(origin_unverified),
+            # Counted whatever the decision: the site's TCF answers go unused until TikTokVendorId is set.
+            TCF_VENDOR_UNCONFIGURED_METRIC: int(_tcf_vendor_unconfigured(outcome.receipt)),
+            **{MATCH_KEY_METRICS[key]: count for key, count in coverage.items()},
+        },
+    )
     if outcome.dropped:  # count_breakdown leaves out a zero count
         decision = outcome.decision
         count_breakdown(
