@@ -2,11 +2,25 @@
 EphemeralMetrics cost most of a request's budget): each document must stay the one Powertools writes,
 which CloudWatch, the alarms, the dashboard and the local chaos harness read."""
 
+import contextlib
+import io
 import json
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
-from ttrelay.observability.pixel_metrics import MAX_EMF_VALUES, count_breakdown, pixel_blob
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ttrelay.observability.pixel_metrics import (
+    MAX_EMF_VALUES,
+    Blob,
+    add_counts,
+    count_breakdown,
+    pixel_blob,
+    write_counts,
+)
 
 
 def without_timestamp(document: dict) -> dict:
@@ -76,3 +90,103 @@ def test_disabled_metrics_write_nothing(
         blob.add_metric("EventsAccepted", MetricUnit.Count, 1)
     count_breakdown("EventErrors", 1, "other", "ttrelay", error_type="missing")
     assert capsys.readouterr().out == ""
+
+
+def test_a_failed_block_writes_no_blob(capsys: pytest.CaptureFixture[str]) -> None:
+    def fails() -> None:
+        with pixel_blob("CPIXEL", "ttrelay") as blob:
+            blob.add_metric("EventsAccepted", MetricUnit.Count, 1)
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fails()
+    assert capsys.readouterr().out == ""
+
+
+class Recording(Blob):
+    """A blob that keeps its documents instead of writing them."""
+
+    __slots__ = ("written",)
+
+    def __init__(self) -> None:
+        super().__init__("ttrelay", {"pixel": "P"}, totals=True)
+        self.written: list[dict[str, Any]] = []
+
+    def flush_metrics(self) -> None:
+        if self.metric_set:
+            self.written.append(without_timestamp(self.document()))
+        self.metric_set = {}
+
+
+count_sets = st.dictionaries(st.sampled_from(["A", "B", "pixel", "service"]), st.integers(-2, 10**20))
+
+
+@settings(max_examples=300)
+@given(
+    earlier=st.lists(st.tuples(st.sampled_from(["A", "C"]), st.floats(allow_nan=False)), max_size=3),
+    counts=st.one_of(count_sets, st.just({f"M{index}": 1 for index in range(MAX_EMF_VALUES + 1)})),
+)
+def test_counts_added_at_once_are_the_metrics_added_one_by_one(
+    earlier: list[tuple[str, float]], counts: dict[str, int]
+) -> None:
+    """Blob.add_counts fills an empty blob at once: the metrics, and the documents, of add_metric."""
+    ours, plain = Recording(), Recording()
+    for blob in (ours, plain):
+        for metric, value in earlier:
+            blob.add_metric(metric, MetricUnit.Milliseconds, value)
+    ours.add_counts(counts)
+    for name, count in counts.items():
+        if count:
+            plain.add_metric(name, MetricUnit.Count, count)
+    assert list(ours.metric_set.items()) == list(plain.metric_set.items())
+    ours.flush_metrics()
+    plain.flush_metrics()
+    assert json.dumps(ours.written) == json.dumps(plain.written)
+
+
+def written_by(write: Callable[[], None]) -> str | type[BaseException]:
+    """What `write` prints, or the type of what it raises."""
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            write()
+    except (ValueError, OverflowError) as error:
+        return type(error)
+    return out.getvalue()
+
+
+def through_a_blob(pixel: str, namespace: str | None, counts: dict[str, int]) -> None:
+    with pixel_blob(pixel, namespace) as blob:
+        add_counts(blob, counts)
+
+
+names = st.one_of(st.sampled_from(["EventsAccepted", "pixel", "service", "_aws"]), st.text(max_size=4))
+
+
+@settings(max_examples=400)
+@given(
+    pixel=st.one_of(st.just("CPIXEL"), st.text(max_size=4)),
+    namespace=st.one_of(st.none(), st.just("ttrelay"), st.text(max_size=3)),
+    service=st.one_of(
+        st.none(), st.just(""), st.just("ttrelay-tests"), st.text('ab-é"', min_size=1, max_size=3)
+    ),
+    counts=st.one_of(
+        st.dictionaries(names, st.one_of(st.integers(-3, 3), st.integers(), st.just(10**400)), max_size=6),
+        st.just({f"M{index}": 1 for index in range(MAX_EMF_VALUES + 1)}),
+    ),
+    disabled=st.booleans(),
+)
+def test_counts_written_at_once_are_the_blob_powertools_would_write(
+    pixel: str, namespace: str | None, service: str | None, counts: dict[str, int], disabled: bool
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        if service is None:
+            patch.delenv("POWERTOOLS_SERVICE_NAME", raising=False)
+        else:
+            patch.setenv("POWERTOOLS_SERVICE_NAME", service)
+        if disabled:
+            patch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+        patch.setattr(time, "time", lambda: 1_795_000_000.123)
+        ours = written_by(lambda: write_counts(pixel, namespace, counts))
+        plain = written_by(lambda: through_a_blob(pixel, namespace, counts))
+    assert ours == plain

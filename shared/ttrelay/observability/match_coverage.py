@@ -4,6 +4,9 @@ Presence only: no value is ever read beyond "is it there"."""
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import attrgetter
+
 from ttrelay.models import QueuedEvents, TikTokUser
 
 # ip and user agent count as one key: TikTok's advanced matching uses them as a pair.
@@ -11,8 +14,12 @@ MATCH_KEYS = ("ttclid", "ttp", "email", "phone", "external_id", "ip_user_agent")
 _PRESENCE_FIELDS = ("ttclid", "ttp", "email", "phone", "external_id", "ip", "user_agent")
 
 
+_presence_values = attrgetter(*_PRESENCE_FIELDS)
+
+
 def _present(user: TikTokUser | None) -> set[str]:
-    return set() if user is None else {name for name in _PRESENCE_FIELDS if getattr(user, name)}
+    """The fields of _PRESENCE_FIELDS that `user` sets (to a true value)."""
+    return set() if user is None else set(compress(_PRESENCE_FIELDS, _presence_values(user)))
 
 
 def carried_match_keys(present: set[str]) -> tuple[str, ...]:
@@ -29,7 +36,15 @@ def match_key_coverage(message: QueuedEvents | None) -> dict[str, int]:
     if message is None:
         return counts
     shared = _present(message.shared.user if message.shared else None)
+    # Events whose own user adds nothing to the shared one (usually all of them) carry the shared keys.
+    alike = 0
     for event in message.events:
-        for key in carried_match_keys(shared | _present(event.user)):
+        own = _present(event.user)
+        if own <= shared:
+            alike += 1
+            continue
+        for key in carried_match_keys(shared | own):
             counts[key] += 1
+    for key in carried_match_keys(shared):
+        counts[key] += alike
     return counts

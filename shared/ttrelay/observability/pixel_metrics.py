@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Mapping
 from functools import cache
+from json.encoder import encode_basestring_ascii
+from types import TracebackType
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
@@ -31,6 +32,10 @@ PIXEL_DIMENSION = "pixel"
 OTHER_PIXEL = "other"
 # EMF's limit: a document holds at most 100 metrics, and a metric at most 100 values.
 MAX_EMF_VALUES = 100
+_COUNT = MetricUnit.Count.value
+# json.dumps(document, separators=(",", ":")), whose encoder it builds anew for every document; without
+# the check for circular references, which a document built here from strings and floats cannot have.
+_EMF_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 class Blob:
@@ -54,6 +59,17 @@ class Blob:
         if len(values) == MAX_EMF_VALUES or len(self.metric_set) == MAX_EMF_VALUES:
             self.flush_metrics()
 
+    def add_counts(self, counts: Mapping[str, int]) -> None:
+        """Counts above zero only: a sum over no datapoints is zero in CloudWatch too (alarms treat missing
+        data as not breaching, the dashboard FILLs gaps), and every metric costs log bytes per request."""
+        if self.metric_set or len(counts) >= MAX_EMF_VALUES:
+            for name, count in counts.items():
+                if count:
+                    self.add_metric(name, MetricUnit.Count, count)
+            return
+        # An empty blob and fewer counts than EMF's limit: what add_metric would store, at once.
+        self.metric_set = {name: (_COUNT, [float(count)]) for name, count in counts.items() if count}
+
     def document(self) -> dict[str, object]:
         if self._namespace is None:
             raise ValueError("EMF metrics need a namespace (POWERTOOLS_METRICS_NAMESPACE)")
@@ -70,9 +86,27 @@ class Blob:
         }
 
     def flush_metrics(self) -> None:
-        if self.metric_set and not is_metrics_disabled():
-            print(json.dumps(self.document(), separators=(",", ":")))
+        if self.metric_set and not metrics_disabled():
+            print(_EMF_ENCODER.encode(self.document()))
         self.metric_set = {}
+
+    def __enter__(self) -> Blob:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is None:  # a failed block writes nothing, as a generator-based context manager would not
+            self.flush_metrics()
+
+
+def metrics_disabled() -> bool:
+    """Powertools' is_metrics_disabled(), without its parsing when neither of its variables is set (as in
+    the deployed functions): then metrics are on."""
+    environ = os.environ
+    if environ.get("POWERTOOLS_DEV") is None and environ.get("POWERTOOLS_METRICS_DISABLED") is None:
+        return False
+    return is_metrics_disabled()
 
 
 def _service() -> str | None:
@@ -93,19 +127,46 @@ def metric_pixel(pixel: str | None, known: Collection[str]) -> str:
 
 
 def add_counts(blob: Blob, counts: Mapping[str, int]) -> None:
-    """Counts above zero only: a sum over no datapoints is zero in CloudWatch too (alarms treat missing
-    data as not breaching, the dashboard FILLs gaps), and every metric costs log bytes per request."""
-    for name, count in counts.items():
-        if count:
-            blob.add_metric(name, MetricUnit.Count, count)
+    """Counts above zero only (Blob.add_counts)."""
+    blob.add_counts(counts)
 
 
-@contextmanager
-def pixel_blob(pixel: str, namespace: str | None) -> Iterator[Blob]:
-    """One blob whose metrics land under [service, pixel] and, as a service-wide total, [service]."""
-    blob = Blob(namespace, {PIXEL_DIMENSION: pixel}, totals=True)
-    yield blob
-    blob.flush_metrics()
+def pixel_blob(pixel: str, namespace: str | None) -> Blob:
+    """One blob whose metrics land under [service, pixel] and, as a service-wide total, [service]; as a
+    context manager, it is written when the block ends (and not when the block fails)."""
+    return Blob(namespace, {PIXEL_DIMENSION: pixel}, totals=True)
+
+
+# pixel_blob's dimension sets as JSON, when there is a service: [service, pixel] and [service] alone.
+_TOTALS_DIMENSION_SETS = '[["pixel","service"],["service"]]'
+# The document's keys besides its metrics: a count named like one takes the Blob (write_counts).
+_DOCUMENT_KEYS = frozenset({"_aws", PIXEL_DIMENSION, "service"})
+
+
+def write_counts(pixel: str, namespace: str | None, counts: Mapping[str, int]) -> None:
+    """`with pixel_blob(pixel, namespace) as blob: add_counts(blob, counts)` for a request's handful of
+    counts: the same line, assembled from its strings (quoted as json.dumps quotes them) rather than built
+    as a Blob and encoded, which cost a collect request twice as much. Anything out of the ordinary (no
+    service, a count named like another key, more counts than EMF's limit) takes the Blob."""
+    named = [(encode_basestring_ascii(name), count) for name, count in counts.items() if count]
+    if not named:
+        return
+    service = _service()
+    if not service or len(counts) >= MAX_EMF_VALUES or not _DOCUMENT_KEYS.isdisjoint(counts):
+        with pixel_blob(pixel, namespace) as blob:
+            blob.add_counts(counts)
+        return
+    definitions = ",".join([f'{{"Name":{name},"Unit":"{_COUNT}"}}' for name, _ in named])
+    values = ",".join([f"{name}:[{float(count)!r}]" for name, count in named])  # repr: as json.dumps
+    if metrics_disabled():
+        return
+    if namespace is None:
+        raise ValueError("EMF metrics need a namespace (POWERTOOLS_METRICS_NAMESPACE)")
+    print(
+        f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":[{{"Namespace":'
+        f'{encode_basestring_ascii(namespace)},"Dimensions":{_TOTALS_DIMENSION_SETS},"Metrics":[{definitions}]}}]}},'
+        f'"{PIXEL_DIMENSION}":{encode_basestring_ascii(pixel)},"service":{encode_basestring_ascii(service)},{values}}}'
+    )
 
 
 def count_breakdown(metric: str, count: int, pixel: str, namespace: str | None, **dimensions: str) -> None:

@@ -10,13 +10,15 @@ out.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 from ttrelay.consent.model import TCF_VENDOR_UNCONFIGURED
@@ -28,6 +30,7 @@ from ttrelay.observability.pixel_metrics import (
     count_breakdown,
     metric_pixel,
     pixel_blob,
+    write_counts,
 )
 from ttrelay.observability.status import TCF_VENDOR_UNCONFIGURED_METRIC
 
@@ -38,11 +41,42 @@ if TYPE_CHECKING:
     from ttrelay.forward.use_case import ForwardReport
     from ttrelay.observability.pixel_tally import PixelTally
 
+# Whatever can start a JSON text, leading whitespace included (json.loads also reads NaN and Infinity).
+_MAY_START_JSON = frozenset(' \t\n\r"{[-0123456789ntfNI')
+
+
+def _message_from_json(message: str) -> Any:
+    """The formatter's json_deserializer: Powertools logs a message that is a JSON text as the value it
+    holds, and tries json.loads on every message to find out. Ours are words (`collected`), which cannot
+    start one: returned as they are, as the formatter does when json.loads fails, without the cost of
+    raising JSONDecodeError on every line (the empty message too: [:1] is "", not in the set)."""
+    if message[:1] not in _MAY_START_JSON:
+        return message
+    return json.loads(message)
+
+
+# Powertools types json_deserializer oddly (its argument as any JSON value, its result as str); it only
+# ever passes the message, a str.
+_JsonDeserializer = Callable[[dict[Any, Any] | str | bool | int | float], str]
+
 # RFC 3339 timestamps: Lambda (JSON log format) reads a line's level only when its timestamp is one.
-logger = Logger(use_rfc3339=True)
+logger = Logger(use_rfc3339=True, json_deserializer=cast("_JsonDeserializer", _message_from_json))
 # "location" (module:line of the log call) is the same on every line of a given kind, and "service" is the
 # log group's own name: neither is worth its bytes on every line.
 logger.remove_keys(["location", "service"])
+
+
+def _reuse_one_json_encoder() -> None:
+    """The formatter serialises each line with json.dumps and its own options, which builds a new
+    JSONEncoder for every line: one encoder with the same options (default, indent) does the same."""
+    formatter = logger.registered_formatter
+    if isinstance(formatter, LambdaPowertoolsFormatter):
+        formatter.json_serializer = json.JSONEncoder(
+            default=formatter.json_default,
+            separators=(",", ":"),
+            indent=formatter.json_indent,
+            ensure_ascii=False,
+        ).encode
 
 
 def _honour_a_stricter_log_level() -> None:
@@ -75,6 +109,7 @@ def _quiet_library_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+_reuse_one_json_encoder()
 _honour_a_stricter_log_level()
 _quiet_library_loggers()
 metrics = Metrics()
@@ -124,12 +159,23 @@ def receipt_log_form(receipt: Mapping[str, object]) -> dict[str, object]:
     return kept
 
 
+# Values of these exact types are never null, an empty list or an empty object (nor equal to one), and
+# never a Mapping: kept as they are, without the Mapping check (an ABC's, slow) that other values get.
+_NEVER_EMPTY = frozenset({str, int, float, bool})
+
+
 def without_empty(record: Mapping[str, object]) -> dict[str, object]:
     """The record without null, empty-list and empty-object fields, nested too: an absent field reads the
     same in CloudWatch Logs Insights, and every byte of the one line per request is billed."""
     kept: dict[str, object] = {}
     for key, value in record.items():
-        compact = without_empty(value) if isinstance(value, Mapping) else value
+        kind = type(value)
+        if kind in _NEVER_EMPTY or (kind is list and value):
+            kept[key] = value
+            continue
+        if value is None or kind is list:  # an empty list
+            continue
+        compact = without_empty(value) if isinstance(value, (dict, Mapping)) else value  # dict: no ABC check
         if compact not in (None, [], {}):
             kept[key] = compact
     return kept
@@ -165,31 +211,33 @@ def report_collected(outcome: CollectOutcome, known_pixels: Collection[str] | No
         logger.warning("origin_verification_failed", extra={"cloudfront_headers": visitor.cloudfront_marks})
     pixel = metric_pixel(outcome.pixel, configured_pixels() if known_pixels is None else known_pixels)
     coverage = match_key_coverage(outcome.message)
-    with pixel_blob(pixel, metrics.namespace) as blob:
-        add_counts(
-            blob,
-            {
-                "RequestsCollected": 1,
-                "EventsReceived": len(judgement.usable) + len(judgement.rejected),
-                "EventsAccepted": outcome.accepted,
-                "EventsDroppedByConsent": outcome.dropped,
-                "EventsRejected": len(judgement.rejected),
-                "OriginVerificationFailed": int(origin_unverified),
-                # Counted whatever the decision: the site's TCF answers go unused until TikTokVendorId is set.
-                TCF_VENDOR_UNCONFIGURED_METRIC: int(_tcf_vendor_unconfigured(outcome.receipt)),
-                **{MATCH_KEY_METRICS[key]: count for key, count in coverage.items()},
-            },
-        )
-    decision = outcome.decision
-    count_breakdown(
-        DROP_METRIC,
-        outcome.dropped,
+    write_counts(
         pixel,
         metrics.namespace,
-        regime=decision.regime,
-        reason=drop_reason_kind(decision.reason),
+        {
+            "RequestsCollected": 1,
+            "EventsReceived": len(judgement.usable) + len(judgement.rejected),
+            "EventsAccepted": outcome.accepted,
+            "EventsDroppedByConsent": outcome.dropped,
+            "EventsRejected": len(judgement.rejected),
+            "OriginVerificationFailed": int(origin_unverified),
+            # Counted whatever the decision: the site's TCF answers go unused until TikTokVendorId is set.
+            TCF_VENDOR_UNCONFIGURED_METRIC: int(_tcf_vendor_unconfigured(outcome.receipt)),
+            **{MATCH_KEY_METRICS[key]: count for key, count in coverage.items()},
+        },
     )
-    _count_errors((problem.type for problem in rejected), pixel)
+    if outcome.dropped:  # count_breakdown leaves out a zero count
+        decision = outcome.decision
+        count_breakdown(
+            DROP_METRIC,
+            outcome.dropped,
+            pixel,
+            metrics.namespace,
+            regime=decision.regime,
+            reason=drop_reason_kind(decision.reason),
+        )
+    if rejected:
+        _count_errors((problem.type for problem in rejected), pixel)
 
 
 def _usable_events_per_source(judgement: Judgement) -> dict[str, int]:
