@@ -5,17 +5,28 @@ normalised and read round by round, base64 runs substituted one callback each, d
 raising UnicodeDecodeError. The properties compare the module with it over texts built from the pieces
 that steer each branch: ASCII and not, '%' escapes, '@', digit groups, base64 runs that decode to an
 address, a phone number, other text or binary. A change that makes a shortcut looser or stricter than
-the reading it stands for fails here.
+the reading it stands for fails here. Page URLs (parse_qsl, urlunsplit, name parts) and property
+values (scalars before the Mapping check) are compared with their previous code the same way.
 """
 
 import base64
 import binascii
 import re
-from urllib.parse import quote
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ttrelay.privacy import pii_readings
+from ttrelay.models import is_click_token
+from ttrelay.privacy import page_urls, pii_readings
+from ttrelay.privacy.page_urls import (
+    DEFAULT_URL_POLICY,
+    REDACTED_SEGMENT,
+    UrlPolicy,
+    scrub_url,
+    ttclid_from_url,
+)
+from ttrelay.privacy.person_names import name_parts
 from ttrelay.privacy.pii_readings import (
     MAX_PERCENT_ROUNDS,
     MIN_BASE64_RUN,
@@ -31,8 +42,10 @@ from ttrelay.privacy.pii_shapes import (
     PhoneRule,
     contains_email,
     contains_phone_by,
+    is_phone_number,
     redact_text,
 )
+from ttrelay.privacy.redaction import IDENTIFIER_PROPERTIES, redact_properties
 
 EQUIVALENCE = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 RULES: tuple[PhoneRule, ...] = ("any", "written", "none")
@@ -195,3 +208,145 @@ def test_the_shortcut_for_plain_ascii_needs_nine_digits_or_an_at_sign_to_look_fo
         for phones in RULES:
             assert reference_scrubbed(text, phones) == (text, False)
             assert holds_pii(text, phones) is False
+
+
+# ---- page URLs and properties -----------------------------------------------------------------------
+
+
+def reference_ttclid_from_url(url: str) -> str | None:
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return None
+    for name, value in parse_qsl(query, keep_blank_values=False):
+        if name == "ttclid" and is_click_token(value):
+            return value
+    return None
+
+
+def reference_scrub_url(url: str, policy: UrlPolicy = DEFAULT_URL_POLICY) -> str | None:
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc = f"{netloc}:{port}"
+    path = "/".join(
+        REDACTED_SEGMENT if page_urls._looks_personal(segment) else segment
+        for segment in parts.path.split("/")
+    )
+    check_values = page_urls._looks_personal(parts.query)
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if pair
+        and not (check_values and page_urls._looks_personal(pair))
+        and reference_keeps_name(policy, unquote_plus(pair.partition("=")[0]))
+    ]
+    return urlunsplit((parts.scheme, netloc, path, "&".join(kept), ""))
+
+
+def reference_keeps_name(policy: UrlPolicy, name: str) -> bool:
+    lowered = name.lower()
+    if lowered in page_urls.ALWAYS_KEPT or lowered.startswith(page_urls.ALWAYS_KEPT_PREFIX):
+        return True
+    if policy.mode == "allowlist":
+        return lowered in policy.allowed_names
+    denied = policy.denied_name_parts
+    if lowered in denied or not denied.isdisjoint(name_parts(name)):
+        return False
+    return not policy.person_names.names_a_person(name)
+
+
+NAMES = st.sampled_from(
+    [
+        "ttclid",
+        "tt%63lid",
+        "TTCLID",
+        "ttclid+",
+        "order",
+        "email",
+        "Email",
+        "customer_name",
+        "page",
+        "é",
+        "utm_x",
+        "",
+        "émail",  # one lower-case word, but not ASCII: its parts are read ("mail")
+    ]
+) | st.text(alphabet="abcAB_%2+é", max_size=8)
+VALUES = st.sampled_from(
+    ["E.C.P.abc", "", "x%40y.co", "jane@example.com", "+44 20 7946 0958", "a+b", "%"]
+) | st.text(alphabet="ab@.%4+0123456789=", max_size=10)
+PAIRS = st.builds(
+    lambda name, eq, value: f"{name}{eq}{value}", NAMES, st.sampled_from(["=", "", "=="]), VALUES
+)
+QUERIES = st.lists(PAIRS, max_size=5).map("&".join)
+PATHS = st.lists(FRAGMENTS, max_size=4).map(lambda segments: "/" + "/".join(segments)) | st.just("")
+URLS = st.builds(
+    lambda scheme, host, path, query, fragment: f"{scheme}://{host}{path}{query}{fragment}",
+    st.sampled_from(["https", "http", "HTTP", "ftp", ""]),
+    st.sampled_from(
+        ["shop.example.com", "Shop.Example.com:8443", "u:p@h.example", "[::1]:80", "h:99999", "[", ""]
+    ),
+    PATHS,
+    st.one_of(st.just(""), QUERIES.map(lambda query: "?" + query)),
+    st.sampled_from(["", "#top", "#a@b.co"]),
+)
+
+
+@EQUIVALENCE
+@given(URLS)
+def test_page_urls_are_scrubbed_and_their_click_id_read_as_before(url: str) -> None:
+    assert scrub_url(url) == reference_scrub_url(url)
+    assert ttclid_from_url(url) == reference_ttclid_from_url(url)
+    allowlist = UrlPolicy.of("allowlist", (), ("order", "page"))
+    assert scrub_url(url, allowlist) == reference_scrub_url(url, allowlist)
+
+
+@EQUIVALENCE
+@given(NAMES)
+def test_parameter_names_are_kept_or_dropped_as_before(name: str) -> None:
+    assert DEFAULT_URL_POLICY.keeps_name(name) is reference_keeps_name(DEFAULT_URL_POLICY, name)
+
+
+@EQUIVALENCE
+@given(
+    st.recursive(
+        TEXTS | st.floats(allow_nan=False) | st.integers() | st.booleans() | st.none(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(NAMES, inner, max_size=3),
+        max_leaves=8,
+    )
+)
+def test_property_values_are_redacted_as_before(value: object) -> None:
+    properties = {"description": value, "order_id": value, "customer_name": value}
+    assert redact_properties(properties) == reference_redact_properties(properties)
+
+
+def reference_redact_properties(properties: Mapping[str, object]) -> dict[str, object]:
+    return {
+        key: _reference_property(value, key in IDENTIFIER_PROPERTIES)
+        for key, value in properties.items()
+        if not DEFAULT_URL_POLICY.person_names.names_a_person(key)
+    }
+
+
+def _reference_property(value: object, identifier: bool) -> object:
+    if isinstance(value, str):
+        if identifier:
+            return REDACTED if is_phone_number(value, bare_digits=False) else scrub_text(value, phones="none")
+        if value[:8].lower().startswith(("http://", "https://")) and value.split() == [value]:
+            return reference_scrub_url(value)
+        return scrub_text(value)
+    if isinstance(value, list):
+        return [_reference_property(item, identifier) for item in value]
+    if isinstance(value, Mapping):
+        return reference_redact_properties(value)
+    return value

@@ -74,7 +74,7 @@ def hash_identifier(value: object, normalise: Callable[[str], str | None]) -> st
     trimmed = value.strip()
     if not trimmed:
         return None
-    if _SHA256_HEX.fullmatch(trimmed):
+    if len(trimmed) == 64 and _SHA256_HEX.fullmatch(trimmed):
         return trimmed.lower()
     normalised = normalise(trimmed)
     return _sha256_hex(normalised) if normalised else None
