@@ -38,14 +38,15 @@ def read_match_keys(keys: MatchKeys, default_phone_region: str | None) -> MatchK
     an invalid address, a phone with no country to read. Hashed fields collect every distinct digest.
 
     Blank values count as not given, the way `ttq.identify` sends them for a visitor not signed in."""
-    if keys.model_fields_set.isdisjoint(_MATCH_KEY_NAMES):
+    given = keys.model_fields_set  # a field not given has its default, None
+    if given.isdisjoint(_MATCH_KEY_NAMES):
         return _NO_MATCH_KEYS  # the usual event: its properties name no match key
     fields: dict[str, object] = {}
     unusable: list[str] = []
     for name in HASHED_USER_FIELDS:
         digests: list[str] = []
         for source in _SOURCES.get(name, (name,)):
-            values = _as_list(getattr(keys, source))
+            values = _as_list(getattr(keys, source)) if source in given else []
             if not values:
                 continue
             # A phone loads libphonenumber: the normaliser is made only for a field that has values.
@@ -62,7 +63,7 @@ def read_match_keys(keys: MatchKeys, default_phone_region: str | None) -> MatchK
         if digests:
             fields[name] = digests
     for name in PLAIN_USER_FIELDS:
-        if value := getattr(keys, name):  # empty: not given
+        if name in given and (value := getattr(keys, name)):  # empty: not given
             fields[name] = value
     return MatchKeyReading(fields, tuple(unusable))
 

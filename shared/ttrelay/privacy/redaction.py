@@ -22,6 +22,7 @@ from ttrelay.privacy.pii_readings import scrub_text
 from ttrelay.privacy.pii_shapes import REDACTED, is_phone_number
 
 IDENTIFIER_PROPERTIES = frozenset({"content_id", "content_ids", "order_id", "shop_id"})
+_NOTHING_TO_READ = frozenset({float, int, bool, type(None)})  # prices, quantities, flags
 
 
 def redact_properties(
@@ -41,6 +42,8 @@ def _redacted(value: object, identifier: bool, policy: UrlPolicy) -> object:
         return _scrubbed_url(value, policy) or scrub_text(value)
     if isinstance(value, list):
         return [_redacted(item, identifier, policy) for item in value]
+    if type(value) in _NOTHING_TO_READ:  # before the Mapping check, an ABC's and ten times slower
+        return value
     if isinstance(value, Mapping):
         return redact_properties(value, policy)
     return value
