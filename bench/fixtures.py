@@ -28,20 +28,24 @@ TTCLID = "E.C.P.BenchClickId0000000000000000000000"
 
 
 def collect_body(events: int, request_no: int = 0) -> dict[str, Any]:
-    """A POST /events body with raw email and phone (hashed by the collector) and `events` events."""
+    """A POST /events body with raw email and phone (hashed by the collector) and `events` events.
+
+    Each `request_no` is another shopper's order: its own page URL, referrer, identifiers and event ids,
+    so that no cache keyed on what a request holds (the standard library's `urlsplit` keeps 128) serves a
+    benchmark that replays a ring of them more than it would serve real traffic."""
     return {
         "pixel_code": PIXEL,
         "consent": {"tcf": TCF_GRANT},
         "context": {
             "page_url": f"{SITE_ORIGIN}/checkout/complete?order={request_no}&ttclid={TTCLID}&utm_source=tt",
-            "referrer": f"{SITE_ORIGIN}/cart",
+            "referrer": f"{SITE_ORIGIN}/cart?items={request_no % 97}",
             "ttp": "Qm7vXk2LpR9sTz4Hn8cWd1YbFa3",
             "locale": "fr-FR",
         },
         "user": {
-            "email": " Jane.Doe@Example.com ",
-            "phone": "+33 6 12 34 56 78",
-            "external_id": "cust-48151623",
+            "email": f" Jane.Doe{request_no}@Example.com ",
+            "phone": f"+33 6 12 {request_no // 100 % 100:02d} {request_no % 100:02d} 78",
+            "external_id": f"cust-{48151623 + request_no}",
         },
         "events": [_collect_event(request_no, index) for index in range(events)],
     }
@@ -76,6 +80,8 @@ def collect_headers(cookie: str | None = None) -> list[tuple[str, str]]:
         ("accept-language", "fr-FR,fr;q=0.9"),
         ("x-origin-verify", ORIGIN_SECRET),
         ("cloudfront-viewer-country", "FR"),
+        # The front door's origin request policy forwards it (template.yaml): the visitor's IP for TikTok.
+        ("cloudfront-viewer-address", "198.51.100.7:51234"),
     ]
     if cookie:
         headers.append(("cookie", f"ttrelay={cookie}"))

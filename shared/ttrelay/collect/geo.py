@@ -68,6 +68,8 @@ def viewer_ip(
         # An unverified CloudFront request's peer is an edge server: sending it would misattribute.
         return None if cloudfront_marks(headers) else source_ip
     host = headers.get("cloudfront-viewer-address", "").rsplit(":", 1)[0].strip("[]")
+    if not host:
+        return None  # the header was not forwarded (origin request policy): no address to trust
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
