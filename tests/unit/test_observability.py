@@ -96,6 +96,7 @@ def test_the_consent_receipt_line_leaves_out_only_what_is_empty_or_said_elsewher
     decision = ConsentDecision(action="forward", regime="opt_in", reason="grant:tcf", limited_data_use=False)
     receipt = {
         "policy_version": "2026-11-01.1",
+        "decided_at": 1_793_491_200,  # the line's own timestamp
         "regime": "opt_in",
         "action": "forward",
         "limited_data_use": False,  # true exactly when action is "limited"
@@ -113,8 +114,7 @@ def test_the_consent_receipt_line_leaves_out_only_what_is_empty_or_said_elsewher
         "policy_version": "2026-11-01.1",
         "regime": "opt_in",
         "action": "forward",
-        "signals_present": ["tcf"],
-        "signal_sources": {"request": ["tcf"]},
+        "signals_present": ["tcf"],  # all from the request: signal_sources is left out
         "tcf_cmp_id": 300,
         "location": {"source": "none"},
     }
@@ -124,6 +124,15 @@ def test_the_consent_receipt_line_leaves_out_only_what_is_empty_or_said_elsewher
     report_collected(CollectOutcome(0, 1, decision, weighed, None))
     (log,) = [record.__dict__ for record in caplog.records if record.getMessage() == "collected"]
     assert log["consent_receipt"]["regimes_considered"] == ["opt_out", "opt_in"] and log["dropped"] == 1
+    caplog.clear()
+    with_cookies = {
+        **receipt,
+        "signals_present": ["tcf", "cmp"],
+        "signal_sources": {"request": ["tcf"], "cookies": ["cmp"]},
+    }
+    report_collected(CollectOutcome(1, 0, decision, with_cookies, None))
+    (log,) = [record.__dict__ for record in caplog.records if record.getMessage() == "collected"]
+    assert log["consent_receipt"]["signal_sources"] == {"request": ["tcf"], "cookies": ["cmp"]}
 
 
 @pytest.mark.parametrize(

@@ -122,7 +122,8 @@ class Inspector:
         kept = {key: receipt[key] for key in _RECEIPT_FIELDS if key in receipt}
         # What the log line leaves out (observability.receipt_log_form), put back for the feed.
         kept.setdefault("signals_present", [])
-        kept["signal_sources"] = {"request": [], "cookies": []} | kept.get("signal_sources", {})
+        sources = kept.get("signal_sources", {"request": kept["signals_present"]})
+        kept["signal_sources"] = {"request": [], "cookies": []} | sources
         kept.setdefault("limited_data_use", kept.get("action") == "limited")
         kept.setdefault("regimes_considered", [kept["regime"]] if "regime" in kept else [])
         location = receipt.get("location")

@@ -150,12 +150,17 @@ def drop_reason_kind(reason: str) -> str:
 
 def receipt_log_form(receipt: Mapping[str, object]) -> dict[str, object]:
     """The consent receipt as the log line keeps it: every answer, without what another field already
-    says — `limited_data_use` (true exactly when `action` is `limited`) and `regimes_considered` when it is
-    just `regime` — and without empty fields. ttrelay_dev.local.inspector puts them back."""
+    says — `limited_data_use` (true exactly when `action` is `limited`), `regimes_considered` when it is
+    just `regime`, `signal_sources` when every signal came with the request (`signals_present` says
+    which), `decided_at` (the line's own timestamp is that instant) — and without empty fields. The
+    queued message keeps the whole receipt; ttrelay_dev.local.inspector puts them back for its feed."""
     kept = without_empty(receipt)
     kept.pop("limited_data_use", None)
+    kept.pop("decided_at", None)
     if kept.get("regimes_considered") == [kept.get("regime")]:
         del kept["regimes_considered"]
+    if kept.get("signal_sources") == {"request": kept.get("signals_present")}:
+        del kept["signal_sources"]
     return kept
 
 
