@@ -138,6 +138,26 @@ def cold_figures(cold: dict[str, Any], figures: Figures) -> None:
     )
 
 
+# Warm collect runs this many times, in fresh processes; each row keeps its least mean. As with the
+# adversarial requests, the least is the code's own cost: what else the machine does (this VM's
+# neighbours, the page cache after a hundred cold starts) only adds to it, by up to a third here.
+WARM_RUNS = 3
+
+
+def least_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each row (handler_1, use_case_10, ...) from the run where its mean CPU per event was least; the
+    other runs' means are kept beside it (`cpu_ms_per_event_runs`) so the spread stays visible."""
+    least: dict[str, Any] = dict(runs[0])
+    for name, row in runs[0].items():
+        if not (isinstance(row, dict) and "cpu_ms_per_event" in row):
+            continue
+        rows = [run[name] for run in runs]
+        means = [candidate["cpu_ms_per_event"]["mean"] for candidate in rows]
+        least[name] = {**min(rows, key=lambda candidate: candidate["cpu_ms_per_event"]["mean"])}
+        least[name]["cpu_ms_per_event_runs"] = [round(mean, 4) for mean in means]
+    return least
+
+
 def warm_figures(warm: dict[str, Any], figures: Figures) -> None:
     for events in (1, 10):
         for layer, label in ((f"handler_{events}", "handler"), (f"use_case_{events}", "use_case")):
@@ -344,7 +364,7 @@ def main() -> None:
     # These replace the queue and the secrets in memory: they need the function's environment, not the
     # stack, whose pollers and servers would otherwise share the two cores with the CPU being measured.
     print("warm collect ...", file=sys.stderr, flush=True)
-    warm = run_script("collect_warm.py", collect_env, timeout_s=120)
+    warm = least_of([run_script("collect_warm.py", collect_env, timeout_s=120) for _ in range(WARM_RUNS)])
     print("profile of warm collect ...", file=sys.stderr, flush=True)
     profile = run_script("profile_collect.py", collect_env, timeout_s=300)
     print("adversarial requests ...", file=sys.stderr, flush=True)
