@@ -362,7 +362,7 @@ def main() -> None:
         print("forward throughput ...", file=sys.stderr, flush=True)
         forward = run_script("forward_throughput.py", forward_env, timeout_s=240)
     # These replace the queue and the secrets in memory: they need the function's environment, not the
-    # stack, whose pollers and servers would otherwise share the two cores with the CPU being measured.
+    # stack, whose servers and workers would otherwise share the two cores with the CPU being measured.
     print("warm collect ...", file=sys.stderr, flush=True)
     warm = least_of([run_script("collect_warm.py", collect_env, timeout_s=120) for _ in range(WARM_RUNS)])
     print("profile of warm collect ...", file=sys.stderr, flush=True)
