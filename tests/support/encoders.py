@@ -335,3 +335,14 @@ def us_section(core_bits: str, gpc: bool | None = None, *, subsection_type: int 
     if gpc is not None:
         body += "." + to_base64url(uint(subsection_type, 2) + flag(gpc))
     return body
+
+
+def id_runs(ids: set[int]) -> tuple[tuple[int, int], ...]:
+    """Vendor ids as their runs of consecutive ids, lowest first: {1, 2, 3, 7} -> ((1, 3), (7, 7))."""
+    runs: list[tuple[int, int]] = []
+    for vendor in sorted(ids):
+        if runs and vendor == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], vendor)
+        else:
+            runs.append((vendor, vendor))
+    return tuple(runs)

@@ -9,6 +9,8 @@ on random, truncated and corrupted strings: same TcString, or the same ConsentSt
 from ttrelay.consent.errors import ConsentKind, ConsentStringError
 from ttrelay.consent.tcf import IdRanges, PublisherRestriction, PublisherTc, TcString
 
+from support.encoders import id_runs
+
 BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
@@ -161,7 +163,7 @@ def _read_publisher_restrictions(reader: ReferenceReader) -> tuple[PublisherRest
             _read_range_entries(reader, name, max_vendor_id=None)
         )
     return tuple(
-        PublisherRestriction(purpose, restriction_type, IdRanges(_runs(_covered(spans))))
+        PublisherRestriction(purpose, restriction_type, IdRanges(id_runs(_covered(spans))))
         for (purpose, restriction_type), spans in sorted(spans_by_pair.items())
     )
 
@@ -183,13 +185,3 @@ def _read_publisher_tc(reader: ReferenceReader) -> PublisherTc:
 
 def _covered(spans: list[tuple[int, int]]) -> set[int]:
     return {vendor for start, end in spans for vendor in range(start, end + 1)}
-
-
-def _runs(ids: set[int]) -> tuple[tuple[int, int], ...]:
-    runs: list[tuple[int, int]] = []
-    for vendor in sorted(ids):
-        if runs and vendor == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], vendor)
-        else:
-            runs.append((vendor, vendor))
-    return tuple(runs)

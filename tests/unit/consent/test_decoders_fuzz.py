@@ -18,6 +18,7 @@ from support.encoders import (
     UsLayout,
     fibonacci,
     gpp_string,
+    id_runs,
     publisher_tc_segment,
     restrictions_section,
     tc_string,
@@ -39,22 +40,12 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 # --- strategies --------------------------------------------------------------------------------------
 
 
-def _runs(ids: set[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for vendor in sorted(ids):
-        if runs and vendor == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], vendor)
-        else:
-            runs.append((vendor, vendor))
-    return runs
-
-
 @st.composite
 def range_entries_for(draw: st.DrawFn, ids: set[int]) -> list[RangeEntry]:
     """Range entries whose union is exactly `ids`: runs split at random, some repeated or overlapping,
     singles written either way, all shuffled (order is not significant, rule 1.6.4)."""
     entries: list[RangeEntry] = []
-    for first, last in _runs(ids):
+    for first, last in id_runs(ids):
         start = first
         while start <= last:
             end = draw(st.integers(start, last))
