@@ -44,11 +44,13 @@ def test_every_event_is_delivered_exactly_once_under_faults_and_crashes(
     # A refused copy of an event (sent alongside, or first as a pre-claim) never costs the good copy.
     assert figures["refused_copies_sent"] == {"alongside": 5, "before": 5}
     assert figures["good_copies_delivered"] == 10
-    # The run's own bound (ChaosConfig.delivery_bound_s, 180 s) is among result.problems; faults come
-    # back after 1-2 s, so the last event arrives far sooner (a crash costs one 11 s visibility timeout).
+    # The run's own bound (ChaosConfig.delivery_bound_s, 180 s, plus the retry schedule's waits for the
+    # most-faulted event) is among result.problems; faults come back after 1-2 s at first, so the last
+    # event usually arrives far sooner (a crash costs one 11 s visibility timeout).
     latency = figures["delivery_latency_s"]
     assert latency["p50_s"] <= latency["p99_s"] <= latency["max_s"]
-    assert latency["last_delivery_after_last_post_s"] <= ChaosConfig().delivery_bound_s
+    bound = ChaosConfig().delivery_bound_s + figures["retry_backoff_allowance_s"]
+    assert latency["last_delivery_after_last_post_s"] <= bound
     # Nothing that finished stays in flight: the queue is empty soon after the last delivery.
     assert figures["queue_empty_after_last_delivery_s"] <= ChaosConfig().drain_bound_s
 

@@ -4,7 +4,11 @@ acceptance of a request carrying it (the fake Events API's own record), as `make
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
+
+from ttrelay.forward.events_api import Verdict, classify
+from ttrelay.forward.redelivery import SCHEDULE, retry_reason
 
 
 def first_acceptance(records: Iterable[Mapping[str, object]], pixel: str) -> dict[str, float]:
@@ -48,3 +52,29 @@ def latency_figures(
         "max_s": round(latencies[-1], 2),
         "last_delivery_after_last_post_s": round(last - last_post, 2),
     }
+
+
+def backoff_allowance_s(records: Iterable[Mapping[str, object]]) -> float:
+    """The longest wait the retry schedule (ttrelay.forward.redelivery) may ask of one event, from the
+    faulted requests that carried it: after its n-th failed attempt a message waits at most its reason's
+    min(cap, base·2^(n-1)); the waits of one event are summed, and the largest sum is the allowance.
+
+    A run's last delivery may come this much later than its bound without anything being stuck: an event
+    that met six faults in a row waits 2+4+…+64 s by design, not because a message was left in flight."""
+    failures: Counter[str] = Counter()
+    allowance: dict[str, float] = {}
+    for record in records:
+        if record.get("fault") is None:
+            continue
+        status = record.get("status")
+        outcome = classify(status if isinstance(status, int) else None, record.get("response"))
+        if outcome.verdict is not Verdict.RETRY:
+            continue
+        curve = SCHEDULE[retry_reason(outcome)]
+        body = record.get("body")
+        for event in body.get("data", []) if isinstance(body, dict) else []:
+            event_id = str(event.get("event_id"))
+            failures[event_id] += 1
+            ceiling = curve.base_seconds * 2.0 ** (failures[event_id] - 1)
+            allowance[event_id] = allowance.get(event_id, 0.0) + min(curve.cap_seconds, ceiling)
+    return max(allowance.values(), default=0.0)

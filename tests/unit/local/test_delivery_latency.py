@@ -1,6 +1,12 @@
 """Chaos's delivery latency: from the collector's 202 to the fake Events API's first acceptance."""
 
-from ttrelay_dev.local.delivery_latency import first_acceptance, last_acceptance, latency_figures, percentile
+from ttrelay_dev.local.delivery_latency import (
+    backoff_allowance_s,
+    first_acceptance,
+    last_acceptance,
+    latency_figures,
+    percentile,
+)
 
 PIXEL = "CAAAAAAAAAAAAAAAAAAA"
 
@@ -41,3 +47,19 @@ def test_the_last_delivery_is_the_last_request_the_fake_accepted_of_any_pixel() 
     ]
     assert last_acceptance(records) == 14.0
     assert last_acceptance([record(9.0, "a", accepted=False)]) is None
+
+
+def _faulted(event_ids: list[str], code: int) -> dict[str, object]:
+    body = {"event_source_id": "P", "data": [{"event_id": event_id} for event_id in event_ids]}
+    return {"status": 200, "response": {"code": code}, "body": body, "accepted": False, "fault": "code"}
+
+
+def test_the_backoff_allowance_is_the_retry_schedules_longest_wait_for_one_event() -> None:
+    # Four 5xx-like faults of one event: 2 + 4 + 8 + 16 s (FAULT: base 2, doubling); two rate limits of
+    # another: 10 + 20 s (RATE_LIMITED: base 10). An accepted request or a permanent refusal adds nothing.
+    records = [_faulted(["a"], 50000) for _ in range(4)] + [_faulted(["b"], 40100) for _ in range(2)]
+    accepted = {"status": 200, "response": {"code": 0}, "body": {"data": [{"event_id": "a"}]}, "fault": None}
+    permanent = {**_faulted(["c"], 40002), "fault": None}
+    assert backoff_allowance_s([*records, accepted, permanent]) == 30.0
+    assert backoff_allowance_s([*records, _faulted(["a"], 50000)]) == 62.0
+    assert backoff_allowance_s([]) == 0.0
