@@ -14,9 +14,10 @@ the resend); any other repeat counts as delivered twice. It also measures delive
 collector's 202 to TikTok's acceptance, and fails if the last event arrives later than `delivery_bound_s`
 after the last POST, plus the waits the retry schedule asks of the run's most-faulted event
 (`retry_backoff_allowance_s`: six faults in a row are 2+4+…+64 s by design): failed messages must come
-back after their retry delay (ttrelay.forward.redelivery), not after the queue's visibility timeout. Last, it times how long after the last delivery the events queue was empty
-(nothing visible, nothing in flight) and fails beyond `drain_bound_s`: a finished message that was not
-deleted would sit in flight for a whole visibility timeout and come back as a duplicate.
+back after their retry delay (ttrelay.forward.redelivery), not after the queue's visibility timeout.
+Last, it times how long after the last delivery the events queue was empty (nothing visible, nothing in
+flight) and fails beyond `drain_bound_s`: a finished message that was not deleted would sit in flight for
+a whole visibility timeout and come back as a duplicate.
 """
 
 from __future__ import annotations
