@@ -26,12 +26,16 @@ from support.adversarial import adversarial_requests, cpu_ms, in_memory_collect 
 # rest of make test (browser stacks, Chromium) shares the two cores, and the least of many runs is the
 # one that other work did not slow down.
 REPEATS = int(os.environ.get("TTRELAY_ADVERSARIAL_REPEATS", "5"))
+# Comma-separated request names to measure again (tests/unit/test_bounds.py); empty: every request.
+ONLY = {name for name in os.environ.get("TTRELAY_ADVERSARIAL_ONLY", "").split(",") if name}
 
 
 def measure() -> dict[str, dict[str, float | int]]:
     run = in_memory_collect()
     figures: dict[str, dict[str, float | int]] = {}
     for name, body in adversarial_requests().items():
+        if ONLY and name not in ONLY:
+            continue
         status, _ = run(body)  # also warms the code path
         figures[name] = {
             "status": status,

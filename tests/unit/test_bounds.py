@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -262,18 +263,41 @@ def test_the_email_shape_check_is_linear_on_the_input_that_took_8_seconds() -> N
 ADVERSARIAL = adversarial_requests()
 
 
+# A request over budget is measured again, up to this many rounds in all, each in a new process and
+# REMEASURE_PAUSE_S after the round before.
+MEASUREMENT_ROUNDS = 3
+REMEASURE_PAUSE_S = 10
+
+
 @pytest.fixture(scope="module")
 def adversarial_figures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """bench/adversarial.py's figures, measured in a process of their own as in Lambda: one function and
     a small heap. In this test session's process every request cost up to 1.5-5x more late in make test
-    (the heap and threads every earlier test left), which measures the session, not the request."""
-    out = tmp_path_factory.mktemp("adversarial") / "figures.json"
+    (the heap and threads every earlier test left), which measures the session, not the request.
+
+    Each figure is the least of 15 runs; one over budget is measured again in later rounds and keeps its
+    least. This VM's host slows it by up to half for a minute at a time (the same request: 16 ms, then
+    26 ms), so 15 runs within a second can all fall in one slow spell; a request that really costs more
+    than the budget exceeds it in every round."""
+    folder = tmp_path_factory.mktemp("adversarial")
     script = ROOT / "bench" / "adversarial.py"
-    environment = {**os.environ, "TTRELAY_ADVERSARIAL_REPEATS": "15"}
-    subprocess.run(
-        [sys.executable, str(script), str(out), str(ROOT)], check=True, timeout=600, env=environment
-    )
-    return dict(json.loads(out.read_text()))
+    figures: dict[str, Any] = {}
+    over = ""
+    for round_ in range(MEASUREMENT_ROUNDS):
+        if round_:
+            time.sleep(REMEASURE_PAUSE_S)
+        out = folder / f"figures-{round_}.json"
+        environment = {**os.environ, "TTRELAY_ADVERSARIAL_REPEATS": "15", "TTRELAY_ADVERSARIAL_ONLY": over}
+        subprocess.run(
+            [sys.executable, str(script), str(out), str(ROOT)], check=True, timeout=600, env=environment
+        )
+        for name, figure in json.loads(out.read_text()).items():
+            if name not in figures or figure["cpu_ms"] < figures[name]["cpu_ms"]:
+                figures[name] = figure
+        over = ",".join(name for name, figure in figures.items() if figure["cpu_ms"] >= CPU_BUDGET_MS)
+        if not over:
+            break
+    return figures
 
 
 @pytest.mark.parametrize("name", list(ADVERSARIAL))
