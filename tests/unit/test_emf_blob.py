@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from ttrelay.observability.pixel_metrics import (
     MAX_EMF_VALUES,
     Blob,
-    add_counts,
     count_breakdown,
     pixel_blob,
     write_counts,
@@ -157,7 +156,7 @@ def written_by(write: Callable[[], None]) -> str | type[BaseException]:
 
 def through_a_blob(pixel: str, namespace: str | None, counts: dict[str, int]) -> None:
     with pixel_blob(pixel, namespace) as blob:
-        add_counts(blob, counts)
+        blob.add_counts(counts)
 
 
 names = st.one_of(st.sampled_from(["EventsAccepted", "pixel", "service", "_aws"]), st.text(max_size=4))

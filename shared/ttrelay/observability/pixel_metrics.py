@@ -126,11 +126,6 @@ def metric_pixel(pixel: str | None, known: Collection[str]) -> str:
     return pixel if pixel is not None and pixel in known else OTHER_PIXEL
 
 
-def add_counts(blob: Blob, counts: Mapping[str, int]) -> None:
-    """Counts above zero only (Blob.add_counts)."""
-    blob.add_counts(counts)
-
-
 def pixel_blob(pixel: str, namespace: str | None) -> Blob:
     """One blob whose metrics land under [service, pixel] and, as a service-wide total, [service]; as a
     context manager, it is written when the block ends (and not when the block fails)."""
@@ -144,7 +139,7 @@ _DOCUMENT_KEYS = frozenset({"_aws", PIXEL_DIMENSION, "service"})
 
 
 def write_counts(pixel: str, namespace: str | None, counts: Mapping[str, int]) -> None:
-    """`with pixel_blob(pixel, namespace) as blob: add_counts(blob, counts)` for a request's handful of
+    """`with pixel_blob(pixel, namespace) as blob: blob.add_counts(counts)` for a request's handful of
     counts: the same line, assembled from its strings (quoted as json.dumps quotes them) rather than built
     as a Blob and encoded, which cost a collect request twice as much. Anything out of the ordinary (no
     service, a count named like another key, more counts than EMF's limit) takes the Blob."""
@@ -157,6 +152,7 @@ def write_counts(pixel: str, namespace: str | None, counts: Mapping[str, int]) -
             blob.add_counts(counts)
         return
     definitions = ",".join([f'{{"Name":{name},"Unit":"{_COUNT}"}}' for name, _ in named])
+    # float() before the disabled check: a count too large for a float raises either way, as in the Blob.
     values = ",".join([f"{name}:[{float(count)!r}]" for name, count in named])  # repr: as json.dumps
     if metrics_disabled():
         return

@@ -25,7 +25,6 @@ from ttrelay.consent.model import TCF_VENDOR_UNCONFIGURED
 from ttrelay.observability.match_coverage import match_key_coverage
 from ttrelay.observability.pixel_metrics import (
     OTHER_PIXEL,
-    add_counts,
     configured_pixels,
     count_breakdown,
     metric_pixel,
@@ -306,8 +305,7 @@ def _report_pixel_delivery(pixel: str, tallies: list[PixelTally]) -> None:
     answers = [answer for tally in tallies for answer in tally.answers]
     parked = sum((tally.parked_by_reason for tally in tallies), Counter[str]())
     with pixel_blob(pixel, metrics.namespace) as blob:
-        add_counts(
-            blob,
+        blob.add_counts(
             {
                 "EventsDelivered": sum(tally.delivered for tally in tallies),
                 "EventsDeduplicated": sum(tally.duplicates for tally in tallies),
