@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ttrelay.collect.cors import ALLOWED_METHODS
 from ttrelay.collect.http_answers import COLLECT_PATH, CollectAnswers, HttpAnswer
 from ttrelay.collect.http_request import HttpRoute, http_request_from, http_route
 from ttrelay.collect.rejection import CollectRejected
@@ -29,12 +30,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def answer(route: HttpRoute, event: dict[str, Any]) -> HttpAnswer:
-    if route.path != COLLECT_PATH or route.method not in ("POST", "OPTIONS"):
+    if route.path != COLLECT_PATH or route.method not in ALLOWED_METHODS:
         return answers.not_served(route)
     if route.method == "OPTIONS":
         return answers.preflight(route)
     try:
-        outcome = collect(http_request_from(event), collect_deps())
+        outcome = collect(http_request_from(event, route), collect_deps())
     except CollectRejected as error:  # every refusal, wherever in the use case, is answered here
         report_rejected(error)
         return answers.rejected(route, error)

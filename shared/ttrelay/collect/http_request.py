@@ -21,11 +21,16 @@ DEFAULT_STAGE: Final = "$default"
 
 @dataclass(frozen=True, slots=True)
 class HttpRoute:
-    """The method and the collector's own path: stage and front-door prefix taken off."""
+    """The method and the collector's own path (stage and front-door prefix taken off), and the headers
+    with lower-case names, read once for the route and the request."""
 
     method: str
     path: str
-    origin: str | None
+    headers: Mapping[str, str]
+
+    @property
+    def origin(self) -> str | None:
+        return self.headers.get("origin")
 
 
 def http_route(event: Mapping[str, Any]) -> HttpRoute:
@@ -39,13 +44,16 @@ def http_route(event: Mapping[str, Any]) -> HttpRoute:
     elif path.startswith(f"{FRONT_DOOR_PREFIX}/"):
         path = path[len(FRONT_DOOR_PREFIX) :]
     method = str((context.get("http") or {}).get("method") or "").upper()
-    return HttpRoute(method, path, _headers(event).get("origin"))
+    # Header names in lower case (payload 2.0 sends them so; a test event may not).
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    return HttpRoute(method, path, headers)
 
 
-def http_request_from(event: Mapping[str, Any]) -> HttpRequest:
+def http_request_from(event: Mapping[str, Any], route: HttpRoute) -> HttpRequest:
+    """The request `route` (http_route of the same event) routed to the collector."""
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
-    headers = _headers(event)
+    headers = route.headers
     http = (event.get("requestContext") or {}).get("http") or {}
     return HttpRequest(
         body=body,
@@ -57,8 +65,3 @@ def http_request_from(event: Mapping[str, Any]) -> HttpRequest:
         # Repeated parameters arrive comma-joined, so `?site_key=a&site_key=b` is no key at all.
         query=event.get("queryStringParameters") or {},
     )
-
-
-def _headers(event: Mapping[str, Any]) -> dict[str, str]:
-    """Header names in lower case (payload 2.0 sends them so; a test event may not)."""
-    return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
