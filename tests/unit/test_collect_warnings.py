@@ -10,6 +10,7 @@ import pytest
 import test_collect as contract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.printed import collected_lines, printed_by
 from support.queued import sent_events
 from ttrelay.collect.request_warnings import MAX_UNKNOWN_FIELD_WARNINGS
 from ttrelay.collect.responses import CollectError
@@ -34,10 +35,10 @@ def answer_and_log(run: Callable[..., Any], body: Any, caplog: pytest.LogCapture
             report_rejected(error)
             answer = CollectError.model_validate({"error": error.error, "errors": error.errors})
             text = answer.model_dump_json(exclude_unset=True)
+            lines = [record.__dict__ for record in caplog.records if record.getMessage() == "rejected"]
         else:
-            report_collected(outcome, known_pixels=())
+            lines = collected_lines(printed_by(lambda: report_collected(outcome, known_pixels=())))
             text = json.dumps(outcome.body())
-    lines = [record.__dict__ for record in caplog.records if record.getMessage() in ("collected", "rejected")]
     assert len(lines) == 1
     return text, json.dumps(lines, default=str)
 

@@ -154,9 +154,12 @@ def written_by(write: Callable[[], None]) -> str | type[BaseException]:
     return out.getvalue()
 
 
-def through_a_blob(pixel: str, namespace: str | None, counts: dict[str, int]) -> None:
-    with pixel_blob(pixel, namespace) as blob:
-        blob.add_counts(counts)
+def through_a_blob(
+    pixel: str, namespace: str | None, counts: dict[str, int], properties: dict[str, Any] | None = None
+) -> None:
+    blob = pixel_blob(pixel, namespace)
+    blob.add_counts(counts)
+    blob.flush_metrics(properties)
 
 
 names = st.one_of(st.sampled_from(["EventsAccepted", "pixel", "service", "_aws"]), st.text(max_size=4))
@@ -174,9 +177,24 @@ names = st.one_of(st.sampled_from(["EventsAccepted", "pixel", "service", "_aws"]
         st.just({f"M{index}": 1 for index in range(MAX_EMF_VALUES + 1)}),
     ),
     disabled=st.booleans(),
+    properties=st.one_of(
+        st.none(),
+        st.dictionaries(
+            st.sampled_from(["message", "consent_receipt", "accepted", "é"]),
+            st.one_of(
+                st.text(max_size=3), st.integers(), st.dictionaries(st.text(max_size=2), st.booleans())
+            ),
+            max_size=3,
+        ),
+    ),
 )
 def test_counts_written_at_once_are_the_blob_powertools_would_write(
-    pixel: str, namespace: str | None, service: str | None, counts: dict[str, int], disabled: bool
+    pixel: str,
+    namespace: str | None,
+    service: str | None,
+    counts: dict[str, int],
+    disabled: bool,
+    properties: dict[str, Any] | None,
 ) -> None:
     with pytest.MonkeyPatch.context() as patch:
         if service is None:
@@ -186,6 +204,34 @@ def test_counts_written_at_once_are_the_blob_powertools_would_write(
         if disabled:
             patch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
         patch.setattr(time, "time", lambda: 1_795_000_000.123)
-        ours = written_by(lambda: write_counts(pixel, namespace, counts))
-        plain = written_by(lambda: through_a_blob(pixel, namespace, counts))
+        ours = written_by(lambda: write_counts(pixel, namespace, counts, properties))
+        plain = written_by(lambda: through_a_blob(pixel, namespace, counts, properties))
     assert ours == plain
+
+
+def test_log_properties_are_the_metadata_powertools_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    """The collector's `collected` fields ride on its EMF document as Powertools' add_metadata puts them:
+    top-level keys between the dimensions and the metrics, which CloudWatch keeps as log fields."""
+    receipt = {"action": "forward", "note": "é"}
+    properties = {"message": "collected", "consent_receipt": receipt, "accepted": 2}
+    write_counts("CPIXEL", "ttrelay", {"EventsAccepted": 2, "RequestsCollected": 1}, properties)
+    (ours,) = printed(capsys)
+
+    reference = EphemeralMetrics(namespace="ttrelay")
+    reference.add_dimension("pixel", "CPIXEL")
+    reference.add_dimensions(service="ttrelay-tests")
+    reference.add_metric("EventsAccepted", MetricUnit.Count, 2)
+    reference.add_metric("RequestsCollected", MetricUnit.Count, 1)
+    for key, value in properties.items():
+        reference.add_metadata(key, value)
+    reference.flush_metrics()
+    (theirs,) = printed(capsys)
+    ours["_aws"]["CloudWatchMetrics"][0].pop("Dimensions")  # ours adds [service] alone as a second set
+    theirs["_aws"]["CloudWatchMetrics"][0].pop("Dimensions")
+    assert json.dumps(ours) == json.dumps(theirs)
+
+
+@pytest.mark.parametrize("name", ["_aws", "pixel", "service", "EventsAccepted"])
+def test_a_log_property_never_takes_the_place_of_a_metric_or_a_dimension(name: str) -> None:
+    with pytest.raises(ValueError, match="log property"):
+        write_counts("CPIXEL", "ttrelay", {"EventsAccepted": 1}, {name: "x"})

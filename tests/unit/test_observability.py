@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from support.adversarial import NOW
+from support.printed import collected_lines, json_lines
 from ttrelay.collect.event_judgement import judge_events
 from ttrelay.collect.rejection import CollectRejected
 from ttrelay.collect.request_limits import EventTimeWindow
@@ -14,6 +15,9 @@ from ttrelay.consent.model import ConsentDecision
 from ttrelay.observability.telemetry import (
     REJECTION_DIMENSION,
     REJECTION_METRIC,
+    REQUEST_ID_KEY,
+    log_invocation,
+    logger,
     report_collected,
     report_rejected,
 )
@@ -22,7 +26,12 @@ SECRET = "jane.private@example.com"
 
 
 def printed(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    return json_lines(capsys.readouterr().out)
+
+
+def collected(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The `collected` lines printed since the last read: the request's EMF document with its log fields."""
+    return collected_lines(printed(capsys))
 
 
 def error_counts(lines: list[dict[str, Any]]) -> dict[str, int]:
@@ -34,7 +43,7 @@ def error_counts(lines: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-def test_a_partly_rejected_request_logs_paths_and_counts_errors_by_type(capsys, caplog) -> None:
+def test_a_partly_rejected_request_logs_paths_and_counts_errors_by_type(capsys) -> None:
     events = [
         {"event": "Lead", "properties": {"currency": SECRET}},
         {"event": SECRET},
@@ -49,8 +58,8 @@ def test_a_partly_rejected_request_logs_paths_and_counts_errors_by_type(capsys, 
     capsys.readouterr()
     report_collected(outcome)
     lines = printed(capsys)
-    (log,) = [record.__dict__ for record in caplog.records if record.getMessage() == "collected"]
-    assert SECRET not in json.dumps([lines, log["rejected_paths"], log["warning_paths"]])
+    (log,) = collected_lines(lines)
+    assert SECRET not in json.dumps(lines)
     assert log["rejected"] == 3
     assert log["rejected_paths"] == ["events.1.event", "events.2.event_time", "events.3.event_time"]
     assert log["warning_paths"] == ["events.0.properties.currency"]
@@ -61,7 +70,7 @@ def test_a_partly_rejected_request_logs_paths_and_counts_errors_by_type(capsys, 
     }
 
 
-def test_the_collected_line_counts_usable_events_per_source_and_leaves_out_no_source(caplog) -> None:
+def test_the_collected_line_counts_usable_events_per_source_and_leaves_out_no_source(capsys) -> None:
     events = [
         {"event": "AddToCart", "source": "ttq"},
         {"event": "Purchase", "source": "dataLayer"},
@@ -77,7 +86,7 @@ def test_the_collected_line_counts_usable_events_per_source_and_leaves_out_no_so
         judgement = judge_events(sent, window)
         report_collected(CollectOutcome(0, len(judgement.usable), decision, {}, None, judgement=judgement))
 
-    tagged, untagged = [record.__dict__ for record in caplog.records if record.getMessage() == "collected"]
+    tagged, untagged = collected(capsys)
     assert tagged["sources"] == {"ttq": 2, "dataLayer": 1}
     assert "sources" not in untagged  # no empty object: CloudWatch Logs bills every byte
 
@@ -92,7 +101,7 @@ def test_a_400_logs_its_error_paths_and_counts_them_by_type(capsys, caplog) -> N
     assert error_counts(lines) == {"string_too_short": 1, "invalid_request": 1}
 
 
-def test_the_consent_receipt_line_leaves_out_only_what_is_empty_or_said_elsewhere(caplog) -> None:
+def test_the_consent_receipt_line_leaves_out_only_what_is_empty_or_said_elsewhere(capsys) -> None:
     decision = ConsentDecision(action="forward", regime="opt_in", reason="grant:tcf", limited_data_use=False)
     receipt = {
         "policy_version": "2026-11-01.1",
@@ -109,7 +118,7 @@ def test_the_consent_receipt_line_leaves_out_only_what_is_empty_or_said_elsewher
         "location": {"country": None, "subdivision": None, "source": "none"},
     }
     report_collected(CollectOutcome(1, 0, decision, receipt, None))
-    (log,) = [record.__dict__ for record in caplog.records if record.getMessage() == "collected"]
+    (log,) = collected(capsys)
     assert log["consent_receipt"] == {
         "policy_version": "2026-11-01.1",
         "regime": "opt_in",
@@ -119,19 +128,17 @@ def test_the_consent_receipt_line_leaves_out_only_what_is_empty_or_said_elsewher
         "location": {"source": "none"},
     }
     assert "dropped" not in log  # a zero count is left out
-    caplog.clear()
     weighed = {**receipt, "regime": "opt_in", "regimes_considered": ["opt_out", "opt_in"]}
     report_collected(CollectOutcome(0, 1, decision, weighed, None))
-    (log,) = [record.__dict__ for record in caplog.records if record.getMessage() == "collected"]
+    (log,) = collected(capsys)
     assert log["consent_receipt"]["regimes_considered"] == ["opt_out", "opt_in"] and log["dropped"] == 1
-    caplog.clear()
     with_cookies = {
         **receipt,
         "signals_present": ["tcf", "cmp"],
         "signal_sources": {"request": ["tcf"], "cookies": ["cmp"]},
     }
     report_collected(CollectOutcome(1, 0, decision, with_cookies, None))
-    (log,) = [record.__dict__ for record in caplog.records if record.getMessage() == "collected"]
+    (log,) = collected(capsys)
     assert log["consent_receipt"]["signal_sources"] == {"request": ["tcf"], "cookies": ["cmp"]}
 
 
@@ -160,3 +167,57 @@ def test_in_lambda_a_stricter_log_level_still_applies_and_timestamps_are_rfc3339
     assert all(
         "T" in line["timestamp"] and line["timestamp"][-6] in "+-" for line in lines
     )  # 2026-12-01T13:40:10.382+00:00
+
+
+def test_a_collected_request_writes_one_line_its_counts_and_its_receipt(capsys) -> None:
+    """One line per request: the EMF document carries the `collected` fields beside its metrics, so
+    CloudWatch extracts the counts and Logs Insights finds the receipt (and the request id) on it."""
+    decision = ConsentDecision(action="forward", regime="opt_in", reason="grant:tcf", limited_data_use=False)
+    log_invocation("req-7")
+    try:
+        report_collected(CollectOutcome(1, 0, decision, {"action": "forward", "regime": "opt_in"}, None))
+    finally:
+        logger.remove_keys([REQUEST_ID_KEY])
+    (line,) = printed(capsys)
+    assert line["message"] == "collected" and line[REQUEST_ID_KEY] == "req-7"
+    assert line["consent_receipt"] == {"action": "forward", "regime": "opt_in"} and line["accepted"] == 1
+    (declared,) = line["_aws"]["CloudWatchMetrics"]
+    metric_names = [metric["Name"] for metric in declared["Metrics"]]
+    assert metric_names == ["RequestsCollected", "EventsAccepted"] and line["EventsAccepted"] == [1.0]
+    # No field of the receipt is declared as a metric or a dimension: they stay log fields.
+    assert not {"message", REQUEST_ID_KEY, "consent_receipt", "accepted"} & {
+        *metric_names,
+        *(name for dimension_set in declared["Dimensions"] for name in dimension_set),
+    }
+
+
+@pytest.mark.parametrize(
+    ("environment", "fields_written", "metrics_written"),
+    [
+        ({"LOG_LEVEL": "WARNING"}, False, True),  # a stricter level: the counts alone
+        ({"POWERTOOLS_METRICS_DISABLED": "true"}, True, False),  # no metrics: the fields alone
+        ({}, True, True),
+    ],
+)
+def test_the_collected_fields_follow_the_log_level_and_outlive_disabled_metrics(
+    environment: dict[str, str], fields_written: bool, metrics_written: bool
+) -> None:
+    """In a fresh interpreter, as Lambda starts the function: the level is read at import."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from ttrelay.collect.use_case import CollectOutcome\n"
+        "from ttrelay.consent.model import ConsentDecision\n"
+        "from ttrelay.observability.telemetry import report_collected\n"
+        "decision = ConsentDecision(action='forward', regime='opt_in', reason='r', limited_data_use=False)\n"
+        "report_collected(CollectOutcome(1, 0, decision, {'action': 'forward'}, None))\n"
+    )
+    env = {**os.environ, "AWS_LAMBDA_LOG_LEVEL": "INFO", "POWERTOOLS_SERVICE_NAME": "t", **environment}
+    env.setdefault("LOG_LEVEL", "INFO")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    lines = json_lines(out.stdout)
+    assert len(lines) == int(fields_written or metrics_written)
+    assert bool(collected_lines(lines)) == fields_written
+    assert any("_aws" in line for line in lines) == metrics_written

@@ -70,7 +70,9 @@ class Blob:
         # An empty blob and fewer counts than EMF's limit: what add_metric would store, at once.
         self.metric_set = {name: (_COUNT, [float(count)]) for name, count in counts.items() if count}
 
-    def document(self) -> dict[str, object]:
+    def document(self, properties: Mapping[str, object] | None = None) -> dict[str, object]:
+        """The EMF document; `properties` (log fields, not metrics) go between the dimensions and the
+        metrics, where Powertools puts its metadata."""
         if self._namespace is None:
             raise ValueError("EMF metrics need a namespace (POWERTOOLS_METRICS_NAMESPACE)")
         definitions = [{"Name": name, "Unit": unit} for name, (unit, _) in self.metric_set.items()]
@@ -82,12 +84,17 @@ class Blob:
                 ],
             },
             **self._dimensions,
+            **(properties or {}),
             **{name: values for name, (_, values) in self.metric_set.items()},
         }
 
-    def flush_metrics(self) -> None:
+    def flush_metrics(self, properties: Mapping[str, object] | None = None) -> None:
+        """Writes the document, with `properties` as log fields of the same line (write_counts); the
+        properties alone when there is no metric to write."""
         if self.metric_set and not metrics_disabled():
-            print(_EMF_ENCODER.encode(self.document()))
+            print(_EMF_ENCODER.encode(self.document(properties)))
+        elif properties:
+            print(_EMF_ENCODER.encode(properties))
         self.metric_set = {}
 
     def __enter__(self) -> Blob:
@@ -138,30 +145,45 @@ _TOTALS_DIMENSION_SETS = '[["pixel","service"],["service"]]'
 _DOCUMENT_KEYS = frozenset({"_aws", PIXEL_DIMENSION, "service"})
 
 
-def write_counts(pixel: str, namespace: str | None, counts: Mapping[str, int]) -> None:
+def write_counts(
+    pixel: str,
+    namespace: str | None,
+    counts: Mapping[str, int],
+    properties: Mapping[str, object] | None = None,
+) -> None:
     """`with pixel_blob(pixel, namespace) as blob: blob.add_counts(counts)` for a request's handful of
     counts: the same line, assembled from its strings (quoted as json.dumps quotes them) rather than built
     as a Blob and encoded, which cost a collect request twice as much. Anything out of the ordinary (no
-    service, a count named like another key, more counts than EMF's limit) takes the Blob."""
+    service, a count named like another key, more counts than EMF's limit) takes the Blob.
+
+    `properties` are log fields carried by the same line: CloudWatch keeps an EMF document's keys that
+    are neither metrics nor dimensions as fields of the log event, searchable in Logs Insights (what
+    Powertools' add_metadata writes). Without metrics to write (none above zero, or metrics disabled) the
+    properties make a line of their own."""
+    if properties and not (_DOCUMENT_KEYS.isdisjoint(properties) and counts.keys().isdisjoint(properties)):
+        raise ValueError("a log property may not be named like a metric or a key of the EMF document")
     named = [(encode_basestring_ascii(name), count) for name, count in counts.items() if count]
-    if not named:
-        return
     service = _service()
-    if not service or len(counts) >= MAX_EMF_VALUES or not _DOCUMENT_KEYS.isdisjoint(counts):
-        with pixel_blob(pixel, namespace) as blob:
-            blob.add_counts(counts)
+    if not named or not service or len(counts) >= MAX_EMF_VALUES or not _DOCUMENT_KEYS.isdisjoint(counts):
+        blob = pixel_blob(pixel, namespace)
+        blob.add_counts(counts)
+        blob.flush_metrics(properties)
         return
     definitions = ",".join([f'{{"Name":{name},"Unit":"{_COUNT}"}}' for name, _ in named])
     # float() before the disabled check: a count too large for a float raises either way, as in the Blob.
     values = ",".join([f"{name}:[{float(count)!r}]" for name, count in named])  # repr: as json.dumps
     if metrics_disabled():
+        if properties:
+            print(_EMF_ENCODER.encode(properties))
         return
     if namespace is None:
         raise ValueError("EMF metrics need a namespace (POWERTOOLS_METRICS_NAMESPACE)")
+    fields = f"{_EMF_ENCODER.encode(properties)[1:-1]}," if properties else ""  # the object's members
     print(
         f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":[{{"Namespace":'
         f'{encode_basestring_ascii(namespace)},"Dimensions":{_TOTALS_DIMENSION_SETS},"Metrics":[{definitions}]}}]}},'
-        f'"{PIXEL_DIMENSION}":{encode_basestring_ascii(pixel)},"service":{encode_basestring_ascii(service)},{values}}}'
+        f'"{PIXEL_DIMENSION}":{encode_basestring_ascii(pixel)},"service":{encode_basestring_ascii(service)},'
+        f"{fields}{values}}}"
     )
 
 
