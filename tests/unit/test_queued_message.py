@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.adversarial import (
     ISSUE_14_USER_AGENT,
     in_memory_collect,
@@ -18,7 +20,17 @@ from support.queued import sent_events
 from ttrelay.forward.dedup import InMemoryDedupStore
 from ttrelay.forward.dlq import ParkedMessage, summarise, with_claim_id
 from ttrelay.forward.use_case import Forwarder, InboundMessage
-from ttrelay.models import SQS_MESSAGE_LIMIT, Properties, TikTokUser, UserIn
+from ttrelay.models import (
+    DEFAULTED_FIELDS,
+    SQS_MESSAGE_LIMIT,
+    Properties,
+    QueuedEvents,
+    SharedContext,
+    TikTokEvent,
+    TikTokPage,
+    TikTokUser,
+    UserIn,
+)
 from ttrelay.privacy.hashing import hash_user_field
 from ttrelay.privacy.match_keys import user_match_keys
 
@@ -207,3 +219,58 @@ def test_the_issues_request_queues_a_message_at_most_twice_its_size() -> None:
     (queued,) = queue.bodies
     assert len(json.loads(queued)["events"]) == 50
     assert len(queued.encode()) <= MAX_ISSUE_14_GROWTH * received_bytes(body, ISSUE_14_USER_AGENT)
+
+
+users = st.builds(
+    TikTokUser,
+    email=st.one_of(st.none(), st.just([]), st.just(["a" * 64])),
+    ip=st.one_of(st.none(), st.just("203.0.113.24")),
+    locale=st.one_of(st.none(), st.just("")),
+)
+events = st.builds(
+    TikTokEvent,
+    event=st.just("Purchase"),
+    event_time=st.just(1_795_000_000),
+    event_id=st.just("o-1"),
+    user=st.one_of(st.just(TikTokUser()), users),
+    properties=st.one_of(st.just({}), st.just({"value": 0}), st.just({"contents": []})),
+    page=st.one_of(st.none(), st.builds(TikTokPage, url=st.one_of(st.none(), st.just(PAGE)))),
+    limited_data_use=st.booleans(),
+)
+
+
+@settings(max_examples=300)
+@given(
+    shared=st.one_of(st.none(), st.builds(SharedContext, user=users, page=st.none())),
+    events=st.lists(events, min_size=1, max_size=3),
+    receipt=st.one_of(st.just({}), st.just({"action": "forward"})),
+    claim_id=st.sampled_from(["", "c-1"]),
+)
+def test_the_queued_body_leaves_out_exactly_what_equals_its_default(
+    shared: SharedContext | None, events: list[TikTokEvent], receipt: dict[str, Any], claim_id: str
+) -> None:
+    """body() checks each non-None default itself instead of exclude_defaults (which validates a
+    TikTokUser per event to compare): the same text, whatever holds its default."""
+    message = QueuedEvents(
+        v=2,
+        pixel_code="CPIXEL",
+        received_at=1.5,
+        shared=shared,
+        events=events,
+        receipt=receipt,
+        claim_id=claim_id,
+    )
+    assert message.body() == message.model_dump_json(exclude_none=True, exclude_defaults=True)
+
+
+def test_every_queued_field_with_a_default_other_than_none_is_checked_by_body() -> None:
+    """A field added with such a default must be added to DEFAULTED_FIELDS (and to body's checks)."""
+    defaulted = {
+        model.__name__: tuple(
+            name
+            for name, field in model.model_fields.items()
+            if not field.is_required() and field.get_default(call_default_factory=True) is not None
+        )
+        for model in (QueuedEvents, SharedContext, TikTokEvent, TikTokUser, TikTokPage)
+    }
+    assert {name: fields for name, fields in defaulted.items() if fields} == DEFAULTED_FIELDS

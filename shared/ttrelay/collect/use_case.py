@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -251,7 +252,7 @@ def collect(request: HttpRequest, deps: CollectDeps) -> CollectOutcome:
         shared=shared,
         events=events,
         receipt=receipt,
-        claim_id=uuid.uuid4().hex,
+        claim_id=os.urandom(16).hex(),  # random like a uuid4().hex, without building a UUID
     )
     deps.queue.send(_queue_body(message))
     return CollectOutcome(

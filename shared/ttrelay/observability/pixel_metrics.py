@@ -18,7 +18,7 @@ import json
 import os
 import time
 from collections.abc import Collection, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from json.encoder import encode_basestring_ascii
 from types import TracebackType
 
@@ -162,16 +162,16 @@ def write_counts(
     properties make a line of their own."""
     if properties and not (_DOCUMENT_KEYS.isdisjoint(properties) and counts.keys().isdisjoint(properties)):
         raise ValueError("a log property may not be named like a metric or a key of the EMF document")
-    named = [(encode_basestring_ascii(name), count) for name, count in counts.items() if count]
+    named = [(name, count) for name, count in counts.items() if count]
     service = _service()
     if not named or not service or len(counts) >= MAX_EMF_VALUES or not _DOCUMENT_KEYS.isdisjoint(counts):
         blob = pixel_blob(pixel, namespace)
         blob.add_counts(counts)
         blob.flush_metrics(properties)
         return
-    definitions = ",".join([f'{{"Name":{name},"Unit":"{_COUNT}"}}' for name, _ in named])
+    definitions, quoted = _count_definitions(tuple([name for name, _ in named]))
     # float() before the disabled check: a count too large for a float raises either way, as in the Blob.
-    values = ",".join([f"{name}:[{float(count)!r}]" for name, count in named])  # repr: as json.dumps
+    values = ",".join([f"{name}:[{float(count)!r}]" for name, (_, count) in zip(quoted, named, strict=True)])
     if metrics_disabled():
         if properties:
             print(_EMF_ENCODER.encode(properties))
@@ -185,6 +185,14 @@ def write_counts(
         f'"{PIXEL_DIMENSION}":{encode_basestring_ascii(pixel)},"service":{encode_basestring_ascii(service)},'
         f"{fields}{values}}}"
     )
+
+
+@lru_cache(maxsize=64)
+def _count_definitions(names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The document's Metrics array for these counts, and their names quoted: a request writes one of a
+    few sets of counts (those above zero), the same ones request after request."""
+    quoted = tuple(encode_basestring_ascii(name) for name in names)
+    return ",".join([f'{{"Name":{name},"Unit":"{_COUNT}"}}' for name in quoted]), quoted
 
 
 def count_breakdown(metric: str, count: int, pixel: str, namespace: str | None, **dimensions: str) -> None:
