@@ -14,16 +14,15 @@ one-event request may spend outside the use case.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Collection, Mapping
-from functools import cache, lru_cache
-from json.encoder import encode_basestring_ascii
+from functools import cache
 from types import TracebackType
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from pydantic_core import to_json
 
 from ttrelay.config import CommonSettings
 
@@ -33,9 +32,13 @@ OTHER_PIXEL = "other"
 # EMF's limit: a document holds at most 100 metrics, and a metric at most 100 values.
 MAX_EMF_VALUES = 100
 _COUNT = MetricUnit.Count.value
-# json.dumps(document, separators=(",", ":")), whose encoder it builds anew for every document; without
-# the check for circular references, which a document built here from strings and floats cannot have.
-_EMF_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
+# Documents are serialised by pydantic-core (Rust), which the collector already runs for the queued
+# message and its answer: same JSON values as json.dumps (non-ASCII written as UTF-8, not escaped), and in
+# a collect request, after the use case, a third of the time of the standard library's encoder.
+def _json_line(document: Mapping[str, object]) -> str:
+    return to_json(document).decode()
 
 
 class Blob:
@@ -92,9 +95,9 @@ class Blob:
         """Writes the document, with `properties` as log fields of the same line (write_counts); the
         properties alone when there is no metric to write."""
         if self.metric_set and not metrics_disabled():
-            print(_EMF_ENCODER.encode(self.document(properties)))
+            print(_json_line(self.document(properties)))
         elif properties:
-            print(_EMF_ENCODER.encode(properties))
+            print(_json_line(properties))
         self.metric_set = {}
 
     def __enter__(self) -> Blob:
@@ -139,9 +142,7 @@ def pixel_blob(pixel: str, namespace: str | None) -> Blob:
     return Blob(namespace, {PIXEL_DIMENSION: pixel}, totals=True)
 
 
-# pixel_blob's dimension sets as JSON, when there is a service: [service, pixel] and [service] alone.
-_TOTALS_DIMENSION_SETS = '[["pixel","service"],["service"]]'
-# The document's keys besides its metrics: a count named like one takes the Blob (write_counts).
+# The document's keys besides its metrics: neither a count nor a log property may take one's place.
 _DOCUMENT_KEYS = frozenset({"_aws", PIXEL_DIMENSION, "service"})
 
 
@@ -151,10 +152,7 @@ def write_counts(
     counts: Mapping[str, int],
     properties: Mapping[str, object] | None = None,
 ) -> None:
-    """`with pixel_blob(pixel, namespace) as blob: blob.add_counts(counts)` for a request's handful of
-    counts: the same line, assembled from its strings (quoted as json.dumps quotes them) rather than built
-    as a Blob and encoded, which cost a collect request twice as much. Anything out of the ordinary (no
-    service, a count named like another key, more counts than EMF's limit) takes the Blob.
+    """A request's counts above zero in one pixel_blob document, written at once.
 
     `properties` are log fields carried by the same line: CloudWatch keeps an EMF document's keys that
     are neither metrics nor dimensions as fields of the log event, searchable in Logs Insights (what
@@ -162,37 +160,9 @@ def write_counts(
     properties make a line of their own."""
     if properties and not (_DOCUMENT_KEYS.isdisjoint(properties) and counts.keys().isdisjoint(properties)):
         raise ValueError("a log property may not be named like a metric or a key of the EMF document")
-    named = [(name, count) for name, count in counts.items() if count]
-    service = _service()
-    if not named or not service or len(counts) >= MAX_EMF_VALUES or not _DOCUMENT_KEYS.isdisjoint(counts):
-        blob = pixel_blob(pixel, namespace)
-        blob.add_counts(counts)
-        blob.flush_metrics(properties)
-        return
-    definitions, quoted = _count_definitions(tuple([name for name, _ in named]))
-    # float() before the disabled check: a count too large for a float raises either way, as in the Blob.
-    values = ",".join([f"{name}:[{float(count)!r}]" for name, (_, count) in zip(quoted, named, strict=True)])
-    if metrics_disabled():
-        if properties:
-            print(_EMF_ENCODER.encode(properties))
-        return
-    if namespace is None:
-        raise ValueError("EMF metrics need a namespace (POWERTOOLS_METRICS_NAMESPACE)")
-    fields = f"{_EMF_ENCODER.encode(properties)[1:-1]}," if properties else ""  # the object's members
-    print(
-        f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":[{{"Namespace":'
-        f'{encode_basestring_ascii(namespace)},"Dimensions":{_TOTALS_DIMENSION_SETS},"Metrics":[{definitions}]}}]}},'
-        f'"{PIXEL_DIMENSION}":{encode_basestring_ascii(pixel)},"service":{encode_basestring_ascii(service)},'
-        f"{fields}{values}}}"
-    )
-
-
-@lru_cache(maxsize=64)
-def _count_definitions(names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    """The document's Metrics array for these counts, and their names quoted: a request writes one of a
-    few sets of counts (those above zero), the same ones request after request."""
-    quoted = tuple(encode_basestring_ascii(name) for name in names)
-    return ",".join([f'{{"Name":{name},"Unit":"{_COUNT}"}}' for name in quoted]), quoted
+    blob = pixel_blob(pixel, namespace)
+    blob.add_counts(counts)
+    blob.flush_metrics(properties)
 
 
 def count_breakdown(metric: str, count: int, pixel: str, namespace: str | None, **dimensions: str) -> None:
