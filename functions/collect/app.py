@@ -2,7 +2,8 @@
 
 One route and its CORS preflight, so the handler routes them itself (ttrelay.collect.http_answers):
 Powertools' event_handler package imports every resolver it has, AppSync's asyncio included, which
-cost this function a third of its import time (bench/README.md, "Cold init").
+cost this function a third of its import time (bench/README.md, "Cold init"). Every metric it writes
+goes out as the request is reported (ttrelay.observability.telemetry), so nothing is left to flush.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from ttrelay.collect.http_request import HttpRoute, http_request_from, http_rout
 from ttrelay.collect.rejection import CollectRejected
 from ttrelay.collect.use_case import collect
 from ttrelay.config import collect_settings
-from ttrelay.observability.telemetry import log_invocation, metrics, report_collected, report_rejected
+from ttrelay.observability.telemetry import log_invocation, report_collected, report_rejected
 from ttrelay.runtime import collect_deps
 
 answers = CollectAnswers.of(collect_settings())
 
 
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     log_invocation(context.aws_request_id)
     route = http_route(event)

@@ -18,6 +18,7 @@ from ttrelay.observability.telemetry import (
     REQUEST_ID_KEY,
     log_invocation,
     logger,
+    metrics,
     report_collected,
     report_rejected,
 )
@@ -99,6 +100,12 @@ def test_a_400_logs_its_error_paths_and_counts_them_by_type(capsys, caplog) -> N
     (log,) = [record.__dict__ for record in caplog.records if record.getMessage() == "rejected"]
     assert log["error_paths"] == ["events.0.event"]
     assert error_counts(lines) == {"string_too_short": 1, "invalid_request": 1}
+    # The dashboard's and the alarms' count of refused requests: under [service] alone, written at once
+    # (the collector's handler has no log_metrics wrapper to flush it later).
+    (total,) = [line for line in lines if "RequestsRejected" in line]
+    assert total["RequestsRejected"] == [1.0]
+    assert total["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+    assert not metrics.metric_set  # nothing left for a flush that the collector never makes
 
 
 def test_the_consent_receipt_line_leaves_out_only_what_is_empty_or_said_elsewhere(capsys) -> None:

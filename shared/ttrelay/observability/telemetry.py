@@ -4,8 +4,8 @@ and what each use case reports through them. Nothing here ever sees raw identifi
 Metrics (docs/operations.md lists them all): counts of a request or a batch go into per-pixel blobs
 (ttrelay.observability.pixel_metrics) under [service, pixel] and, for the alarms, [service]; breakdowns
 (drop reason, error type, DLQ reason, Events API answer) under [service, pixel, <breakdown>]. What has no
-pixel stays in the shared Metrics under [service]: RequestsRejected, DedupWrites. Counts of zero are left
-out.
+pixel goes under [service]: RequestsRejected (written at once), DedupWrites (the shared Metrics). Counts
+of zero are left out.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ttrelay.consent.model import TCF_VENDOR_UNCONFIGURED
 from ttrelay.observability.match_coverage import match_key_coverage
 from ttrelay.observability.pixel_metrics import (
     OTHER_PIXEL,
+    Blob,
     configured_pixels,
     count_breakdown,
     metric_pixel,
@@ -278,7 +279,11 @@ def _tcf_vendor_unconfigured(receipt: Mapping[str, object]) -> bool:
 def report_rejected(error: CollectRejected) -> None:
     paths = [str(detail["loc"]) for detail in error.errors if "loc" in detail]
     logger.info("rejected", extra={"status": error.status, "error": error.error, "error_paths": paths})
-    metrics.add_metric("RequestsRejected", MetricUnit.Count, 1)
+    # Written at once under [service], as the shared Metrics would write it at the end of the invocation:
+    # the collector then has nothing to flush, and its handler no log_metrics wrapper (which also warned
+    # "No application metrics to publish" on every first request of an execution environment).
+    with Blob(metrics.namespace, {}) as totals:
+        totals.add_metric("RequestsRejected", MetricUnit.Count, 1)
     # A refused request never got as far as a trusted pixel: its errors count under "other".
     _count_errors((_error_type(detail, error.error) for detail in error.errors), OTHER_PIXEL)
 
