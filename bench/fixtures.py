@@ -25,21 +25,30 @@ USER_AGENT = (
     "Version/18.1 Mobile/15E148 Safari/604.1"
 )
 TTCLID = "E.C.P.BenchClickId0000000000000000000000"
+TTP = "Qm7vXk2LpR9sTz4Hn8cWd1YbFa3"
+
+
+def shoppers_click_ids(request_no: int) -> tuple[str, str]:
+    """Another shopper's ttclid and _ttp for each request_no: every visitor has their own."""
+    return f"{TTCLID[:-6]}{request_no:06d}", f"{TTP[:-6]}{request_no:06d}"
 
 
 def collect_body(events: int, request_no: int = 0) -> dict[str, Any]:
     """A POST /events body with raw email and phone (hashed by the collector) and `events` events.
 
-    Each `request_no` is another shopper's order: its own page URL, referrer, identifiers and event ids,
-    so that no cache keyed on what a request holds (the standard library's `urlsplit` keeps 128) serves a
-    benchmark that replays a ring of them more than it would serve real traffic."""
+    Each `request_no` is another shopper's order: its own page URL, referrer, click ids, identifiers and
+    event ids, so that no cache keyed on what a request holds (the standard library's `urlsplit` keeps
+    128) serves a benchmark that replays a ring of them more than it would serve real traffic. What a
+    whole site shares (its paths, parameter names, products) stays the same. The TC string stays the same
+    too: nothing on the path keeps one."""
+    ttclid, ttp = shoppers_click_ids(request_no)
     return {
         "pixel_code": PIXEL,
         "consent": {"tcf": TCF_GRANT},
         "context": {
-            "page_url": f"{SITE_ORIGIN}/checkout/complete?order={request_no}&ttclid={TTCLID}&utm_source=tt",
+            "page_url": f"{SITE_ORIGIN}/checkout/complete?order={request_no}&ttclid={ttclid}&utm_source=tt",
             "referrer": f"{SITE_ORIGIN}/cart?items={request_no % 97}",
-            "ttp": "Qm7vXk2LpR9sTz4Hn8cWd1YbFa3",
+            "ttp": ttp,
             "locale": "fr-FR",
         },
         "user": {
@@ -111,7 +120,7 @@ def queued_message(run: str, message_no: int, events: int, now: int) -> str:
         phone=[_digest(f"+3361234{message_no % 10_000:04d}")],
         external_id=[_digest(f"cust-{visitor}")],
         ttclid=TTCLID,
-        ttp="Qm7vXk2LpR9sTz4Hn8cWd1YbFa3",
+        ttp=TTP,
         ip="203.0.113.24",
         user_agent=USER_AGENT,
         locale="fr-FR",
