@@ -350,3 +350,44 @@ def _reference_property(value: object, identifier: bool) -> object:
     if isinstance(value, Mapping):
         return reference_redact_properties(value)
     return value
+
+
+# ---- the memo of clean base64 runs ------------------------------------------------------------------
+
+
+def test_only_runs_that_decode_to_nothing_personal_are_remembered() -> None:
+    """A site's own base64-looking words are read once; a run holding an address is read every time, so
+    the memo never holds one, and remembering never turns a finding into a miss."""
+    pii_readings._clean_runs.clear()
+    address_run = base64.b64encode(b"jane@example.com").decode()
+    text = f"checkout {address_run} utm_source"
+    for _ in range(3):
+        assert holds_pii(text, "written")
+        assert scrub_text(text, "written").count(REDACTED) == 1
+    remembered = {run for run, _ in pii_readings._clean_runs}
+    assert "checkout" in remembered and "utm_source" in remembered
+    assert not any("amFuZU" in run for run in remembered)  # base64 of "jane@": never kept
+
+
+@EQUIVALENCE
+@given(
+    st.lists(
+        st.sampled_from(["checkout", "utm_source", "SKU-TR2-BLU-9", "dGVzdEBleGFtcGxlLmNvbQ"]), max_size=4
+    )
+)
+def test_a_remembered_answer_is_the_answer_of_a_fresh_reading(words: list[str]) -> None:
+    text = "/".join(words)
+    remembered = holds_pii(text, "any"), scrub_text(text, "any")
+    pii_readings._clean_runs.clear()
+    assert (holds_pii(text, "any"), scrub_text(text, "any")) == remembered
+
+
+def test_the_memo_is_bounded_in_entries_and_in_the_length_of_each() -> None:
+    pii_readings._clean_runs.clear()
+    for number in range(pii_readings.MAX_CLEAN_RUNS + 10):
+        holds_pii(f"word{number:08d}x", "none")
+    assert 0 < len(pii_readings._clean_runs) <= pii_readings.MAX_CLEAN_RUNS
+    pii_readings._clean_runs.clear()
+    long_run = "A" * (pii_readings.MAX_REMEMBERED_RUN + 1)
+    assert not holds_pii(long_run, "none")
+    assert not pii_readings._clean_runs  # a crafted body's long runs cannot fill memory

@@ -181,10 +181,30 @@ def _base64_redacted(text: str, phones: PhoneRule) -> str:
 
 def _decodes_to_pii(run: str, phones: PhoneRule) -> bool:
     """The run, or a '/'-separated part of it (a path: `/orders/<base64url>`), decodes to PII."""
+    key = (run, phones)
+    if key in _clean_runs:
+        return False
     if "/" not in run:
-        return _decoded_holds_pii(run, phones)
-    parts = [run, *(part for part in run.split("/") if len(part) >= MIN_BASE64_RUN)]
-    return any(_decoded_holds_pii(part, phones) for part in parts)
+        found = _decoded_holds_pii(run, phones)
+    else:
+        parts = [run, *(part for part in run.split("/") if len(part) >= MIN_BASE64_RUN)]
+        found = any(_decoded_holds_pii(part, phones) for part in parts)
+    if not found and len(run) <= MAX_REMEMBERED_RUN:
+        if len(_clean_runs) >= MAX_CLEAN_RUNS:
+            _clean_runs.clear()  # bounded; clear() is one step, safe beside another thread's lookup
+        _clean_runs[key] = None
+    return found
+
+
+# Runs read and found to decode to no personal data. A site's own words that happen to be base64 (a path's
+# `checkout`, `utm_source`, a SKU) come back on every request, and the answer for a run never changes.
+# Only clean runs are kept, so what is remembered is what the readings judged not personal; a run that
+# decodes to an address or a phone number is read again each time it is met.
+MAX_CLEAN_RUNS = 4096
+# Words, ids and click ids, not payloads: with this bound the memo holds well under a megabyte, whatever
+# a crafted body sends.
+MAX_REMEMBERED_RUN = 128
+_clean_runs: dict[tuple[str, PhoneRule], None] = {}
 
 
 def _decoded_holds_pii(run: str, phones: PhoneRule) -> bool:
