@@ -358,15 +358,18 @@ def _reference_property(value: object, identifier: bool) -> object:
 def test_only_runs_that_decode_to_nothing_personal_are_remembered() -> None:
     """A site's own base64-looking words are read once; a run holding an address is read every time, so
     the memo never holds one, and remembering never turns a finding into a miss."""
-    pii_readings._clean_runs.clear()
+    pii_readings._clean.seen.clear()
     address_run = base64.b64encode(b"jane@example.com").decode()
     text = f"checkout {address_run} utm_source"
     for _ in range(3):
         assert holds_pii(text, "written")
         assert scrub_text(text, "written").count(REDACTED) == 1
-    remembered = {run for run, _ in pii_readings._clean_runs}
-    assert "checkout" in remembered and "utm_source" in remembered
-    assert not any("amFuZU" in run for run in remembered)  # base64 of "jane@": never kept
+    remembered = {text for _, text, _ in pii_readings._clean.seen}
+    assert "checkout" in remembered and "utm_source" in remembered  # the runs, read once
+    assert not any("amFuZU" in text for text in remembered)  # base64 of "jane@": never kept
+    assert holds_pii("jane@example.com", "any") and not holds_pii("Trail Runner 2", "any")
+    remembered = {text for _, text, _ in pii_readings._clean.seen}
+    assert "Trail Runner 2" in remembered and "jane@example.com" not in remembered
 
 
 @EQUIVALENCE
@@ -378,16 +381,16 @@ def test_only_runs_that_decode_to_nothing_personal_are_remembered() -> None:
 def test_a_remembered_answer_is_the_answer_of_a_fresh_reading(words: list[str]) -> None:
     text = "/".join(words)
     remembered = holds_pii(text, "any"), scrub_text(text, "any")
-    pii_readings._clean_runs.clear()
+    pii_readings._clean.seen.clear()
     assert (holds_pii(text, "any"), scrub_text(text, "any")) == remembered
 
 
 def test_the_memo_is_bounded_in_entries_and_in_the_length_of_each() -> None:
-    pii_readings._clean_runs.clear()
-    for number in range(pii_readings.MAX_CLEAN_RUNS + 10):
+    pii_readings._clean.seen.clear()
+    for number in range(pii_readings.MAX_REMEMBERED + 10):
         holds_pii(f"word{number:08d}x", "none")
-    assert 0 < len(pii_readings._clean_runs) <= pii_readings.MAX_CLEAN_RUNS
-    pii_readings._clean_runs.clear()
-    long_run = "A" * (pii_readings.MAX_REMEMBERED_RUN + 1)
+    assert 0 < len(pii_readings._clean.seen) <= pii_readings.MAX_REMEMBERED
+    pii_readings._clean.seen.clear()
+    long_run = "A" * (pii_readings.MAX_REMEMBERED_LENGTH + 1)
     assert not holds_pii(long_run, "none")
-    assert not pii_readings._clean_runs  # a crafted body's long runs cannot fill memory
+    assert not pii_readings._clean.seen  # a crafted body's long texts cannot fill memory

@@ -104,12 +104,53 @@ def scrub_text(text: str, phones: PhoneRule = "any") -> str:
 
 
 def _scrubbed(text: str, phones: PhoneRule) -> tuple[str, bool]:
+    key = (_TEXT, text, phones)
+    if key in _clean:
+        return text, False
     if text.isascii() and "%" not in text:
-        return _scrubbed_plain(text, phones)
-    try:
-        return _read(text, phones)
-    except Unreadable:
-        return REDACTED, True
+        scrubbed = _scrubbed_plain(text, phones)
+    else:
+        try:
+            scrubbed = _read(text, phones)
+        except Unreadable:
+            return REDACTED, True
+    if not scrubbed[1]:
+        _clean.remember(key)
+    return scrubbed
+
+
+class _CleanMemo:
+    """Texts read and found to hold nothing personal, remembered: a site's own words come back on every
+    request (a path's `checkout`, `utm_source`, a currency, a product's name and SKU), and the answer for
+    a text never changes. Only clean texts are kept, so what is remembered is what the readings judged
+    not personal; a text holding an address or a phone number is read again each time it is met.
+
+    Bounded: at most MAX_REMEMBERED entries of at most MAX_REMEMBERED_LENGTH characters (well under a
+    megabyte, whatever crafted bodies send), forgotten all at once when full (dict.clear is one step,
+    safe beside another thread's lookup)."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str, PhoneRule], None] = {}
+
+    def __contains__(self, key: tuple[str, str, PhoneRule]) -> bool:
+        return key in self.seen
+
+    def remember(self, key: tuple[str, str, PhoneRule]) -> None:
+        if len(key[1]) > MAX_REMEMBERED_LENGTH:
+            return  # a payload, not a word
+        if len(self.seen) >= MAX_REMEMBERED:
+            self.seen.clear()
+        self.seen[key] = None
+
+
+MAX_REMEMBERED = 4096
+MAX_REMEMBERED_LENGTH = 128
+# What a remembered text was found clean of: personal data in any reading (_scrubbed), or in what a
+# base64 run decodes to (_decodes_to_pii): two questions, so two kinds of key.
+_TEXT, _RUN = "text", "run"
+_clean = _CleanMemo()
 
 
 def _scrubbed_plain(text: str, phones: PhoneRule) -> tuple[str, bool]:
@@ -181,30 +222,17 @@ def _base64_redacted(text: str, phones: PhoneRule) -> str:
 
 def _decodes_to_pii(run: str, phones: PhoneRule) -> bool:
     """The run, or a '/'-separated part of it (a path: `/orders/<base64url>`), decodes to PII."""
-    key = (run, phones)
-    if key in _clean_runs:
+    key = (_RUN, run, phones)
+    if key in _clean:
         return False
     if "/" not in run:
         found = _decoded_holds_pii(run, phones)
     else:
         parts = [run, *(part for part in run.split("/") if len(part) >= MIN_BASE64_RUN)]
         found = any(_decoded_holds_pii(part, phones) for part in parts)
-    if not found and len(run) <= MAX_REMEMBERED_RUN:
-        if len(_clean_runs) >= MAX_CLEAN_RUNS:
-            _clean_runs.clear()  # bounded; clear() is one step, safe beside another thread's lookup
-        _clean_runs[key] = None
+    if not found:
+        _clean.remember(key)
     return found
-
-
-# Runs read and found to decode to no personal data. A site's own words that happen to be base64 (a path's
-# `checkout`, `utm_source`, a SKU) come back on every request, and the answer for a run never changes.
-# Only clean runs are kept, so what is remembered is what the readings judged not personal; a run that
-# decodes to an address or a phone number is read again each time it is met.
-MAX_CLEAN_RUNS = 4096
-# Words, ids and click ids, not payloads: with this bound the memo holds well under a megabyte, whatever
-# a crafted body sends.
-MAX_REMEMBERED_RUN = 128
-_clean_runs: dict[tuple[str, PhoneRule], None] = {}
 
 
 def _decoded_holds_pii(run: str, phones: PhoneRule) -> bool:
