@@ -2,9 +2,9 @@
 
     python bench/collect_warm.py OUT.json ROOT     (with CollectFunction's environment)
 
-Drives the real `handler` of functions/collect/app.py (Powertools resolver, logging, EMF metrics included)
-with function URL events; only the queue and the secrets are replaced in memory. Run it with stdout sent
-to /dev/null: the handler logs one line and one EMF document per request, as it does in Lambda.
+Drives the real `handler` of functions/collect/app.py (its routing, the `collected` line with its EMF
+counts, the answer) with function URL events; only the queue and the secrets are replaced in memory. Run
+it with stdout sent to /dev/null: the handler writes one line per request, as it does in Lambda.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class WarmCollector:
         return lambda: self.app.handler(next(ring), self.context)
 
     def use_case_call(self, events: int) -> Callable[[], object]:
-        """`collect()` alone on the same requests, without the handler's routing, logger and metrics."""
+        """`collect()` alone on the same requests, without the handler's routing, reporting and answer."""
         requests = [
             HttpRequest(
                 body=event["body"].encode(),
@@ -182,7 +182,7 @@ def main() -> None:
                 key for key in ("email", "phone", "external_id") if getattr(first_sent.user, key)
             ),
         }
-        # The use case alone, without Powertools' resolver, logger and metrics: where the time goes.
+        # The use case alone, without the handler's routing, reporting and answer: where the time goes.
         queue.bodies.clear()
         cpu, wall = timed(warm.use_case_call(events), MAX_REQUESTS[events])
         results[f"use_case_{events}"] = {

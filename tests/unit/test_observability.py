@@ -94,6 +94,7 @@ def test_the_collected_line_counts_usable_events_per_source_and_leaves_out_no_so
 
 def test_a_400_logs_its_error_paths_and_counts_them_by_type(capsys, caplog) -> None:
     errors = [{"loc": "events.0.event", "type": "string_too_short", "msg": "m"}, {"msg": "no loc"}]
+    metrics.clear_metrics()  # what earlier tests of the forwarder left there
     capsys.readouterr()
     report_rejected(CollectRejected(400, "invalid_request", errors))
     lines = printed(capsys)
