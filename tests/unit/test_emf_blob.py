@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics.exceptions import SchemaValidationError
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import metrics_environment
 from ttrelay.observability.pixel_metrics import (
     MAX_EMF_VALUES,
     Blob,
@@ -214,6 +215,7 @@ def test_counts_written_at_once_are_the_document_powertools_writes(
     with pytest.MonkeyPatch.context() as patch:
         if disabled:
             patch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+        metrics_environment.read_anew()
         ours = written_by(lambda: write_counts(pixel, "ttrelay", counts, properties))
         theirs = by_powertools(pixel, "ttrelay", counts, properties)
     assert ours == theirs
@@ -224,6 +226,7 @@ def test_a_count_too_large_for_a_float_raises_whether_or_not_metrics_are_on(
 ) -> None:
     for disabled in ("false", "true"):
         monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", disabled)
+        metrics_environment.read_anew()
         with pytest.raises(OverflowError):
             write_counts("CPIXEL", "ttrelay", {"EventsAccepted": 10**400})
 
@@ -234,6 +237,7 @@ def test_without_a_namespace_counts_are_refused_but_disabled_metrics_need_none(
     with pytest.raises(ValueError, match="namespace"):
         write_counts("CPIXEL", None, {"EventsAccepted": 1})
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    metrics_environment.read_anew()
     write_counts("CPIXEL", None, {"EventsAccepted": 1}, {"message": "collected"})
     assert printed_lines(capsys) == [{"message": "collected"}]
 
