@@ -321,7 +321,9 @@ def _crashes(crash_log: Path) -> tuple[Counter[str], set[str]]:
 def _metric_sum(function_log: Path, name: str) -> float:
     """Sums an EMF metric from the functions' output, as CloudWatch would from their logs."""
     total = 0.0
-    for line in function_log.read_text(errors="replace").splitlines():
+    # Lines end at "\n" only, as Lambda splits them: a JSON line may hold U+2028 raw, which splitlines()
+    # would cut in two.
+    for line in function_log.read_text(errors="replace").split("\n"):
         if line.startswith('{"_aws"') and f'"{name}"' in line:
             total += sum(json.loads(line).get(name, []))
     return total
