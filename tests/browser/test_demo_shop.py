@@ -165,6 +165,10 @@ def test_withdrawn_consent_removes_the_token_and_stops_both_channels(
     page.evaluate("document.getElementById('response').textContent = '(nothing sent yet)'")
     page.click("#buy")
     assert collector_answer(page) == {"status": 0, "error": "consent_refused"}
-    assert [len(body["events"]) for body in posted] == [1, 0]
-    assert posted[1]["consent"]["cmp"] == {"marketing": False}
+    counts = [len(body["events"]) for body in posted]
+    # The accept's own decision probe (no events) may or may not have gone out before the first purchase,
+    # depending on how fast the click follows it; the one purchase went out once, and only the probe after.
+    assert [count for count in counts if count] == [1]
+    assert counts[counts.index(1) + 1 :] == [0]
+    assert posted[-1]["consent"]["cmp"] == {"marketing": False}
     assert len(pixel_sent(page)) == 1
