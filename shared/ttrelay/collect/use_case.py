@@ -43,7 +43,6 @@ from ttrelay.collect.request_limits import (
 from ttrelay.collect.request_warnings import request_warnings
 from ttrelay.collect.responses import (
     CollectAccepted,
-    DecisionSummary,
     ErrorDetail,
     EventWarning,
     RejectedEvent,
@@ -148,18 +147,27 @@ class CollectOutcome:
         return self.answer().model_dump_json(exclude_unset=True)
 
     def answer(self) -> CollectAccepted:
-        # Built through the response model, so docs/openapi.json documents exactly what is sent.
-        decision = DecisionSummary(
-            action=self.decision.action, regime=self.decision.regime, reason=self.decision.reason
-        )
+        # Built through the response model, so docs/openapi.json documents exactly what is sent; the
+        # decision is validated as its DecisionSummary field, in the same pass.
+        decision = {
+            "action": self.decision.action,
+            "regime": self.decision.regime,
+            "reason": self.decision.reason,
+        }
         extras: dict[str, object] = {}
         if self.judgement.rejected:
             extras["rejected"] = [_rejected_entry(event) for event in self.judgement.rejected]
         about_events = [entry for event in self.judgement.usable for entry in _warning_entry(event)]
         if warnings := [*map(_request_warning_entry, self.judgement.warnings), *about_events]:
             extras["warnings"] = warnings
-        return CollectAccepted(
-            accepted=self.accepted, dropped=self.dropped, decision=decision, token=self.token, **extras
+        return CollectAccepted.model_validate(
+            {
+                "accepted": self.accepted,
+                "dropped": self.dropped,
+                "decision": decision,
+                "token": self.token,
+                **extras,
+            }
         )
 
 
