@@ -11,7 +11,8 @@ from typing import Any
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    # Lines end at "\n" only, as Lambda reads them: JSON may hold U+2028, which splitlines() would split.
+    return [json.loads(line) for line in text.split("\n") if line.startswith("{")]
 
 
 def printed_by(write: Callable[[], object]) -> list[dict[str, Any]]:

@@ -30,11 +30,15 @@ def without_timestamp(document: dict) -> dict:
 
 
 def printed(capsys: pytest.CaptureFixture[str]) -> list[dict]:
-    return [without_timestamp(json.loads(line)) for line in capsys.readouterr().out.splitlines()]
+    return [without_timestamp(document) for document in printed_lines(capsys)]
 
 
 def printed_lines(capsys: pytest.CaptureFixture[str]) -> list[dict]:
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # Every line must be JSON and end with "\n", the only line end, as Lambda reads them (JSON may hold
+    # U+2028, which splitlines() would split).
+    *lines, rest = capsys.readouterr().out.split("\n")
+    assert rest == ""
+    return [json.loads(line) for line in lines]
 
 
 @pytest.fixture(autouse=True)
