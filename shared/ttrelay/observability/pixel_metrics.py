@@ -148,7 +148,8 @@ def pixel_blob(pixel: str, namespace: str | None) -> Blob:
     return Blob(namespace, {PIXEL_DIMENSION: pixel}, totals=True)
 
 
-# The document's keys besides its metrics: neither a count nor a log property may take one's place.
+# The document's keys besides its metrics: write_counts refuses a log property named like one (or like a
+# metric), which would take its place in the document.
 _DOCUMENT_KEYS = frozenset({"_aws", PIXEL_DIMENSION, "service"})
 
 
