@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from support.fakes import MemoryQueue
 from ttrelay.collect.cookie import SigningKeys
+from ttrelay.collect.request_limits import BODY_DECODER
 from ttrelay.collect.use_case import CollectDeps, CollectOutcome, HttpRequest, collect
 from ttrelay.config import CollectSettings
 from ttrelay.consent.model import ConsentSignals
@@ -90,7 +91,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
         monkeypatch.setattr(owner, name, counting)
 
-    spy(json, "loads", "json.loads")
+    spy(BODY_DECODER, "decode", "body parse")
+    spy(json, "loads", "json.loads")  # no other JSON is read: no cookie here
     for model in (CollectEnvelope, EventIn, Properties, ConsentSignals):
         spy(model, "model_validate", f"{model.__name__}.model_validate")
     spy(QueuedEvents, "body", "QueuedEvents.body")
@@ -110,7 +112,7 @@ def test_one_collect_call_reads_the_request_once(calls: Counter[str], events: in
 
     assert outcome.accepted == events
     assert calls == {
-        "json.loads": 1,  # the body, parsed once
+        "body parse": 1,  # the body, parsed once (and nothing by json.loads)
         "CollectEnvelope.model_validate": 1,
         "EventIn.model_validate": events,
         "Properties.model_validate": events,

@@ -8,7 +8,6 @@ one by one (ttrelay.collect.event_judgement): the usable ones are queued togethe
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import time
 import uuid
@@ -34,11 +33,11 @@ from ttrelay.collect.pixel_params import events_api_properties
 from ttrelay.collect.rate_limit import KeyRateLimiter
 from ttrelay.collect.rejection import CollectRejected
 from ttrelay.collect.request_limits import (
+    BODY_DECODER,
     MAX_JSON_DEPTH,
     EventTimeWindow,
     RepeatedName,
     json_too_deep,
-    unique_names,
 )
 from ttrelay.collect.request_warnings import request_warnings
 from ttrelay.collect.responses import (
@@ -348,7 +347,7 @@ def _read_json(request: HttpRequest, settings: CollectSettings) -> object:
         message = f"the body nests deeper than {MAX_JSON_DEPTH} levels"
         raise CollectRejected(400, "invalid_json", [{"msg": message}])
     try:
-        document = json.loads(text, object_pairs_hook=unique_names)
+        document = BODY_DECODER.decode(text)
     except RepeatedName:
         message = "the body names a member twice within one object; send each name once"
         raise CollectRejected(400, "invalid_json", [{"msg": message}]) from None
