@@ -1,9 +1,12 @@
 """Where the visitor is: CloudFront headers only with proof, else the IP, else unknown (consent.md 7)."""
 
 import importlib.util
+import ipaddress
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ttrelay.collect import geo
 from ttrelay.consent.model import Location
 
@@ -136,3 +139,37 @@ def test_offline_lookup_degrades_to_unknown_when_iptocc_is_missing(monkeypatch: 
 @pytest.mark.skipif(importlib.util.find_spec("iptocc") is None, reason="iptocc is not installed")
 def test_offline_lookup_with_iptocc() -> None:
     assert geo.locate({}, "8.8.8.8", None) == Location(country="US", subdivision=None, source="ip")
+
+
+def _ipaddress_spelling(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def _canonical_or_none(text: str) -> str | None:
+    try:
+        return geo.canonical_ip(text)
+    except ValueError:
+        return None
+
+
+octets = st.integers(0, 255).map(str) | st.from_regex(r"\A[0-9]{1,4}\Z") | st.sampled_from(["٣", "", "+1", " 1"])
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(octets, min_size=3, max_size=5).map(".".join)
+    | st.ip_addresses().map(str)
+    | st.text(alphabet="0123456789.:abcdefABCDEF[]% ", max_size=45)
+)
+def test_canonical_ip_is_what_ipaddress_writes_or_refuses(text: str) -> None:
+    # The IPv4 shortcut may answer only where ipaddress gives the same text; everything else goes to it.
+    assert _canonical_or_none(text) == _ipaddress_spelling(text)
+
+
+@pytest.mark.parametrize("text", ["010.1.1.1", "1.2.3.256", "1.2.3", "1.2.3.4.5", "١.2.3.4", "1.2.3.4\n"])
+def test_canonical_ip_refuses_what_ipaddress_refuses(text: str) -> None:
+    with pytest.raises(ValueError):
+        geo.canonical_ip(text)

@@ -28,6 +28,10 @@ _UNKNOWN = Location(country=None, subdivision=None, source="none")
 _UNVERIFIED = Location(country=None, subdivision=None, source="cloudfront_unverified")
 # Headers only CloudFront adds (or a forger imitating it); `via` is checked for "cloudfront" separately.
 _CLOUDFRONT_HEADER_PREFIXES = ("cloudfront-", "x-amz-cf-")
+# An IPv4 address as ipaddress writes it: four decimal octets of at most 255, without leading zeros, in
+# ASCII digits. Such a text is its own canonical form; anything else is left to ipaddress.
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
 
 
 def locate(
@@ -71,9 +75,18 @@ def viewer_ip(
     if not host:
         return None  # the header was not forwarded (origin request policy): no address to trust
     try:
-        return str(ipaddress.ip_address(host))
+        return canonical_ip(host)
     except ValueError:
         return None  # the edge's own address would misattribute the visitor
+
+
+def canonical_ip(text: str) -> str:
+    """`str(ipaddress.ip_address(text))`: the address in its canonical spelling, ValueError when `text` is
+    none. The usual IPv4 address is already spelled so, and is recognised by one match (a tenth of the
+    time of building the address object, on every request)."""
+    if _CANONICAL_IPV4.fullmatch(text):
+        return text
+    return str(ipaddress.ip_address(text))
 
 
 def cloudfront_marks(headers: Mapping[str, str]) -> tuple[str, ...]:

@@ -7,7 +7,6 @@ one by one (ttrelay.collect.event_judgement): the usable ones are queued togethe
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import time
 import uuid
@@ -28,7 +27,7 @@ from ttrelay.collect.event_judgement import (
     UsableEvent,
     judge_events,
 )
-from ttrelay.collect.geo import cloudfront_marks, locate, viewer_ip
+from ttrelay.collect.geo import canonical_ip, cloudfront_marks, locate, viewer_ip
 from ttrelay.collect.pixel_params import events_api_properties
 from ttrelay.collect.rate_limit import KeyRateLimiter
 from ttrelay.collect.rejection import CollectRejected
@@ -304,7 +303,7 @@ def _visitor_ip(text: str | None) -> str | None:
     if text is None:
         return None
     try:
-        return str(ipaddress.ip_address(text.strip()))
+        return canonical_ip(text.strip())
     except ValueError:
         raise CollectRejected(
             400, "invalid_request", [{"loc": "context.ip", "msg": "not an IPv4 or IPv6 address"}]
