@@ -83,6 +83,8 @@ class Judgement:
         """The judgement plus a warning per match key whose value is left out because it cannot be
         normalised (`user`'s, and each usable event's properties', in order: names as
         ttrelay.privacy.match_keys.MatchKeyReading.unusable gives them); never the value."""
+        if not user and not any(events) and len(events) == len(self.usable):
+            return self  # the usual request: every match key could be read
         usable = [
             replace(
                 event,
