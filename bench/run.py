@@ -172,6 +172,16 @@ def warm_figures(warm: dict[str, Any], figures: Figures) -> None:
                 figure(figures, f"{key}.log_bytes_per_request", data["log_bytes_per_request"], "bytes")
 
 
+def yardstick_figures(figures: Figures) -> None:
+    """The warm handler's CPU per event in yardstick iterations (bench/yardstick.py): the machine's speed
+    of the moment moves this ratio far less than the figures themselves, so a change in it is the code's."""
+    yardstick = figures["machine.yardstick.cpu_per_iteration"]["value"]
+    for events in ("1_event", "10_events"):
+        key = f"warm_collect.handler.{events}"
+        handler = figures[f"{key}.cpu_per_event.mean"]["value"]
+        figure(figures, f"{key}.in_yardsticks", handler / yardstick, "yardstick iterations")
+
+
 def forward_figures(forward: list[dict[str, Any]], figures: Figures) -> None:
     for row in forward:
         key = "forward." + row["scenario"].replace(" ", ".")
@@ -364,7 +374,10 @@ def main() -> None:
     # These replace the queue and the secrets in memory: they need the function's environment, not the
     # stack, whose servers and workers would otherwise share the two cores with the CPU being measured.
     print("warm collect ...", file=sys.stderr, flush=True)
+    # The yardstick just before and just after: the machine's speed while the warm figures were taken.
+    yardstick = [run_script("yardstick.py", collect_env, timeout_s=60)["cpu_ms_per_iteration"]]
     warm = least_of([run_script("collect_warm.py", collect_env, timeout_s=120) for _ in range(WARM_RUNS)])
+    yardstick.append(run_script("yardstick.py", collect_env, timeout_s=60)["cpu_ms_per_iteration"])
     print("profile of warm collect ...", file=sys.stderr, flush=True)
     profile = run_script("profile_collect.py", collect_env, timeout_s=300)
     print("adversarial requests ...", file=sys.stderr, flush=True)
@@ -372,8 +385,10 @@ def main() -> None:
     print("amplification ...", file=sys.stderr, flush=True)
     amplification = run_script("amplification.py", collect_env, timeout_s=120)
     figures: Figures = {}
+    figure(figures, "machine.yardstick.cpu_per_iteration", min(yardstick), "ms CPU")
     cold_figures(cold, figures)
     warm_figures(warm, figures)
+    yardstick_figures(figures)
     forward_figures(forward, figures)
     adversarial_figures(adversarial, figures)
     worst = amplification_figures(amplification, figures)
