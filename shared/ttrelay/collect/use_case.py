@@ -412,9 +412,10 @@ def _signals(
     consent = payload.consent
     # Sec-GPC: only the exact value 1 counts; one among repeated (comma-joined) headers is enough.
     header_gpc = any(part.strip() == "1" for part in request.headers.get("sec-gpc", "").split(","))
-    # The values as sent (the model's own, not a dump's copies): ConsentSignals sets aside those of the
-    # wrong type as malformed (a refusal).
-    sent = ConsentSignals.model_validate({**dict(consent), "gpc": True if header_gpc else consent.gpc})
+    # The values as sent: ConsentSignals sets aside those of the wrong type as malformed (a refusal). The
+    # model's own field values, not a dump's copies; vars(), as dict(model) first asks the model for a
+    # `keys` attribute, which raises inside pydantic.
+    sent = ConsentSignals.model_validate({**vars(consent), "gpc": True if header_gpc else consent.gpc})
     found = consent_from_cookies(request.cookies, cmp_cookies)
     if not (found.tcf or found.gpp or found.usp or found.cmp):
         return sent, None
