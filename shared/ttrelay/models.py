@@ -7,7 +7,7 @@ SQS after hashing, so nothing raw (email, phone, external_id) ever reaches the q
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -419,13 +419,13 @@ class CollectEnvelope(_Lenient):
     user: UserIn = Field(default_factory=UserIn)
     # TikTok's own cap; CollectSettings.max_events_per_request is usually lower. An empty list is a
     # decision probe (DESIGN.md): the decision for these signals, the cookie set or expired, nothing queued.
-    events: Sequence[object] = Field(max_length=MAX_EVENTS_PER_REQUEST)
+    events: tuple[object, ...] = Field(max_length=MAX_EVENTS_PER_REQUEST)
 
 
 class CollectRequest(CollectEnvelope):
     """The POST /events body as documented (docs/openapi.json): the envelope with well-formed events."""
 
-    events: Sequence[EventIn] = Field(max_length=MAX_EVENTS_PER_REQUEST)
+    events: tuple[EventIn, ...] = Field(max_length=MAX_EVENTS_PER_REQUEST)
 
 
 # ---- what goes on the queue and to TikTok -------------------------------------------------------

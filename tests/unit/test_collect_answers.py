@@ -80,6 +80,14 @@ def test_a_body_that_is_not_an_object_is_told_what_to_send(body: object) -> None
     ]
 
 
+@pytest.mark.parametrize("events", ["Purchase", {"0": {"event": "Purchase"}}, 1, None])
+def test_events_that_are_not_a_list_are_told_so_in_json_terms(events: object) -> None:
+    status, document = answer({"consent": GRANT, "events": events})
+    assert (status, document["error"]) == (400, "invalid_request")
+    told = [(error["loc"], error["msg"]) for error in document["errors"]]
+    assert told == [("events", "must be a JSON list")]
+
+
 def _internal_names() -> set[str]:
     """Our pydantic classes, and the Python types the contract is written in: none is the user's word."""
     classes = {

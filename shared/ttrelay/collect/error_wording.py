@@ -1,7 +1,7 @@
 """Pydantic's error messages in the sender's terms.
 
 A few of pydantic's messages name a class, ours or Python's ("a valid dictionary or instance of
-ContextIn", "an instance of Sequence"): words of the code, not of the JSON a sender writes. Those are
+ContextIn", "a valid tuple"): words of the code, not of the JSON a sender writes. Those are
 replaced; every other message already speaks of values (`Input should be less than 10000000000`).
 """
 
@@ -14,8 +14,7 @@ _BY_TYPE = {
     "model_type": "must be a JSON object",
     "model_attributes_type": "must be a JSON object",
     "dataclass_type": "must be a JSON object",
-    "is_instance_of": "must be a JSON list",  # the one use: a Sequence (the events list)
-    "sequence_str": "must be a JSON list, not a string",
+    "tuple_type": "must be a JSON list",  # the one use: the events list, a tuple in the model
 }
 
 
