@@ -173,8 +173,8 @@ def warm_figures(warm: dict[str, Any], figures: Figures) -> None:
 
 
 def yardstick_figures(figures: Figures) -> None:
-    """The warm handler's CPU per event in yardstick iterations (bench/yardstick.py): the machine's speed
-    of the moment moves this ratio far less than the figures themselves, so a change in it is the code's."""
+    """The warm handler's CPU per event in yardstick iterations (bench/yardstick.py): a change of the
+    machine's speed moves it less than the figures themselves, though the two are timed moments apart."""
     yardstick = figures["machine.yardstick.cpu_per_iteration"]["value"]
     for events in ("1_event", "10_events"):
         key = f"warm_collect.handler.{events}"
