@@ -81,9 +81,9 @@ def viewer_ip(
 
 
 def canonical_ip(text: str) -> str:
-    """`str(ipaddress.ip_address(text))`: the address in its canonical spelling, ValueError when `text` is
-    none. The usual IPv4 address is already spelled so, and is recognised by one match (a tenth of the
-    time of building the address object, on every request)."""
+    """`str(ipaddress.ip_address(text))`: the address in its canonical spelling; ValueError when `text`
+    is not an IP address. The usual IPv4 address is already spelled so, and is recognised by one match (a
+    tenth of the time of building the address object, on every request)."""
     if _CANONICAL_IPV4.fullmatch(text):
         return text
     return str(ipaddress.ip_address(text))
