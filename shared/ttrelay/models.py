@@ -503,6 +503,10 @@ DEFAULTED_FIELDS = {
     "SharedContext": ("user",),
     "TikTokEvent": ("user", "properties", "limited_data_use"),
 }
+# What QueuedEvents._at_default checks, read from the table once: a `user` is at its default when empty
+# (_empty_user), every other of these fields when falsy ({}, "", False).
+_MESSAGE_DEFAULTED = DEFAULTED_FIELDS["QueuedEvents"]
+_EVENT_DEFAULTED = tuple(name for name in DEFAULTED_FIELDS["TikTokEvent"] if name != "user")
 
 
 class QueuedEvents(BaseModel):
@@ -537,12 +541,12 @@ class QueuedEvents(BaseModel):
 
     def _at_default(self) -> dict[str, Any]:
         """The fields of DEFAULTED_FIELDS that hold their default, as model_dump's `exclude` takes them."""
-        left_out: dict[str, Any] = {name: True for name in ("receipt", "claim_id") if not getattr(self, name)}
+        left_out: dict[str, Any] = {name: True for name in _MESSAGE_DEFAULTED if not getattr(self, name)}
         if self.shared is not None and _empty_user(self.shared.user):
             left_out["shared"] = {"user"}
         per_event: dict[int, set[str]] = {}
         for index, event in enumerate(self.events):
-            names = {name for name in ("properties", "limited_data_use") if not getattr(event, name)}
+            names = {name for name in _EVENT_DEFAULTED if not getattr(event, name)}
             if _empty_user(event.user):
                 names.add("user")
             if names:
